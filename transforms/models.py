@@ -1,0 +1,90 @@
+"""Build the core tables from the raw layer, one model per table, each in a transaction.
+
+The geometry step (:mod:`transforms.control`) is incremental; the SQL models are cheap,
+deterministic full refreshes of small tables, so re-running them leaves every row identical.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from transforms import control
+from transforms.loss_categories import CATEGORIES
+from warehouse import catalog, sources
+from warehouse.db import comment_on
+from warehouse.sqlfiles import load
+
+
+class UnmappedLossField(ValueError):
+    pass
+
+
+def _run(con: duckdb.DuckDBPyConnection, *models: str) -> None:
+    con.begin()
+    try:
+        for model in models:
+            con.execute(load("transforms", model))
+            if model in catalog.BY_NAME:
+                comment_on(con, f"core.{model}", catalog.table(model))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _replace_from_rows(con, name: str, rows: list[dict]) -> None:
+    table = catalog.table(name)
+    frame = pa.Table.from_pylist(rows)
+    con.register("incoming_rows", frame)
+    try:
+        con.begin()
+        con.execute(f"CREATE OR REPLACE TABLE core.{table.name} AS SELECT * FROM incoming_rows ORDER BY 1")
+        comment_on(con, f"core.{table.name}", table)
+        con.commit()
+    finally:
+        con.unregister("incoming_rows")
+
+
+def build_control(con: duckdb.DuckDBPyConnection) -> int:
+    """Returns the number of DeepState days whose geometry was (re)computed."""
+    computed = control.update(con)
+    _run(con, "fact_control_daily", "fact_control_monthly")
+    return computed
+
+
+def build_losses(con: duckdb.DuckDBPyConnection) -> None:
+    _replace_from_rows(
+        con,
+        "dim_loss_category",
+        [
+            {"category": c.name, "upstream_fields": " + ".join(c.upstream_fields), "file": c.file, "description": c.description}
+            for c in CATEGORIES
+        ],
+    )
+    field_map = pa.Table.from_pylist([{"upstream_field": f, "category": c.name} for c in CATEGORIES for f in c.upstream_fields])
+    con.execute(load("transforms", "loss_field_map"))
+    con.register("incoming_map", field_map)
+    con.execute("INSERT INTO core.loss_field_map SELECT * FROM incoming_map")
+    con.unregister("incoming_map")
+    unmapped = con.execute(load("transforms", "unmapped_loss_fields")).fetchall()
+    if unmapped:
+        source, element, day, field = unmapped[0]
+        uri = sources.BY_NAME[source].mirror_path
+        raise UnmappedLossField(
+            f"{source}: {uri}, element {element} (date {day}): unknown field {field!r} "
+            f"({len(unmapped)} unmapped in all); map it in transforms/loss_categories.py"
+        )
+    _run(con, "fact_losses_daily", "fact_losses_monthly")
+
+
+def build_dims(con: duckdb.DuckDBPyConnection) -> None:
+    _replace_from_rows(
+        con,
+        "dim_source",
+        [
+            {"source": s.name, "description": s.description, "publisher": s.publisher, "licence": s.licence, "upstream_url": s.live_url}
+            for s in sources.ALL
+        ],
+    )
+    _run(con, "dim_date")

@@ -1,0 +1,46 @@
+"""Where frontline keeps its files and where it fetches from, read from the environment once.
+
+`FRONTLINE_HOME` holds the warehouse, the Dagster instance, quarantine and published versions.
+`FRONTLINE_SOURCES` selects one base for every source (a folder, `file://` or `http(s)://` URL laid
+out like the mirror in `../shared/data`); unset, each source is fetched from its live upstream URL.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    sources: str | None  # None = live upstream URLs
+    keep_versions: int = 10
+    recheck_days: int = 3
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        home = Path(os.environ.get("FRONTLINE_HOME", Path.home() / ".frontline")).expanduser()
+        return cls(
+            home=home.resolve(),
+            sources=os.environ.get("FRONTLINE_SOURCES") or None,
+            keep_versions=int(os.environ.get("FRONTLINE_KEEP_VERSIONS", "10")),
+            recheck_days=int(os.environ.get("FRONTLINE_RECHECK_DAYS", "3")),
+        )

@@ -1,0 +1,45 @@
+"""Keep payloads that failed parsing or validation, with a JSON sidecar saying why.
+
+Files are named by source, key and content hash, so the same bad payload fetched twice is kept
+once; a corrected upstream payload has another hash and is simply ingested by the next run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from warehouse.fetch import Payload
+
+
+def put(quarantine_dir: Path, source: str, key: str, payload: Payload, error: Exception, rows: list | None = None) -> Path:
+    folder = quarantine_dir / source
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(payload.uri).suffix or ".bin"
+    stem = f"{key}-{payload.sha256[:16]}"
+    data_path = folder / f"{stem}{suffix}"
+    if not data_path.exists():
+        tmp = data_path.with_suffix(".tmp")
+        tmp.write_bytes(payload.content)
+        tmp.replace(data_path)
+    sidecar = {
+        "source": source,
+        "key": key,
+        "uri": payload.uri,
+        "sha256": payload.sha256,
+        "fetched_at": payload.fetched_at.isoformat(),
+        "n_bytes": len(payload.content),
+        "error": str(error),
+        "row": getattr(error, "row", None),
+        "offending_rows": rows or [],
+        "file": data_path.name,
+    }
+    sidecar_path = folder / f"{stem}.json"
+    sidecar_path.write_text(json.dumps(sidecar, indent=2, default=str) + "\n", encoding="utf-8")
+    return sidecar_path
+
+
+def entries(quarantine_dir: Path) -> list[dict]:
+    """Every quarantined payload's sidecar, oldest first."""
+    found = [json.loads(p.read_text(encoding="utf-8")) | {"sidecar": str(p)} for p in quarantine_dir.glob("*/*.json")]
+    return sorted(found, key=lambda e: e["fetched_at"])

@@ -1,0 +1,91 @@
+"""The upstream sources: names, licences, live URLs and their path inside a mirror.
+
+A mirror (``FRONTLINE_SOURCES``) keeps every file under the same relative path as
+``../shared/data``, so one base switches all sources at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+_GITHUB_RAW = "https://raw.githubusercontent.com"
+_ECONOMIST = (
+    f"{_GITHUB_RAW}/TheEconomist/the-economist-ukraine-war-dead-and-wounded-estimates/main/"
+    "source-data/deaths-and-casualties-data"
+)
+_PETRO = f"{_GITHUB_RAW}/PetroIvaniuk/2022-Ukraine-Russia-War-Dataset/main/data"
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    description: str
+    publisher: str
+    licence: str
+    live_url: str  # may contain {yyyymmdd}
+    mirror_path: str  # relative to a mirror base, may contain {yyyymmdd}
+    daily: bool = False  # one file per day (else one file with the whole history)
+
+    def relative_path(self, day: dt.date | None = None) -> str:
+        return self.mirror_path.format(yyyymmdd=day.strftime("%Y%m%d") if day else "")
+
+    def file_name(self, day: dt.date | None = None) -> str:
+        return self.relative_path(day).rsplit("/", 1)[-1]
+
+    def url(self, base: str | None, day: dt.date | None = None) -> str:
+        """The URI to fetch: the live URL, or the mirror path under ``base``."""
+        if base is None:
+            return self.live_url.format(yyyymmdd=day.strftime("%Y%m%d") if day else "")
+        return base.rstrip("/") + "/" + self.relative_path(day)
+
+
+DEEPSTATE = Source(
+    name="deepstate",
+    description=(
+        "DeepStateMap daily archive: one GeoJSON per day with the Russian-occupied territory of "
+        "Ukraine as one MultiPolygon (Crimea and areas occupied before 2022 included)."
+    ),
+    publisher="DeepStateMap (archive by github.com/cyterat/deepstate-map-data)",
+    licence="GPL-3.0 (archive); data by DeepStateMap",
+    live_url=f"{_GITHUB_RAW}/cyterat/deepstate-map-data/main/data/deepstatemap_data_{{yyyymmdd}}.geojson",
+    mirror_path="deepstate/deepstatemap_data_{yyyymmdd}.geojson",
+    daily=True,
+)
+ISW = Source(
+    name="isw",
+    description="ISW/CTP daily area assessed as Russian-controlled (m² upstream), from 2022-02-22.",
+    publisher="Institute for the Study of War / Critical Threats (compiled by The Economist)",
+    licence="MIT (compilation); data by ISW/CTP",
+    live_url=f"{_ECONOMIST}/area_assessed_as_controlled_by_russia.csv",
+    mirror_path="isw/area_assessed_as_controlled_by_russia.csv",
+)
+GS_PERSONNEL = Source(
+    name="gs_personnel",
+    description="General Staff of the Armed Forces of Ukraine: cumulative Russian personnel losses claimed.",
+    publisher="General Staff of the Armed Forces of Ukraine (compiled by PetroIvaniuk)",
+    licence="MIT",
+    live_url=f"{_PETRO}/russia_losses_personnel.json",
+    mirror_path="losses/russia_losses_personnel.json",
+)
+GS_EQUIPMENT = Source(
+    name="gs_equipment",
+    description="General Staff: cumulative Russian equipment losses claimed, by category.",
+    publisher="General Staff of the Armed Forces of Ukraine (compiled by PetroIvaniuk)",
+    licence="MIT",
+    live_url=f"{_PETRO}/russia_losses_equipment.json",
+    mirror_path="losses/russia_losses_equipment.json",
+)
+GS_EQUIPMENT_CORRECTIONS = Source(
+    name="gs_equipment_corrections",
+    description="General Staff: signed corrections folded into earlier equipment totals.",
+    publisher="General Staff of the Armed Forces of Ukraine (compiled by PetroIvaniuk)",
+    licence="MIT",
+    live_url=f"{_PETRO}/russia_losses_equipment_correction.json",
+    mirror_path="losses/russia_losses_equipment_correction.json",
+)
+
+ALL: tuple[Source, ...] = (DEEPSTATE, ISW, GS_PERSONNEL, GS_EQUIPMENT, GS_EQUIPMENT_CORRECTIONS)
+BY_NAME = {s.name: s for s in ALL}
+
+DEEPSTATE_FIRST_DAY = dt.date(2024, 7, 8)
