@@ -46,14 +46,29 @@ def _replace_from_rows(con, name: str, rows: list[dict]) -> None:
         con.unregister("incoming_rows")
 
 
-def build_control(con: duckdb.DuckDBPyConnection) -> int:
+def build_deepstate_areas(con: duckdb.DuckDBPyConnection) -> int:
     """Returns the number of DeepState days whose geometry was (re)computed."""
-    computed = control.update(con)
-    _run(con, "fact_control_daily", "fact_control_monthly")
-    return computed
+    return control.update(con)
 
 
-def build_losses(con: duckdb.DuckDBPyConnection) -> None:
+SQL_MODELS = ("fact_control_daily", "fact_control_monthly", "fact_losses_daily", "fact_losses_monthly", "dim_date")
+
+
+def build(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Run the SQL model that builds ``core.<name>``; returns its row count."""
+    if name not in SQL_MODELS:
+        raise KeyError(f"no SQL model {name!r}; known: {SQL_MODELS}")
+    _run(con, name)
+    return row_count(con, name)
+
+
+def row_count(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    return con.execute(f"SELECT count(*) FROM core.{catalog.table(name).name}").fetchall()[0][0]
+
+
+def build_loss_categories(con: duckdb.DuckDBPyConnection) -> int:
+    """dim_loss_category and the field map the losses model joins on; fails on any upstream
+    field no category claims, naming the file and the first row that has it."""
     _replace_from_rows(
         con,
         "dim_loss_category",
@@ -75,10 +90,10 @@ def build_losses(con: duckdb.DuckDBPyConnection) -> None:
             f"{source}: {uri}, element {element} (date {day}): unknown field {field!r} "
             f"({len(unmapped)} unmapped in all); map it in transforms/loss_categories.py"
         )
-    _run(con, "fact_losses_daily", "fact_losses_monthly")
+    return len(CATEGORIES)
 
 
-def build_dims(con: duckdb.DuckDBPyConnection) -> None:
+def build_dim_source(con: duckdb.DuckDBPyConnection) -> int:
     _replace_from_rows(
         con,
         "dim_source",
@@ -87,4 +102,13 @@ def build_dims(con: duckdb.DuckDBPyConnection) -> None:
             for s in sources.ALL
         ],
     )
-    _run(con, "dim_date")
+    return len(sources.ALL)
+
+
+def build_all(con: duckdb.DuckDBPyConnection) -> None:
+    """Every core table in dependency order (what the Dagster assets do one by one)."""
+    build_deepstate_areas(con)
+    build_loss_categories(con)
+    build_dim_source(con)
+    for name in SQL_MODELS:
+        build(con, name)

@@ -7,6 +7,7 @@ out like the mirror in `../shared/data`); unset, each source is fetched from its
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,11 @@ class Settings:
     sources: str | None  # None = live upstream URLs
     keep_versions: int = 10
     recheck_days: int = 3
+    today_override: dt.date | None = None  # FRONTLINE_TODAY: pin "today" for reproducible checks
+
+    @property
+    def today(self) -> dt.date:
+        return self.today_override or dt.datetime.now(dt.UTC).date()
 
     @property
     def warehouse_path(self) -> Path:
@@ -43,4 +49,5 @@ class Settings:
             sources=os.environ.get("FRONTLINE_SOURCES") or None,
             keep_versions=int(os.environ.get("FRONTLINE_KEEP_VERSIONS", "10")),
             recheck_days=int(os.environ.get("FRONTLINE_RECHECK_DAYS", "3")),
+            today_override=dt.date.fromisoformat(os.environ["FRONTLINE_TODAY"]) if os.environ.get("FRONTLINE_TODAY") else None,
         )

@@ -49,11 +49,11 @@ class Ingested:
 
 
 def _current(con: duckdb.DuckDBPyConnection, source: str, key: str) -> tuple[int, str] | None:
-    row = con.execute(
+    rows = con.execute(
         "SELECT version, sha256 FROM raw.payloads WHERE source = ? AND key = ? ORDER BY version DESC LIMIT 1",
         [source, key],
-    ).fetchone()
-    return (row[0], row[1]) if row else None
+    ).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def _insert_payload(con, source: str, key: str, version: int, payload: Payload) -> None:

@@ -65,3 +65,19 @@ CREATE OR REPLACE VIEW raw.current_payloads AS
 SELECT source, key, version, uri, sha256, fetched_at, n_bytes
 FROM raw.payloads
 QUALIFY version = max(version) OVER (PARTITION BY source, key);
+
+-- Every quality-suite result, per run: what the manifest and `frontline run` report.
+CREATE SCHEMA IF NOT EXISTS audit;
+
+CREATE TABLE IF NOT EXISTS audit.check_results (
+    run_id            VARCHAR NOT NULL,
+    evaluated_at      TIMESTAMPTZ NOT NULL,
+    table_name        VARCHAR NOT NULL,
+    expectation       VARCHAR NOT NULL,
+    expectation_type  VARCHAR NOT NULL,
+    severity          VARCHAR NOT NULL,   -- 'error' blocks publishing, 'warn' is reported
+    success           BOOLEAN NOT NULL,
+    unexpected_count  BIGINT NOT NULL,
+    description       VARCHAR NOT NULL,
+    examples          JSON
+);

@@ -1,0 +1,405 @@
+"""Run a table's suite through Great Expectations 1.x and reduce the result to plain outcomes.
+
+One ephemeral GX context per process (created on first use, ~10 s of imports on a cold start),
+one pandas Data Source in it, one dataframe asset per (table, frame), and one GX validation per
+frame: ``batch.validate(ExpectationSuite, result_format=COMPLETE)``. The GX import happens inside
+these functions, never at module import, so the CLI stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from warehouse import catalog
+
+from .cadence import CADENCE, FRESHNESS_SQL
+from .outcome import MAX_EXAMPLES, ExpectationOutcome, SuiteOutcome
+from .suites import RECONCILE_SQL, STEPS_SQL, Spec, frame_keys, specs_for
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+SCHEMA = "core"  # where the published tables live in the warehouse
+SQL_DIR = Path(__file__).parent / "sql"
+DATASOURCE = "frontline"
+ROW_ID = "_row"  # position of a row in its frame; lets examples show the full offending row
+_GX_SEVERITY = {"error": "critical", "warn": "warning"}
+
+_lock = threading.RLock()
+_context = None
+
+
+# --------------------------------------------------------------------------------------------
+# SQL: files under sql/, table identifiers only from the catalog whitelist, values bound.
+# --------------------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def qualified(table_name: str) -> str:
+    """`core."<table>"` for a published table; anything else raises KeyError."""
+    t = catalog.table(table_name)  # the whitelist
+    return f'{SCHEMA}."{t.name}"'
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@cache
+def _sql_text(filename: str) -> str:
+    path = SQL_DIR / filename
+    if path.parent != SQL_DIR or not path.is_file():
+        raise FileNotFoundError(f"no SQL file {filename!r} in {SQL_DIR}")
+    return path.read_text(encoding="utf-8")
+
+
+def render_sql(filename: str) -> str:
+    """The SQL of `sql/<filename>` with every `{table}` replaced by its qualified name."""
+    return _PLACEHOLDER.sub(lambda m: qualified(m.group(1)), _sql_text(filename))
+
+
+def read_sql(
+    con: duckdb.DuckDBPyConnection, filename: str, params: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    return con.execute(render_sql(filename), params or {}).df()
+
+
+# --------------------------------------------------------------------------------------------
+# Frames
+# --------------------------------------------------------------------------------------------
+
+
+def _table_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
+    order = ", ".join(_ident(c) for c in table.sort_keys)
+    return con.execute(f"SELECT * FROM {qualified(table.name)} ORDER BY {order}").df()
+
+
+def _schema_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
+    import pandas as pd
+
+    actual = read_sql(con, "schema.sql", {"schema_name": SCHEMA, "table_name": table.name})
+    expected = pd.DataFrame(
+        {
+            "column_name": table.column_names,
+            "expected_position": range(1, len(table.columns) + 1),
+            "expected_type": [c.type for c in table.columns],
+        }
+    )
+    df = expected.merge(actual, on="column_name", how="outer")
+    # Absent on one side: position 0 / type "(absent)", so the pair comparisons see a mismatch
+    # instead of a NULL they would skip.
+    df["expected_position"] = df["expected_position"].fillna(0).astype("int64")
+    df["actual_position"] = df["actual_position"].fillna(0).astype("int64")
+    df["expected_type"] = df["expected_type"].fillna("(absent)").astype(str)
+    df["data_type"] = df["data_type"].fillna("(absent)").astype(str)
+    df["matches"] = (df["expected_position"] == df["actual_position"]) & (
+        df["expected_type"] == df["data_type"]
+    )
+    first = df[["expected_position", "actual_position"]].where(lambda x: x > 0).min(axis=1)
+    return df.assign(_o=first).sort_values(["_o", "column_name"]).drop(columns="_o")
+
+
+def _steps_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
+    return read_sql(con, STEPS_SQL[table.name])
+
+
+def _reconcile_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
+    return read_sql(con, RECONCILE_SQL[table.name])
+
+
+def _freshness_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
+    import pandas as pd
+
+    sql_file, sources = FRESHNESS_SQL[table.name]
+    actual = read_sql(con, sql_file)
+    expected = pd.DataFrame(
+        {
+            "source": list(sources),
+            "allowed_lag_days": [CADENCE[s].allowed_lag_days for s in sources],
+        }
+    )
+    # outer: a source missing from the table is stale; a source without a cadence is reported too
+    df = expected.merge(actual, on="source", how="outer")
+    today_ts = pd.Timestamp(today)
+    df["newest"] = pd.to_datetime(df["newest"])
+    df["oldest_acceptable"] = today_ts - pd.to_timedelta(df["allowed_lag_days"], unit="D")
+    df["lag_days"] = (today_ts - df["newest"]).dt.days
+    return df.sort_values("source")
+
+
+_FRAME_BUILDERS = {
+    "table": _table_frame,
+    "schema": _schema_frame,
+    "steps": _steps_frame,
+    "reconcile": _reconcile_frame,
+    "freshness": _freshness_frame,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# GX
+# --------------------------------------------------------------------------------------------
+
+
+def _gx():
+    # Read by the data context when it is created; no usage statistics leave this machine.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    return gx
+
+
+def get_context():
+    """The process-wide ephemeral GX context (created once, reused by every suite run)."""
+    global _context
+    with _lock:
+        if _context is None:
+            gx = _gx()
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            ctx = gx.get_context(mode="ephemeral")
+            ctx.variables.progress_bars = ProgressBarsConfig(
+                globally=False, metric_calculations=False
+            )
+            ctx.data_sources.add_pandas(DATASOURCE)
+            _context = ctx
+        return _context
+
+
+def _batch_definition(ctx, asset_name: str):
+    ds = ctx.data_sources.get(DATASOURCE)
+    try:
+        asset = ds.get_asset(asset_name)
+    except LookupError:
+        asset = ds.add_dataframe_asset(asset_name)
+    try:
+        return asset.get_batch_definition("whole")
+    except KeyError:
+        return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def _row_condition(cond: tuple[str, str, Any] | None):
+    if cond is None:
+        return None
+    from great_expectations.expectations.row_conditions import Column
+
+    column, op, value = cond
+    col = Column(column)
+    ops = {
+        "==": col.__eq__,
+        "!=": col.__ne__,
+        "<": col.__lt__,
+        "<=": col.__le__,
+        ">": col.__gt__,
+        ">=": col.__ge__,
+    }
+    return ops[op](value)
+
+
+def build_expectation(spec: Spec):
+    """The GX 1.x expectation object for one Spec."""
+    gx = _gx()
+    cls = getattr(gx.expectations, spec.expectation_type)
+    kwargs = dict(spec.kwargs)
+    if spec.row_condition is not None:
+        kwargs["row_condition"] = _row_condition(spec.row_condition)
+    return cls(
+        **kwargs,
+        description=spec.description,
+        severity=_GX_SEVERITY[spec.severity],
+        meta={"name": spec.name, "severity": spec.severity, "severity_reason": spec.reason},
+    )
+
+
+def build_suite(name: str, specs: Iterable[Spec]):
+    gx = _gx()
+    return gx.ExpectationSuite(name=name, expectations=[build_expectation(s) for s in specs])
+
+
+# --------------------------------------------------------------------------------------------
+# Result → plain values
+# --------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able version of a cell: dates as ISO strings, NULL/NaN as None, numpy → Python."""
+    import numpy as np
+    import pandas as pd
+
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        ts = pd.Timestamp(value)
+        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, bool | int | str):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _exception_text(info: Any) -> str | None:
+    """GX puts exceptions either flat or keyed per metric; collect any message."""
+    if not info:
+        return None
+    if isinstance(info, dict) and "raised_exception" in info:
+        if info.get("raised_exception"):
+            return str(info.get("exception_message") or "exception")
+        return None
+    messages = []
+    if isinstance(info, dict):
+        for sub in info.values():
+            text = _exception_text(sub if isinstance(sub, dict) else getattr(sub, "to_json_dict", lambda: {})())
+            if text:
+                messages.append(text)
+    else:
+        d = info.to_json_dict() if hasattr(info, "to_json_dict") else {}
+        return _exception_text(d)
+    return "; ".join(dict.fromkeys(messages)) or None
+
+
+def _examples(spec: Spec, keys: tuple[str, ...], df: pd.DataFrame, result: dict) -> list[dict]:
+    rows = result.get("unexpected_index_list") or []
+    positions: list[int] = []
+    for r in rows:
+        if isinstance(r, dict) and ROW_ID in r:
+            positions.append(int(r[ROW_ID]))
+        elif isinstance(r, int):
+            positions.append(r)
+        if len(positions) >= MAX_EXAMPLES:
+            break
+    cols = [c for c in dict.fromkeys((*keys, *spec.columns)) if c in df.columns]
+    out = []
+    for pos in positions:
+        row = df.iloc[pos]
+        out.append({c: _plain(row[c]) for c in cols})
+    return out
+
+
+def _outcome(spec: Spec, keys, df, vr) -> ExpectationOutcome:
+    result = dict(vr.result or {})
+    exception = _exception_text(vr.exception_info)
+    success = bool(vr.success)
+    if not success and not exception and not result:
+        exception = "GX returned no result (the expectation could not be evaluated)"
+    count = result.get("unexpected_count")
+    if count is None:
+        count = 0 if success else 1
+    observed = result.get("observed_value")
+    return ExpectationOutcome(
+        name=spec.name,
+        expectation_type=spec.expectation_type,
+        severity=spec.severity,
+        success=success,
+        description=spec.description,
+        unexpected_count=int(count),
+        examples=_examples(spec, keys, df, result) if not success else [],
+        reason=spec.reason,
+        observed_value=_plain(observed) if observed is not None else None,
+        exception=exception,
+    )
+
+
+def _failed_frame(spec: Spec, error: Exception) -> ExpectationOutcome:
+    return ExpectationOutcome(
+        name=spec.name,
+        expectation_type=spec.expectation_type,
+        severity=spec.severity,
+        success=False,
+        description=spec.description,
+        unexpected_count=0,
+        reason=spec.reason,
+        exception=f"could not build the {spec.frame!r} frame: {type(error).__name__}: {error}",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
+
+
+def validate_frame(table_name: str, frame: str, df: pd.DataFrame, specs: list[Spec]):
+    """One GX validation of `specs` against `df`; returns the GX suite validation result."""
+    table = catalog.table(table_name)
+    keys = frame_keys(table, frame)
+    ctx = get_context()
+    with _lock:
+        batch = _batch_definition(ctx, f"{table.name}.{frame}").get_batch(
+            batch_parameters={"dataframe": df}
+        )
+        suite = build_suite(f"{table.name}.{frame}", specs)
+        return batch.validate(
+            suite,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": [*keys, ROW_ID],
+                "return_unexpected_index_query": False,
+            },
+        )
+
+
+def run_suite(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    today: dt.date | None = None,
+    *,
+    _collect: list | None = None,
+) -> SuiteOutcome:
+    """Validate one published table (schema `core`) against its suite.
+
+    `today` anchors the time-relative expectations (no future dates, freshness); it defaults to
+    the current UTC date. Never raises for bad data: every failure is an ExpectationOutcome.
+    """
+    started = time.perf_counter()
+    table = catalog.table(table_name)  # whitelist check before any SQL is built
+    today = today or dt.datetime.now(dt.UTC).date()
+    specs = specs_for(table.name, today)
+    by_frame: dict[str, list[Spec]] = {}
+    for s in specs:
+        by_frame.setdefault(s.frame, []).append(s)
+
+    outcomes: dict[str, ExpectationOutcome] = {}
+    for frame, frame_specs in by_frame.items():
+        try:
+            df = _FRAME_BUILDERS[frame](con, table, today).reset_index(drop=True)
+        except Exception as e:  # a missing table or column: report it, don't crash the check
+            for s in frame_specs:
+                outcomes[s.name] = _failed_frame(s, e)
+            continue
+        df[ROW_ID] = range(len(df))
+        keys = frame_keys(table, frame)
+        vres = validate_frame(table.name, frame, df, frame_specs)
+        if _collect is not None:
+            _collect.append(vres)
+        by_name = {r.expectation_config.meta["name"]: r for r in vres.results}
+        for s in frame_specs:
+            outcomes[s.name] = _outcome(s, keys, df, by_name[s.name])
+
+    return SuiteOutcome(
+        table=table.name,
+        results=[outcomes[s.name] for s in specs],
+        today=today.isoformat(),
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,123 @@
+"""`frontline` — run the pipeline, query what was published, look at what was held back.
+
+Heavy imports (Dagster, GX) happen inside the commands that need them, so `frontline query`
+starts fast.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+
+from warehouse.config import Settings
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_run(args, settings: Settings) -> int:
+    from orchestration.runner import run
+
+    summary = run(settings, args.start, args.end)
+    print(summary.text())
+    failed_checks = [c for c in summary.checks if c[1] == "contract" and not c[2]]
+    return 0 if summary.success and not failed_checks else 1
+
+
+def cmd_query(args, settings: Settings) -> int:
+    from warehouse import publish, query
+
+    try:
+        snapshot = publish.version_path(settings.published_dir, args.version) / publish.SNAPSHOT
+        result = query.run_query(snapshot, args.sql)
+    except (FileNotFoundError, query.QueryRefused) as exc:
+        print(f"frontline query: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # duckdb errors: show the message, not a traceback
+        print(f"frontline query: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(query.format_result(result, args.format))
+    return 0
+
+
+def cmd_dev(args, settings: Settings) -> int:
+    from orchestration.runner import dagster_ui_command
+
+    command = dagster_ui_command(settings, args.port)
+    print("starting the Dagster UI:", " ".join(command), file=sys.stderr)
+    os.execvp(command[0], command)
+    return 0
+
+
+def cmd_quarantine(args, settings: Settings) -> int:
+    from warehouse import quarantine
+
+    entries = quarantine.entries(settings.quarantine_dir)
+    if args.action == "list":
+        if not entries:
+            print("quarantine is empty")
+        for e in entries:
+            print(f"{e['fetched_at']}  {e['source']:<24} {e['key']:<12} {e['sha256'][:12]}  {e['error'][:120]}")
+        return 0
+    matches = [e for e in entries if e["sha256"].startswith(args.id) or e["file"] == args.id]
+    if not matches:
+        print(f"frontline quarantine: nothing matches {args.id!r}", file=sys.stderr)
+        return 2
+    print(json.dumps(matches, indent=2))
+    return 0
+
+
+def cmd_versions(args, settings: Settings) -> int:
+    from warehouse import publish
+
+    latest = publish.latest_version(settings.published_dir)
+    for version in publish.list_versions(settings.published_dir):
+        manifest = publish.read_manifest(settings.published_dir, version)
+        rows = sum(t["rows"] for t in manifest["tables"].values())
+        print(f"{'*' if version == latest else ' '} {version}  {manifest['created_at']}  {rows} rows")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="frontline", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="fetch, build, check and publish what is missing or changed")
+    run.add_argument("--start", type=_date, help="first DeepState day to (re)fetch (default: a few days before the newest held)")
+    run.add_argument("--end", type=_date, help="last DeepState day to fetch (default: today, UTC)")
+    run.set_defaults(func=cmd_run)
+
+    query = sub.add_parser("query", help="run read-only SQL on the latest published snapshot")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.add_argument("--version", help="a published version (default: latest)")
+    query.set_defaults(func=cmd_query)
+
+    dev = sub.add_parser("dev", help="open the Dagster UI on this FRONTLINE_HOME")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=cmd_dev)
+
+    quarantine = sub.add_parser("quarantine", help="payloads held back because they failed parsing")
+    quarantine.add_argument("action", choices=("list", "show"))
+    quarantine.add_argument("id", nargs="?", help="sha256 prefix or file name (for show)")
+    quarantine.set_defaults(func=cmd_quarantine)
+
+    versions = sub.add_parser("versions", help="list published versions (* = latest)")
+    versions.set_defaults(func=cmd_versions)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "action", None) == "show" and not args.id:
+        parser().error("quarantine show needs an id")
+    return args.func(args, Settings.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""The Dagster code location: `dagster dev -m orchestration.definitions` (or `frontline dev`)."""
+
+import dagster as dg
+
+from orchestration.checks import suite_checks
+from orchestration.core_assets import core_assets
+from orchestration.publish_assets import extracts
+from orchestration.raw_assets import deepstate_snapshots, whole_file_assets
+from orchestration.resources import WarehouseResource
+from orchestration.schedules import daily_refresh_job, daily_refresh_schedule
+from warehouse.config import Settings
+
+all_assets = [deepstate_snapshots, *whole_file_assets, *core_assets, extracts]
+
+
+def resources(settings: Settings | None = None) -> dict:
+    return {"warehouse": WarehouseResource.from_settings(settings or Settings.from_env())}
+
+
+defs = dg.Definitions(
+    assets=all_assets,
+    asset_checks=suite_checks,
+    jobs=[daily_refresh_job],
+    schedules=[daily_refresh_schedule],
+    resources=resources(),
+    # DuckDB allows one writer process per file: run every step in the run's own process.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,83 @@
+"""Raw layer assets: fetch, parse and land each source with provenance."""
+
+
+import datetime as dt
+
+import dagster as dg
+
+from orchestration.partitions import deepstate_days
+from orchestration.resources import WarehouseResource
+from warehouse import raw, sources
+from warehouse.parse import ParseError
+
+# Fetches retry (network, 5xx); a payload that does not parse fails without retrying.
+FETCH_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def _summary(results: list[raw.Ingested]) -> dict:
+    counts = {status: sum(r.status == status for r in results) for status in ("new", "unchanged", "not_yet")}
+    meta = {f"payloads_{k}": v for k, v in counts.items()}
+    meta["new_keys"] = ", ".join(r.key for r in results if r.status == "new")[:2000] or "-"
+    quirks = [f"{r.key}: {q}" for r in results for q in r.quirks]
+    if quirks:
+        meta["quirks"] = "\n".join(quirks)
+    return meta
+
+
+def _fail_on(errors: list[ParseError]) -> None:
+    if errors:
+        raise dg.Failure(
+            description="\n".join(str(e) for e in errors),
+            metadata={"quarantined": len(errors)},
+            allow_retries=False,
+        )
+
+
+@dg.asset(
+    key=["raw", "deepstate_snapshots"],
+    group_name="raw",
+    kinds={"duckdb"},
+    partitions_def=deepstate_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=FETCH_RETRY,
+    description=sources.DEEPSTATE.description,
+)
+def deepstate_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    window = context.partition_time_window
+    days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
+    results, errors = [], []
+    with warehouse.connect() as con:
+        for day in days:
+            try:
+                results.append(raw.ingest(con, warehouse.settings, sources.DEEPSTATE, day))
+            except ParseError as exc:
+                context.log.error(str(exc))
+                errors.append(exc)
+    _fail_on(errors)
+    return dg.MaterializeResult(metadata={"days": len(days), **_summary(results)})
+
+
+def _whole_file_asset(source: sources.Source) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["raw", source.name],
+        group_name="raw",
+        kinds={"duckdb"},
+        retry_policy=FETCH_RETRY,
+        description=source.description,
+    )
+    def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            try:
+                result = raw.ingest(con, warehouse.settings, source)
+            except ParseError as exc:
+                _fail_on([exc])
+        if result.status == "not_yet":
+            raise dg.Failure(description=f"{source.name}: {result.uri} not found; the whole-history file should always exist")
+        return dg.MaterializeResult(metadata=_summary([result]))
+
+    return _asset
+
+
+whole_file_assets = [
+    _whole_file_asset(s) for s in (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS)
+]

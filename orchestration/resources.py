@@ -1,0 +1,43 @@
+"""The warehouse as a Dagster resource: settings in, connections out."""
+
+
+import datetime as dt
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+
+from warehouse import db
+from warehouse.config import Settings
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Where the warehouse lives and where sources are fetched from (see warehouse.config)."""
+
+    home: str
+    sources: str | None = None
+    keep_versions: int = 10
+    today: str | None = None  # ISO date; None = the real date (UTC)
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(
+            home=Path(self.home),
+            sources=self.sources,
+            keep_versions=self.keep_versions,
+            today_override=dt.date.fromisoformat(self.today) if self.today else None,
+        )
+
+    @contextmanager
+    def connect(self):
+        with db.session(self.settings.warehouse_path) as con:
+            yield con
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "WarehouseResource":
+        return cls(
+            home=str(settings.home),
+            sources=settings.sources,
+            keep_versions=settings.keep_versions,
+            today=settings.today_override.isoformat() if settings.today_override else None,
+        )

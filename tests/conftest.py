@@ -1,0 +1,105 @@
+"""Fixtures that lay out small slices of the real mirror (../shared/data) and serve them.
+
+Slices are symlinks to the mirror's files, or filtered copies written into the test's tmp dir,
+never files committed to the repository.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import http.server
+import io
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from warehouse import sources
+from warehouse.config import Settings
+
+MIRROR = Path(os.environ.get("FRONTLINE_MIRROR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def deepstate_file(day: dt.date) -> Path:
+    return MIRROR / sources.DEEPSTATE.relative_path(day)
+
+
+def make_mirror(root: Path, days: list[dt.date], cut: dt.date | None = None) -> Path:
+    """A mirror with the given DeepState days and the whole-history files cut at ``cut``
+    (rows after it removed; ``None`` = the files as they are)."""
+    for day in days:
+        target = root / sources.DEEPSTATE.relative_path(day)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(deepstate_file(day))
+    for source in (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):
+        original = MIRROR / source.relative_path()
+        target = root / source.relative_path()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if cut is None:
+            target.symlink_to(original)
+        elif original.suffix == ".csv":
+            target.write_text(_cut_csv(original.read_text(encoding="utf-8"), cut), encoding="utf-8")
+        else:
+            records = json.loads(original.read_text(encoding="utf-8"))
+            kept = [r for r in records if dt.date.fromisoformat(r["date"]) <= cut]
+            target.write_text(json.dumps(kept, indent=4), encoding="utf-8")
+    return root
+
+
+def _cut_csv(text: str, cut: dt.date) -> str:
+    rows = list(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(rows[0])
+    writer.writerows(r for r in rows[1:] if dt.date.fromisoformat(r[0]) <= cut)
+    return out.getvalue()
+
+
+def add_day(mirror: Path, day: dt.date, cut_whole_files: bool = True) -> None:
+    """Extend a cut mirror by one day: the DeepState file and the whole-history files up to it."""
+    target = mirror / sources.DEEPSTATE.relative_path(day)
+    target.symlink_to(deepstate_file(day))
+    if cut_whole_files:
+        for source in (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):
+            (mirror / source.relative_path()).unlink()
+        tmp = make_mirror(mirror.parent / f"cut-{day}", [], cut=day)
+        for source in (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):
+            (tmp / source.relative_path()).replace(mirror / source.relative_path())
+
+
+@pytest.fixture
+def settings_for(tmp_path):
+    """Settings with a fresh FRONTLINE_HOME under tmp_path, reading from the given base."""
+
+    def _make(base: str | Path, today: dt.date = dt.date(2026, 7, 1)) -> Settings:
+        return Settings(home=tmp_path / "home", sources=str(base), today_override=today)
+
+    return _make
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output readable
+        pass
+
+
+@pytest.fixture
+def http_mirror():
+    """Serve a folder on 127.0.0.1 with a real HTTP server; yields a function folder -> base URL."""
+    servers = []
+
+    def _serve(folder: Path, handler=_QuietHandler) -> str:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield _serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()

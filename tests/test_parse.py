@@ -1,0 +1,101 @@
+"""Real-shaped bad payloads: each gives an error naming the source, the file and the row."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from tests.conftest import MIRROR, deepstate_file
+from warehouse import parse
+from warehouse.fetch import Payload
+
+NOW = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+DAY = dt.date(2024, 7, 8)
+
+
+def payload(content: bytes, uri: str = "deepstate/deepstatemap_data_20240708.geojson") -> Payload:
+    return Payload(uri, content, NOW)
+
+
+def test_a_real_snapshot_parses_to_one_valid_multipolygon():
+    import shapely
+
+    wkb, repaired = parse.deepstate_snapshot(payload(deepstate_file(DAY).read_bytes()))
+    geom = shapely.from_wkb(wkb)
+    assert geom.geom_type == "MultiPolygon" and geom.is_valid and not repaired
+
+
+def test_truncated_geojson_names_the_line_and_column():
+    content = deepstate_file(DAY).read_bytes()[:5000]
+    with pytest.raises(parse.ParseError) as err:
+        parse.deepstate_snapshot(payload(content))
+    assert err.value.source == "deepstate"
+    assert "deepstatemap_data_20240708.geojson" in str(err.value)
+    assert err.value.row.startswith("line ")
+    assert "truncated" in str(err.value)
+
+
+def test_feature_collection_without_features():
+    content = b'{"type": "FeatureCollection", "name": "deepstatemap_data_20240708", "features": []}'
+    with pytest.raises(parse.ParseError, match="has no features"):
+        parse.deepstate_snapshot(payload(content))
+
+
+def test_html_error_page_is_not_geojson():
+    content = b"<!DOCTYPE html><html><body><h1>Rate limit exceeded</h1></body></html>"
+    with pytest.raises(parse.ParseError, match="HTML page"):
+        parse.deepstate_snapshot(payload(content))
+
+
+def test_feature_with_a_point_is_refused_with_its_index():
+    doc = json.loads(deepstate_file(DAY).read_bytes())
+    doc["features"].append({"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [30, 50]}})
+    with pytest.raises(parse.ParseError) as err:
+        parse.deepstate_snapshot(payload(json.dumps(doc).encode()))
+    assert err.value.row == "feature 1"
+
+
+def _personnel(mutate) -> Payload:
+    records = json.loads((MIRROR / "losses/russia_losses_personnel.json").read_bytes())
+    mutate(records)
+    return payload(json.dumps(records).encode(), "losses/russia_losses_personnel.json")
+
+
+def test_non_numeric_loss_value_names_element_and_date():
+    def corrupt(records):
+        records[100]["personnel"] = "about 42,000"
+
+    with pytest.raises(parse.ParseError) as err:
+        parse.gs_personnel(_personnel(corrupt))
+    assert err.value.row == "element 100 (date 2022-06-05)"
+    assert "'personnel' is not an integer: 'about 42,000'" in str(err.value)
+
+
+def test_duplicated_date_in_losses_is_an_error():
+    with pytest.raises(parse.ParseError, match="date 2022-02-25 appears twice") as err:
+        parse.gs_personnel(_personnel(lambda r: r.insert(1, dict(r[0]))))
+    assert err.value.row.startswith("element 1 ")
+
+
+def test_isw_duplicate_date_with_same_area_is_the_documented_quirk():
+    content = (MIRROR / "isw/area_assessed_as_controlled_by_russia.csv").read_bytes()
+    parsed = parse.isw_area(payload(content, "isw/area_assessed_as_controlled_by_russia.csv"))
+    dates = [r[1] for r in parsed.rows]
+    assert len(dates) == len(set(dates)) == 1590
+    assert parsed.quirks == ["line 1505: date 2026-04-04 repeated with the same area; kept the first"]
+
+
+def test_isw_duplicate_date_with_a_different_area_is_an_error():
+    text = (MIRROR / "isw/area_assessed_as_controlled_by_russia.csv").read_text()
+    lines = text.splitlines()
+    lines[1504] = lines[1504].replace("120949026340.61954", "120949999999.0", 1)
+    with pytest.raises(parse.ParseError, match="repeated with a different area") as err:
+        parse.isw_area(payload("\n".join(lines).encode(), "isw/area_assessed_as_controlled_by_russia.csv"))
+    assert err.value.row == "line 1505"
+
+
+def test_isw_non_numeric_area():
+    text = (MIRROR / "isw/area_assessed_as_controlled_by_russia.csv").read_text().replace("43679052552.25393", "n/a", 1)
+    with pytest.raises(parse.ParseError, match="non-numeric area 'n/a'") as err:
+        parse.isw_area(payload(text.encode(), "isw/area_assessed_as_controlled_by_russia.csv"))
+    assert err.value.row == "line 2"
