@@ -97,15 +97,13 @@ def _schema_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: d
         }
     )
     df = expected.merge(actual, on="column_name", how="outer")
-    # Absent on one side: position 0 / type "(absent)", so the pair comparisons see a mismatch
-    # instead of a NULL they would skip.
+    # A column absent on one side gets position 0, so schema_columns sees a mismatch instead of
+    # a NULL it would skip; its type stays NULL, so schema_types reports only present columns.
     df["expected_position"] = df["expected_position"].fillna(0).astype("int64")
     df["actual_position"] = df["actual_position"].fillna(0).astype("int64")
-    df["expected_type"] = df["expected_type"].fillna("(absent)").astype(str)
-    df["data_type"] = df["data_type"].fillna("(absent)").astype(str)
     df["matches"] = (df["expected_position"] == df["actual_position"]) & (
         df["expected_type"] == df["data_type"]
-    )
+    ).fillna(False)
     first = df[["expected_position", "actual_position"]].where(lambda x: x > 0).min(axis=1)
     return df.assign(_o=first).sort_values(["_o", "column_name"]).drop(columns="_o")
 

@@ -26,7 +26,7 @@ def _checks(table: catalog.Table) -> dg.AssetChecksDefinition:
 
         with warehouse.connect() as con:
             outcome = run_suite(con, table.name, today=warehouse.settings.today)
-            audit.record(con, context.run_id, table.name, outcome.results)
+            audit.record(con, context.op_execution_context.run_id, table.name, outcome.results)
         metadata = outcome.to_metadata()
         yield dg.AssetCheckResult(
             check_name="contract",

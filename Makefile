@@ -1,0 +1,12 @@
+# Thin aliases for dev.sh, which does the set-up on a fresh machine.
+.PHONY: run test bench dev lint
+run:
+	./dev.sh run
+test:
+	./dev.sh test
+bench:
+	./dev.sh bench
+dev:
+	./dev.sh ui
+lint:
+	./dev.sh lint

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The front door on a machine that has only Python: installs the pinned uv into .tools/,
+# creates .venv from uv.lock, then runs the command.
+#   ./dev.sh run [--start D] [--end D]   fetch, build, check, publish
+#   ./dev.sh test [pytest args]          the test suite
+#   ./dev.sh bench                       full-rebuild and one-day timings vs a naive baseline
+#   ./dev.sh ui                          the Dagster UI on FRONTLINE_HOME
+#   ./dev.sh frontline ARGS...           any frontline command
+set -euo pipefail
+cd "$(dirname "$0")"
+UV_VERSION=0.13.8
+if [ ! -x .tools/bin/uv ]; then
+    python3 -m venv .tools
+    .tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==${UV_VERSION}"
+fi
+UV=.tools/bin/uv
+"$UV" sync --frozen --quiet
+command="${1:-help}"
+shift || true
+case "$command" in
+    run) exec "$UV" run --frozen --no-sync frontline run "$@" ;;
+    test) exec "$UV" run --frozen --no-sync pytest "$@" ;;
+    bench) exec "$UV" run --frozen --no-sync python -m bench.bench "$@" ;;
+    ui) exec "$UV" run --frozen --no-sync frontline dev "$@" ;;
+    lint) "$UV" run --frozen --no-sync ruff check . && exec "$UV" run --frozen --no-sync ruff format --check . ;;
+    frontline) exec "$UV" run --frozen --no-sync frontline "$@" ;;
+    *) sed -n '2,9p' "$0"; exit 2 ;;
+esac
