@@ -10,7 +10,7 @@ No Dagster here — the asset checks in orchestration/ call these functions.
 
 from .cadence import CADENCE
 from .outcome import ExpectationOutcome, SuiteOutcome
-from .runner import run_suite
+from .runner import run_suite, run_suites
 from .suites import Spec, specs_for
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "Spec",
     "SuiteOutcome",
     "run_suite",
+    "run_suites",
     "specs_for",
 ]

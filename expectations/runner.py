@@ -338,38 +338,27 @@ def _failed_frame(spec: Spec, error: Exception) -> ExpectationOutcome:
 # --------------------------------------------------------------------------------------------
 
 
+def _result_format(keys: tuple[str, ...]) -> dict:
+    return {
+        "result_format": "COMPLETE",
+        "unexpected_index_column_names": [*keys, ROW_ID],
+        "return_unexpected_index_query": False,
+    }
+
+
 def validate_frame(table_name: str, frame: str, df: pd.DataFrame, specs: list[Spec]):
-    """One GX validation of `specs` against `df`; returns the GX suite validation result."""
+    """One GX validation of `specs` against `df` in the cached context (nothing is stored)."""
     table = catalog.table(table_name)
-    keys = frame_keys(table, frame)
     ctx = get_context()
     with _lock:
         batch = _batch_definition(ctx, f"{table.name}.{frame}").get_batch(
             batch_parameters={"dataframe": df}
         )
         suite = build_suite(f"{table.name}.{frame}", specs)
-        return batch.validate(
-            suite,
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": [*keys, ROW_ID],
-                "return_unexpected_index_query": False,
-            },
-        )
+        return batch.validate(suite, result_format=_result_format(frame_keys(table, frame)))
 
 
-def run_suite(
-    con: duckdb.DuckDBPyConnection,
-    table_name: str,
-    today: dt.date | None = None,
-    *,
-    _collect: list | None = None,
-) -> SuiteOutcome:
-    """Validate one published table (schema `core`) against its suite.
-
-    `today` anchors the time-relative expectations (no future dates, freshness); it defaults to
-    the current UTC date. Never raises for bad data: every failure is an ExpectationOutcome.
-    """
+def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
     started = time.perf_counter()
     table = catalog.table(table_name)  # whitelist check before any SQL is built
     today = today or dt.datetime.now(dt.UTC).date()
@@ -387,11 +376,9 @@ def run_suite(
                 outcomes[s.name] = _failed_frame(s, e)
             continue
         df[ROW_ID] = range(len(df))
-        keys = frame_keys(table, frame)
-        vres = validate_frame(table.name, frame, df, frame_specs)
-        if _collect is not None:
-            _collect.append(vres)
+        vres = validate(table.name, frame, df, frame_specs)
         by_name = {r.expectation_config.meta["name"]: r for r in vres.results}
+        keys = frame_keys(table, frame)
         for s in frame_specs:
             outcomes[s.name] = _outcome(s, keys, df, by_name[s.name])
 
@@ -401,3 +388,75 @@ def run_suite(
         today=today.isoformat(),
         seconds=time.perf_counter() - started,
     )
+
+
+def run_suite(
+    con: duckdb.DuckDBPyConnection, table_name: str, today: dt.date | None = None
+) -> SuiteOutcome:
+    """Validate one published table (schema `core`) against its suite.
+
+    `today` anchors the time-relative expectations (no future dates, freshness); it defaults to
+    the current UTC date. Never raises for bad data: every failure is an ExpectationOutcome.
+    Raises KeyError for a name that is not in warehouse.catalog.
+    """
+    return _run(con, table_name, today, validate_frame)
+
+
+DOCS_SITE = "frontline"
+
+
+def run_suites(
+    con: duckdb.DuckDBPyConnection,
+    names: Iterable[str] | None = None,
+    today: dt.date | None = None,
+    docs_dir: Path | str | None = None,
+) -> dict[str, SuiteOutcome]:
+    """Run several tables' suites (default: every published table), keyed by table name.
+
+    With `docs_dir`, the validations run as stored GX ValidationDefinitions in a fresh ephemeral
+    context whose Data Docs site writes static HTML to `docs_dir` (open docs_dir/index.html).
+    """
+    names = [t.name for t in catalog.PUBLISHED] if names is None else list(names)
+    for n in names:
+        catalog.table(n)
+    if docs_dir is None:
+        return {n: run_suite(con, n, today) for n in names}
+
+    docs_dir = Path(docs_dir).resolve()
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    gx = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    with _lock:
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        ctx.add_data_docs_site(
+            DOCS_SITE,
+            {
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        ctx.data_sources.add_pandas(DATASOURCE)
+
+        def stored_validate(table_name: str, frame: str, df, specs):
+            name = f"{table_name}.{frame}"
+            suite = ctx.suites.add(build_suite(name, specs))
+            vd = ctx.validation_definitions.add(
+                gx.ValidationDefinition(
+                    name=name, data=_batch_definition(ctx, name), suite=suite
+                )
+            )
+            table = catalog.table(table_name)
+            return vd.run(
+                batch_parameters={"dataframe": df},
+                result_format=_result_format(frame_keys(table, frame)),
+            )
+
+        outcomes = {n: _run(con, n, today, stored_validate) for n in names}
+        ctx.build_data_docs(site_names=[DOCS_SITE])
+    return outcomes

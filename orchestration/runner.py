@@ -58,6 +58,7 @@ class RunSummary:
     rows: dict[str, int] = field(default_factory=dict)
     checks: list[tuple[str, str, bool, str | None]] = field(default_factory=list)
     published: dict | None = None
+    days_computed: int | None = None
     failures: list[str] = field(default_factory=list)
 
     def text(self) -> str:
@@ -67,6 +68,8 @@ class RunSummary:
                 f"  ingested {source:<26} new={meta.get('payloads_new', 0)} unchanged={meta.get('payloads_unchanged', 0)}"
                 f" not_yet={meta.get('payloads_not_yet', 0)}"
             )
+        if self.days_computed is not None:
+            lines.append(f"  computed DeepState day geometries         {self.days_computed}")
         for table, rows in self.rows.items():
             lines.append(f"  rows     {table:<26} {rows}")
         for asset, check, passed, description in self.checks:
@@ -112,6 +115,8 @@ def run(settings: Settings, start: dt.date | None = None, end: dt.date | None = 
         meta = {k: _value(v) for k, v in materialization.metadata.items()}
         if key[0] == "raw":
             summary.ingested[key[1]] = meta
+        elif "days_computed" in meta:
+            summary.days_computed = meta["days_computed"]
         elif key[0] == "core" and "rows" in meta:
             summary.rows[key[1]] = meta["rows"]
         elif key == ["published", "extracts"]:

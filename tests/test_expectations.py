@@ -353,3 +353,23 @@ def test_missing_table_is_reported_not_raised(con):
 def test_unknown_table_is_refused(con):
     with pytest.raises(KeyError, match="not a published table"):
         run_suite(con, "core.fact_control_daily; DROP TABLE x", today=TODAY)
+
+
+def test_run_suites_builds_data_docs(con, tmp_path):
+    from expectations import run_suites
+
+    con.execute("""
+        UPDATE core.fact_losses_daily SET is_correction = false
+        WHERE category = 'tanks' AND date = DATE '2026-10-05'
+    """)
+    docs = tmp_path / "docs"
+    outcomes = run_suites(con, ["fact_losses_daily", "dim_source"], TODAY, docs_dir=docs)
+    assert {n: o.passed for n, o in outcomes.items()} == {
+        "fact_losses_daily": False, "dim_source": True}
+    assert outcomes["fact_losses_daily"].errors[0].name == "negative_daily_is_correction"
+    assert (docs / "index.html").is_file()
+    pages = sorted(p.name for p in (docs / "validations").rglob("*.html"))
+    assert pages == [
+        "frontline-dim_source.schema.html", "frontline-dim_source.table.html",
+        "frontline-fact_losses_daily.freshness.html", "frontline-fact_losses_daily.schema.html",
+        "frontline-fact_losses_daily.steps.html", "frontline-fact_losses_daily.table.html"]

@@ -19,6 +19,11 @@ class Column:
     unit: str | None = None
     nullable: bool = True
 
+    @property
+    def doc(self) -> str:
+        """The text users see for this column, identical in manifest, DuckDB and README."""
+        return f"{self.description} Unit: {self.unit}." if self.unit else self.description
+
 
 @dataclass(frozen=True)
 class Table:

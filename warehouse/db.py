@@ -38,5 +38,4 @@ def comment_on(con: duckdb.DuckDBPyConnection, qualified_name: str, table: Table
     """Attach the catalog's descriptions to a table and its columns (what BI tools show)."""
     con.execute(f"COMMENT ON TABLE {qualified_name} IS {sql_literal(table.description)}")
     for column in table.columns:
-        text = column.description + (f" Unit: {column.unit}." if column.unit else "")
-        con.execute(f"COMMENT ON COLUMN {qualified_name}.{column.name} IS {sql_literal(text)}")
+        con.execute(f"COMMENT ON COLUMN {qualified_name}.{column.name} IS {sql_literal(column.doc)}")

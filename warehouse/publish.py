@@ -100,7 +100,7 @@ def _arrow_with_docs(con: duckdb.DuckDBPyConnection, table: catalog.Table) -> pa
     fields = []
     for field in data.schema:
         column = table.column(field.name)
-        meta = {"description": column.description}
+        meta = {"description": column.doc}
         if column.unit:
             meta["unit"] = column.unit
         fields.append(field.with_metadata(meta))
@@ -131,7 +131,7 @@ def _write_extracts(con, folder: Path) -> dict[str, dict]:
             "date_range": _date_range(data, table),
             "sources": list(table.sources),
             "columns": [
-                {"name": c.name, "type": c.type, "unit": c.unit, "nullable": c.nullable, "description": c.description}
+                {"name": c.name, "type": c.type, "unit": c.unit, "nullable": c.nullable, "description": c.doc}
                 for c in table.columns
             ],
         }
