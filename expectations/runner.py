@@ -101,9 +101,6 @@ def _schema_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: d
     # a NULL it would skip; its type stays NULL, so schema_types reports only present columns.
     df["expected_position"] = df["expected_position"].fillna(0).astype("int64")
     df["actual_position"] = df["actual_position"].fillna(0).astype("int64")
-    df["matches"] = (df["expected_position"] == df["actual_position"]) & (
-        df["expected_type"] == df["data_type"]
-    ).fillna(False)
     first = df[["expected_position", "actual_position"]].where(lambda x: x > 0).min(axis=1)
     return df.assign(_o=first).sort_values(["_o", "column_name"]).drop(columns="_o")
 
@@ -260,22 +257,16 @@ def _plain(value: Any) -> Any:
 
 def _exception_text(info: Any) -> str | None:
     """GX puts exceptions either flat or keyed per metric; collect any message."""
-    if not info:
+    if hasattr(info, "to_json_dict"):
+        info = info.to_json_dict()
+    if not isinstance(info, dict) or not info:
         return None
-    if isinstance(info, dict) and "raised_exception" in info:
-        if info.get("raised_exception"):
-            return str(info.get("exception_message") or "exception")
-        return None
-    messages = []
-    if isinstance(info, dict):
-        for sub in info.values():
-            text = _exception_text(sub if isinstance(sub, dict) else getattr(sub, "to_json_dict", lambda: {})())
-            if text:
-                messages.append(text)
-    else:
-        d = info.to_json_dict() if hasattr(info, "to_json_dict") else {}
-        return _exception_text(d)
-    return "; ".join(dict.fromkeys(messages)) or None
+    if "raised_exception" in info:
+        if not info["raised_exception"]:
+            return None
+        return str(info.get("exception_message") or "exception")
+    texts = [t for t in (_exception_text(v) for v in info.values()) if t]
+    return "; ".join(dict.fromkeys(texts)) or None
 
 
 def _examples(spec: Spec, keys: tuple[str, ...], df: pd.DataFrame, result: dict) -> list[dict]:
@@ -303,8 +294,8 @@ def _outcome(spec: Spec, keys, df, vr) -> ExpectationOutcome:
     if not success and not exception and not result:
         exception = "GX returned no result (the expectation could not be evaluated)"
     count = result.get("unexpected_count")
-    if count is None:
-        count = 0 if success else 1
+    if count is None:  # aggregate expectations (row count): 1 when failed, 0 when not evaluated
+        count = 0 if success or exception else 1
     observed = result.get("observed_value")
     return ExpectationOutcome(
         name=spec.name,
@@ -447,9 +438,7 @@ def run_suites(
             name = f"{table_name}.{frame}"
             suite = ctx.suites.add(build_suite(name, specs))
             vd = ctx.validation_definitions.add(
-                gx.ValidationDefinition(
-                    name=name, data=_batch_definition(ctx, name), suite=suite
-                )
+                gx.ValidationDefinition(name=name, data=_batch_definition(ctx, name), suite=suite)
             )
             table = catalog.table(table_name)
             return vd.run(

@@ -8,7 +8,8 @@ Each expectation validates one *frame* (a pandas DataFrame read from DuckDB):
 
 - ``table``     the published table itself, ``SELECT * FROM core.<table>``
 - ``schema``    its columns from ``duckdb_columns()`` next to the catalog's (sql/schema.sql)
-- ``steps``     fact_losses_daily with each category's previous cumulative (sql/losses_daily_steps.sql)
+- ``steps``     fact_losses_daily with each category's previous cumulative
+                (sql/losses_daily_steps.sql)
 - ``reconcile`` monthly values next to the sums of their days (sql/reconcile_*_monthly.sql)
 - ``freshness`` newest date per source next to the allowed lag (sql/freshness_*.sql + cadence.py)
 """
@@ -51,7 +52,7 @@ WHY_FRESH = "Stale upstream is reported, not a reason to withhold data that pass
 
 @dataclass(frozen=True)
 class Spec:
-    """One expectation: what to run (a GX class + kwargs), on which frame, and how much it matters."""
+    """One expectation: what to run (GX class + kwargs), on which frame, how much it matters."""
 
     name: str
     expectation_type: str  # class name in great_expectations.expectations
@@ -237,9 +238,7 @@ def _control_daily(table: catalog.Table) -> list[Spec]:
         _between(table, "area_km2", 0, a, f"area_km2 is between 0 and {a:,.0f} km² (Ukraine)."),
         _between(table, "gained_km2", 0, a, f"gained_km2 is between 0 and {a:,.0f} km²."),
         _between(table, "lost_km2", 0, a, f"lost_km2 is between 0 and {a:,.0f} km²."),
-        _between(
-            table, "net_change_km2", -a, a, f"net_change_km2 is within ±{a:,.0f} km²."
-        ),
+        _between(table, "net_change_km2", -a, a, f"net_change_km2 is within ±{a:,.0f} km²."),
         _between(table, "days_since_previous", 1, None, "days_since_previous is at least 1."),
     ]
     return specs
@@ -252,9 +251,7 @@ def _control_monthly(table: catalog.Table) -> list[Spec]:
         _between(table, "area_end_km2", 0, a, f"area_end_km2 is between 0 and {a:,.0f} km²."),
         _between(table, "gained_km2", 0, a, f"gained_km2 is between 0 and {a:,.0f} km²."),
         _between(table, "lost_km2", 0, a, f"lost_km2 is between 0 and {a:,.0f} km²."),
-        _between(
-            table, "net_change_km2", -a, a, f"net_change_km2 is within ±{a:,.0f} km²."
-        ),
+        _between(table, "net_change_km2", -a, a, f"net_change_km2 is within ±{a:,.0f} km²."),
         _between(table, "observed_days", 0, None, "observed_days is not negative."),
         Spec(
             name="observed_days_within_month",
@@ -277,7 +274,9 @@ def _control_monthly(table: catalog.Table) -> list[Spec]:
         _reconcile("gained_km2", tol, "gained_km2 equals the sum of its days' gained_km2 (±1e-6)."),
         _reconcile("lost_km2", tol, "lost_km2 equals the sum of its days' lost_km2 (±1e-6)."),
         _reconcile(
-            "net_change_km2", tol, "net_change_km2 equals the sum of its days' net_change_km2 (±1e-6)."
+            "net_change_km2",
+            tol,
+            "net_change_km2 equals the sum of its days' net_change_km2 (±1e-6).",
         ),
         _reconcile(
             "area_end_km2", tol, "area_end_km2 equals area_km2 on the month's last observed day."

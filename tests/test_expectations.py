@@ -31,14 +31,25 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
 def _control_rows() -> list[dict]:
     rows = []
     # DeepState: whole of Ukraine and Donetsk oblast, one gap day, gained/lost per snapshot.
-    for region, base, gained, lost in (("UA", 109_361.0, 15.5, 5.25), ("UA-14", 17_850.0, 9.0, 2.5)):
+    regions = (("UA", 109_361.0, 15.5, 5.25), ("UA-14", 17_850.0, 9.0, 2.5))
+    for region, base, gained, lost in regions:
         area = None
         last_obs = None
         for day in _days(START, DEEPSTATE_LAST):
             if day == GAP_DAY:
-                rows.append(dict(date=day, source="deepstate", region_code=region, area_km2=None,
-                                 gained_km2=None, lost_km2=None, net_change_km2=None,
-                                 is_observed=False, days_since_previous=None))
+                rows.append(
+                    dict(
+                        date=day,
+                        source="deepstate",
+                        region_code=region,
+                        area_km2=None,
+                        gained_km2=None,
+                        lost_km2=None,
+                        net_change_km2=None,
+                        is_observed=False,
+                        days_since_previous=None,
+                    )
+                )
                 continue
             if area is None:
                 area, g, lo, net, since = base, None, None, None, None
@@ -47,18 +58,38 @@ def _control_rows() -> list[dict]:
                 g, lo = gained * since, lost * since
                 net = g - lo
                 area = area + net
-            rows.append(dict(date=day, source="deepstate", region_code=region, area_km2=area,
-                             gained_km2=g, lost_km2=lo, net_change_km2=net, is_observed=True,
-                             days_since_previous=since))
+            rows.append(
+                dict(
+                    date=day,
+                    source="deepstate",
+                    region_code=region,
+                    area_km2=area,
+                    gained_km2=g,
+                    lost_km2=lo,
+                    net_change_km2=net,
+                    is_observed=True,
+                    days_since_previous=since,
+                )
+            )
             last_obs = day
     # ISW: totals only (gained/lost NULL), converted from m² upstream.
     area = None
     for day in _days(START, ISW_LAST):
         net = None if area is None else 7.125
         area = 112_400.0 if area is None else area + net
-        rows.append(dict(date=day, source="isw", region_code="UA", area_km2=area, gained_km2=None,
-                         lost_km2=None, net_change_km2=net, is_observed=True,
-                         days_since_previous=None if net is None else 1))
+        rows.append(
+            dict(
+                date=day,
+                source="isw",
+                region_code="UA",
+                area_km2=area,
+                gained_km2=None,
+                lost_km2=None,
+                net_change_km2=net,
+                is_observed=True,
+                days_since_previous=None if net is None else 1,
+            )
+        )
     return rows
 
 
@@ -74,9 +105,17 @@ def _losses_rows() -> list[dict]:
                 cumulative, daily = base, None
             else:
                 cumulative += daily
-            rows.append(dict(date=day, category=category, cumulative=cumulative, daily=daily,
-                             correction=correction, is_correction=is_corr,
-                             qualifier="about" if category == "personnel" else None))
+            rows.append(
+                dict(
+                    date=day,
+                    category=category,
+                    cumulative=cumulative,
+                    daily=daily,
+                    correction=correction,
+                    is_correction=is_corr,
+                    qualifier="about" if category == "personnel" else None,
+                )
+            )
     return rows
 
 
@@ -167,12 +206,16 @@ def test_good_suite_shapes(con):
     daily = run_suite(con, "fact_control_daily", today=TODAY)
     r = daily.result("keys_unique")
     assert (r.expectation_type, r.severity, r.success) == (
-        "ExpectCompoundColumnsToBeUnique", "error", True)
+        "ExpectCompoundColumnsToBeUnique",
+        "error",
+        True,
+    )
     assert daily.result("fresh").severity == "warn"
     assert daily.result("schema_types").expectation_type == "ExpectColumnPairValuesToBeEqual"
     assert daily.result("not_empty").observed_value == 2 * 250 + 248  # 2 DeepState regions + ISW
     monthly = run_suite(con, "fact_losses_monthly", today=TODAY)
-    assert {"reconcile_total", "reconcile_cumulative_end", "months_match_days"} <= set(monthly.names)
+    expected = {"reconcile_total", "reconcile_cumulative_end", "months_match_days"}
+    assert expected <= set(monthly.names)
 
 
 def test_duplicated_isw_day_fails_keys_unique(con):
@@ -186,7 +229,10 @@ def test_duplicated_isw_day_fails_keys_unique(con):
     assert not outcome.passed
     r = _only_failure(outcome, "keys_unique")
     assert (r.severity, r.expectation_type, r.unexpected_count) == (
-        "error", "ExpectCompoundColumnsToBeUnique", 2)
+        "error",
+        "ExpectCompoundColumnsToBeUnique",
+        2,
+    )
     assert r.examples == [
         {"date": "2026-04-04", "source": "isw", "region_code": "UA"},
         {"date": "2026-04-04", "source": "isw", "region_code": "UA"},
@@ -204,10 +250,21 @@ def test_negative_daily_without_correction_flag(con):
     outcome = run_suite(con, "fact_losses_daily", today=TODAY)
     r = _only_failure(outcome, "negative_daily_is_correction")
     assert (r.severity, r.expectation_type, r.unexpected_count) == (
-        "error", "ExpectColumnValuesToBeInSet", 1)
+        "error",
+        "ExpectColumnValuesToBeInSet",
+        1,
+    )
     cumulative = 11_200 + 3 * (dt.date(2026, 10, 4) - START).days - 2
-    assert r.examples == [{"date": "2026-10-05", "category": "tanks", "is_correction": False,
-                           "daily": -2, "cumulative": cumulative, "correction": 0}]
+    assert r.examples == [
+        {
+            "date": "2026-10-05",
+            "category": "tanks",
+            "is_correction": False,
+            "daily": -2,
+            "cumulative": cumulative,
+            "correction": 0,
+        }
+    ]
     assert outcome.to_metadata()["failed_errors"] == ["negative_daily_is_correction"]
 
 
@@ -231,7 +288,10 @@ def test_monthly_control_total_differs_from_sum_of_days(con):
     outcome = run_suite(con, "fact_control_monthly", today=TODAY)
     r = _only_failure(outcome, "reconcile_gained_km2")
     assert (r.severity, r.expectation_type, r.unexpected_count) == (
-        "error", "ExpectColumnValuesToBeBetween", 1)
+        "error",
+        "ExpectColumnValuesToBeBetween",
+        1,
+    )
     (ex,) = r.examples
     assert (ex["month"], ex["source"], ex["region_code"]) == ("2026-10-01", "deepstate", "UA")
     assert ex["gained_km2_diff"] == pytest.approx(5.0)
@@ -244,22 +304,40 @@ def test_monthly_losses_total_and_cumulative_end(con):
         UPDATE core.fact_losses_monthly SET total = total + 1, cumulative_end = cumulative_end - 3
         WHERE month = DATE '2026-10-01' AND category = 'tanks'
     """)
-    con.execute("DELETE FROM core.fact_losses_monthly WHERE month = DATE '2026-06-01' "
-                "AND category = 'personnel'")
+    con.execute(
+        "DELETE FROM core.fact_losses_monthly WHERE month = DATE '2026-06-01' "
+        "AND category = 'personnel'"
+    )
     outcome = run_suite(con, "fact_losses_monthly", today=TODAY)
     assert sorted(r.name for r in outcome.errors) == [
-        "months_match_days", "reconcile_cumulative_end", "reconcile_reported_days",
-        "reconcile_total"]
+        "months_match_days",
+        "reconcile_cumulative_end",
+        "reconcile_reported_days",
+        "reconcile_total",
+    ]
     total = outcome.result("reconcile_total")
-    assert {"month": "2026-10-01", "category": "tanks", "total_diff": 1,
-            "total": 30 * 3 - 2 + 1, "total_days": 30 * 3 - 2} in total.examples
-    cum_end = {(e["month"], e["category"]): e for e in
-               outcome.result("reconcile_cumulative_end").examples}
+    assert {
+        "month": "2026-10-01",
+        "category": "tanks",
+        "total_diff": 1,
+        "total": 30 * 3 - 2 + 1,
+        "total_days": 30 * 3 - 2,
+    } in total.examples
+    cum_end = {
+        (e["month"], e["category"]): e for e in outcome.result("reconcile_cumulative_end").examples
+    }
     assert cum_end[("2026-10-01", "tanks")]["cumulative_end_diff"] == -3
     assert cum_end[("2026-06-01", "personnel")]["cumulative_end"] is None  # the missing month
     missing = outcome.result("months_match_days").examples
-    assert missing == [{"month": "2026-06-01", "category": "personnel", "in_both": False,
-                        "in_monthly": False, "in_daily": True}]
+    assert missing == [
+        {
+            "month": "2026-06-01",
+            "category": "personnel",
+            "in_both": False,
+            "in_monthly": False,
+            "in_daily": True,
+        }
+    ]
 
 
 def test_future_date(con):
@@ -274,6 +352,24 @@ def test_future_date(con):
     assert not outcome.passed
 
 
+def test_examples_are_capped_at_ten(con):
+    con.execute("""
+        UPDATE core.fact_control_daily SET lost_km2 = -1
+        WHERE source = 'deepstate' AND region_code = 'UA' AND date >= DATE '2026-11-13'
+    """)
+    outcome = run_suite(con, "fact_control_daily", today=TODAY)
+    r = _only_failure(outcome, "range_lost_km2")
+    assert r.unexpected_count == 12
+    assert len(r.examples) == 10
+    assert r.examples[0] == {
+        "date": "2026-11-13",
+        "source": "deepstate",
+        "region_code": "UA",
+        "lost_km2": -1.0,
+    }
+    assert "… and 2 more" in outcome.summary_text()
+
+
 def test_stale_source_is_a_warning_only(con):
     today = dt.date(2026, 11, 29)  # DeepState 5 days old (allowed 3); ISW 7 days (allowed 7)
     outcome = run_suite(con, "fact_control_daily", today=today)
@@ -281,10 +377,20 @@ def test_stale_source_is_a_warning_only(con):
     assert outcome.errors == []
     (w,) = outcome.warnings
     assert (w.name, w.severity, w.expectation_type, w.unexpected_count) == (
-        "fresh", "warn", "ExpectColumnPairValuesAToBeGreaterThanB", 1)
-    assert w.examples == [{"source": "deepstate", "newest": "2026-11-24",
-                           "oldest_acceptable": "2026-11-26", "lag_days": 5,
-                           "allowed_lag_days": 3}]
+        "fresh",
+        "warn",
+        "ExpectColumnPairValuesAToBeGreaterThanB",
+        1,
+    )
+    assert w.examples == [
+        {
+            "source": "deepstate",
+            "newest": "2026-11-24",
+            "oldest_acceptable": "2026-11-26",
+            "lag_days": 5,
+            "allowed_lag_days": 3,
+        }
+    ]
     meta = outcome.to_metadata()
     assert meta["failed_warnings"] == ["fresh"] and meta["passed"] is True
     assert "WARN fresh" in outcome.summary_text()
@@ -305,9 +411,13 @@ def test_area_larger_than_ukraine(con):
     outcome = run_suite(con, "fact_control_daily", today=TODAY)
     r = _only_failure(outcome, "range_area_km2")
     assert (r.severity, r.expectation_type, r.unexpected_count) == (
-        "error", "ExpectColumnValuesToBeBetween", 1)
-    assert r.examples == [{"date": "2026-06-15", "source": "deepstate", "region_code": "UA",
-                           "area_km2": 700000.0}]
+        "error",
+        "ExpectColumnValuesToBeBetween",
+        1,
+    )
+    assert r.examples == [
+        {"date": "2026-06-15", "source": "deepstate", "region_code": "UA", "area_km2": 700000.0}
+    ]
 
 
 def test_gap_day_with_a_measure(con):
@@ -317,8 +427,15 @@ def test_gap_day_with_a_measure(con):
     """)
     outcome = run_suite(con, "fact_control_daily", today=TODAY)
     r = _only_failure(outcome, "gap_day_null_area_km2")
-    assert r.examples == [{"date": "2026-08-18", "source": "deepstate", "region_code": "UA-14",
-                           "area_km2": 111000.0, "is_observed": False}]
+    assert r.examples == [
+        {
+            "date": "2026-08-18",
+            "source": "deepstate",
+            "region_code": "UA-14",
+            "area_km2": 111000.0,
+            "is_observed": False,
+        }
+    ]
 
 
 def test_wrong_column_type(con):
@@ -326,18 +443,28 @@ def test_wrong_column_type(con):
     outcome = run_suite(con, "fact_losses_daily", today=TODAY)
     r = _only_failure(outcome, "schema_types")
     assert (r.severity, r.expectation_type, r.unexpected_count) == (
-        "error", "ExpectColumnPairValuesToBeEqual", 1)
-    assert r.examples == [{"column_name": "cumulative", "expected_type": "BIGINT",
-                           "data_type": "DOUBLE"}]
+        "error",
+        "ExpectColumnPairValuesToBeEqual",
+        1,
+    )
+    assert r.examples == [
+        {"column_name": "cumulative", "expected_type": "BIGINT", "data_type": "DOUBLE"}
+    ]
 
 
 def test_missing_column(con):
     con.execute("ALTER TABLE core.fact_losses_daily DROP COLUMN qualifier")
     outcome = run_suite(con, "fact_losses_daily", today=TODAY)
     r = _only_failure(outcome, "schema_columns")
-    assert r.examples == [{"column_name": "qualifier", "expected_position": 7,
-                           "actual_position": 0, "expected_type": "VARCHAR",
-                           "data_type": None}]
+    assert r.examples == [
+        {
+            "column_name": "qualifier",
+            "expected_position": 7,
+            "actual_position": 0,
+            "expected_type": "VARCHAR",
+            "data_type": None,
+        }
+    ]
 
 
 def test_missing_table_is_reported_not_raised(con):
@@ -365,11 +492,17 @@ def test_run_suites_builds_data_docs(con, tmp_path):
     docs = tmp_path / "docs"
     outcomes = run_suites(con, ["fact_losses_daily", "dim_source"], TODAY, docs_dir=docs)
     assert {n: o.passed for n, o in outcomes.items()} == {
-        "fact_losses_daily": False, "dim_source": True}
+        "fact_losses_daily": False,
+        "dim_source": True,
+    }
     assert outcomes["fact_losses_daily"].errors[0].name == "negative_daily_is_correction"
     assert (docs / "index.html").is_file()
     pages = sorted(p.name for p in (docs / "validations").rglob("*.html"))
     assert pages == [
-        "frontline-dim_source.schema.html", "frontline-dim_source.table.html",
-        "frontline-fact_losses_daily.freshness.html", "frontline-fact_losses_daily.schema.html",
-        "frontline-fact_losses_daily.steps.html", "frontline-fact_losses_daily.table.html"]
+        "frontline-dim_source.schema.html",
+        "frontline-dim_source.table.html",
+        "frontline-fact_losses_daily.freshness.html",
+        "frontline-fact_losses_daily.schema.html",
+        "frontline-fact_losses_daily.steps.html",
+        "frontline-fact_losses_daily.table.html",
+    ]

@@ -34,12 +34,12 @@ def put(quarantine_dir: Path, source: str, key: str, payload: Payload, error: Ex
         "offending_rows": rows or [],
         "file": data_path.name,
     }
-    sidecar_path = folder / f"{stem}.json"
+    sidecar_path = folder / f"{stem}.error.json"
     sidecar_path.write_text(json.dumps(sidecar, indent=2, default=str) + "\n", encoding="utf-8")
     return sidecar_path
 
 
 def entries(quarantine_dir: Path) -> list[dict]:
     """Every quarantined payload's sidecar, oldest first."""
-    found = [json.loads(p.read_text(encoding="utf-8")) | {"sidecar": str(p)} for p in quarantine_dir.glob("*/*.json")]
+    found = [json.loads(p.read_text(encoding="utf-8")) | {"sidecar": str(p)} for p in quarantine_dir.glob("*/*.error.json")]
     return sorted(found, key=lambda e: e["fetched_at"])

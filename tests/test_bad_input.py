@@ -1,0 +1,160 @@
+"""Bad input end to end: each case fails the run with an error naming source, file and row,
+keeps the payload in quarantine, and leaves the published version byte-identical."""
+
+import datetime as dt
+import http.server
+import json
+import shutil
+
+import pytest
+
+from orchestration.cli import main
+from tests.conftest import make_mirror
+from tests.test_pipeline import file_hashes
+from warehouse import publish
+
+GOOD_DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9)]
+NEXT_DAY = dt.date(2024, 7, 10)
+TODAY = dt.date(2026, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    """A home with one published version, to be copied by each case."""
+    root = tmp_path_factory.mktemp("baseline")
+    mirror = make_mirror(root / "mirror", GOOD_DAYS)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FRONTLINE_HOME", str(root / "home"))
+    mp.setenv("FRONTLINE_SOURCES", str(mirror))
+    mp.setenv("FRONTLINE_TODAY", TODAY.isoformat())
+    try:
+        assert main(["run", "--start", "2024-07-08", "--end", "2024-07-09"]) == 0
+    finally:
+        mp.undo()
+    return root
+
+
+@pytest.fixture
+def case(baseline, tmp_path, monkeypatch, capsys):
+    """A copy of the baseline home and mirror; `run(base)` runs frontline against it."""
+    home = tmp_path / "home"
+    shutil.copytree(baseline / "home", home, symlinks=True)
+    mirror = tmp_path / "mirror"
+    shutil.copytree(baseline / "mirror", mirror, symlinks=True)
+    # Dagster's run history refers to the copied home's paths only through DAGSTER_HOME.
+    (home / "dagster" / "dagster.yaml").unlink(missing_ok=True)
+    before = file_hashes(home / "published")
+
+    def run(base=mirror, *extra):
+        monkeypatch.setenv("FRONTLINE_HOME", str(home))
+        monkeypatch.setenv("FRONTLINE_SOURCES", str(base))
+        monkeypatch.setenv("FRONTLINE_TODAY", TODAY.isoformat())
+        code = main(["run", "--start", NEXT_DAY.isoformat(), "--end", NEXT_DAY.isoformat(), *extra])
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    def unchanged() -> bool:
+        return file_hashes(home / "published") == before
+
+    def quarantined() -> list[dict]:
+        return [json.loads(p.read_text()) for p in sorted((home / "quarantine").glob("*/*.error.json"))]
+
+    return type("Case", (), {"home": home, "mirror": mirror, "run": staticmethod(run), "unchanged": staticmethod(unchanged), "quarantined": staticmethod(quarantined)})
+
+
+def _deepstate_path(mirror, day):
+    path = mirror / "deepstate" / f"deepstatemap_data_{day:%Y%m%d}.geojson"
+    path.unlink(missing_ok=True)
+    return path
+
+
+def _assert_blocked(case, code, out, source, file_name, row_text):
+    assert code == 1, out
+    assert f"{source}: " in out and file_name in out and row_text in out, out
+    assert "published nothing (previous version stays)" in out
+    assert case.unchanged()
+    entry = next(e for e in case.quarantined() if e["source"] == source)
+    assert file_name in entry["uri"] and row_text in entry["error"]
+    kept = case.home / "quarantine" / source / entry["file"]
+    assert kept.exists() and len(kept.read_bytes()) == entry["n_bytes"]
+
+
+def test_truncated_geojson(case):
+    good = (case.mirror / "deepstate/deepstatemap_data_20240709.geojson").read_bytes()
+    _deepstate_path(case.mirror, NEXT_DAY).write_bytes(good[: len(good) // 2])
+    code, out = case.run()
+    _assert_blocked(case, code, out, "deepstate", "deepstatemap_data_20240710.geojson", "invalid JSON (truncated?)")
+
+
+def test_feature_collection_without_features(case):
+    _deepstate_path(case.mirror, NEXT_DAY).write_text('{"type": "FeatureCollection", "features": []}')
+    code, out = case.run()
+    _assert_blocked(case, code, out, "deepstate", "deepstatemap_data_20240710.geojson", "has no features")
+
+
+class _HtmlErrorPage(http.server.SimpleHTTPRequestHandler):
+    """A CDN that answers a missing day with an HTML page and status 200."""
+
+    def do_GET(self):
+        if self.path.endswith("deepstatemap_data_20240710.geojson"):
+            body = b"<!DOCTYPE html><html><body>Too many requests</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_html_error_page_served_with_200(case, http_mirror):
+    base = http_mirror(case.mirror, _HtmlErrorPage)
+    code, out = case.run(base)
+    _assert_blocked(case, code, out, "deepstate", "deepstatemap_data_20240710.geojson", "got an HTML page")
+    assert case.quarantined()[0]["uri"].startswith("http://127.0.0.1:")
+
+
+def _rewrite_personnel(mirror, mutate):
+    path = mirror / "losses/russia_losses_personnel.json"
+    records = json.loads(path.read_text())
+    path.unlink()
+    mutate(records)
+    path.write_text(json.dumps(records, indent=4))
+
+
+def test_non_numeric_loss_value(case):
+    _rewrite_personnel(case.mirror, lambda r: r[-1].__setitem__("personnel", "1,403,550"))
+    code, out = case.run()
+    _assert_blocked(case, code, out, "gs_personnel", "russia_losses_personnel.json", "element 1586 (date 2026-06-30)")
+
+
+def test_duplicated_date(case):
+    _rewrite_personnel(case.mirror, lambda r: r.append(dict(r[-1])))
+    code, out = case.run()
+    _assert_blocked(case, code, out, "gs_personnel", "russia_losses_personnel.json", "date 2026-06-30 appears twice")
+
+
+def test_a_day_not_published_yet_is_not_a_failure(case):
+    code, out = case.run()
+    assert code == 0, out
+    assert "ingested deepstate_snapshots        new=0 unchanged=0 not_yet=1" in out
+    assert case.unchanged() and case.quarantined() == []
+
+
+def test_failing_expectation_blocks_publishing(case):
+    """Parses fine, fails the contract: an ISW area larger than Ukraine."""
+    path = case.mirror / "isw/area_assessed_as_controlled_by_russia.csv"
+    text = path.read_text().replace("120574964006.6059", "700000000000.0")
+    path.unlink()
+    path.write_text(text)
+    code, out = case.run()
+    assert code == 1
+    assert "fact_control_daily.contract" in out and "FAILED" in out
+    assert "700000" in out  # the offending row is shown
+    assert "published nothing (previous version stays)" in out
+    assert case.unchanged()
+    latest = publish.latest_version(case.home / "published")
+    assert latest == publish.list_versions(case.home / "published")[-1]
