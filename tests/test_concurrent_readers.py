@@ -1,0 +1,53 @@
+"""While `frontline run` writes, readers of the published snapshot are never blocked."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+
+from tests.conftest import make_mirror
+from warehouse import publish
+
+DAYS = [dt.date(2024, 7, 8) + dt.timedelta(days=i) for i in range(12)]
+
+
+def _env(home, mirror):
+    return os.environ | {"FRONTLINE_HOME": str(home), "FRONTLINE_SOURCES": str(mirror), "FRONTLINE_TODAY": "2026-07-01"}
+
+
+def _frontline(env, *args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], env=env, capture_output=True, text=True, **kwargs)
+
+
+def test_query_and_a_separate_duckdb_process_read_while_a_run_writes(tmp_path):
+    mirror = make_mirror(tmp_path / "mirror", DAYS)
+    home = tmp_path / "home"
+    env = _env(home, mirror)
+    first = _frontline(env, "run", "--start", "2024-07-08", "--end", "2024-07-09", timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    snapshot = publish.latest_snapshot(home / "published")
+
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "run", "--start", "2024-07-08", "--end", "2024-07-19"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    reads_during_run = 0
+    try:
+        while writer.poll() is None:
+            query = _frontline(env, "query", "SELECT count(*) AS n FROM fact_control_daily", "--format", "csv", timeout=60)
+            assert query.returncode == 0, query.stderr
+            assert query.stdout.startswith("n\n")
+            other = subprocess.run(
+                [sys.executable, "-c", "import duckdb,sys; c=duckdb.connect(sys.argv[1], read_only=True); print(c.sql('SELECT count(*) FROM dim_source').fetchall()[0][0])", str(snapshot)],
+                capture_output=True, text=True, timeout=60,
+            )
+            assert other.returncode == 0 and other.stdout.strip() == "5", other.stderr
+            if writer.poll() is None:
+                reads_during_run += 1
+    finally:
+        output = writer.communicate(timeout=600)[0]
+    assert writer.returncode == 0, output
+    assert "new=10 unchanged=2" in output
+    assert reads_during_run >= 2, "the run finished before the readers overlapped it"
+    assert publish.latest_snapshot(home / "published") != snapshot
