@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-SCHEMA = "core"  # where the published tables live in the warehouse
 SQL_DIR = Path(__file__).parent / "sql"
 DATASOURCE = "frontline"
 ROW_ID = "_row"  # position of a row in its frame; lets examples show the full offending row
@@ -47,9 +46,9 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def qualified(table_name: str) -> str:
-    """`core."<table>"` for a published table; anything else raises KeyError."""
+    """`<schema>."<table>"` for a published table; anything else raises KeyError."""
     t = catalog.table(table_name)  # the whitelist
-    return f'{SCHEMA}."{t.name}"'
+    return f'{t.schema}."{t.name}"'
 
 
 def _ident(name: str) -> str:
@@ -88,7 +87,7 @@ def _table_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt
 def _schema_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
     import pandas as pd
 
-    actual = read_sql(con, "schema.sql", {"schema_name": SCHEMA, "table_name": table.name})
+    actual = read_sql(con, "schema.sql", {"schema_name": table.schema, "table_name": table.name})
     expected = pd.DataFrame(
         {
             "column_name": table.column_names,

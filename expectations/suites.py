@@ -133,7 +133,7 @@ def _generic(table: catalog.Table, today: dt.date) -> list[Spec]:
             severity="error",
             reason=WHY_SCHEMA,
             description=(
-                f"core.{table.name} has exactly the catalog's {len(table.columns)} columns, "
+                f"{table.qualified} has exactly the catalog's {len(table.columns)} columns, "
                 "in the catalog's order."
             ),
             frame="schema",
@@ -158,7 +158,7 @@ def _generic(table: catalog.Table, today: dt.date) -> list[Spec]:
             kwargs={"min_value": 1},
             severity="error",
             reason=WHY_EMPTY,
-            description=f"core.{table.name} has at least one row.",
+            description=f"{table.qualified} has at least one row.",
         ),
     ]
     for col in table.columns:

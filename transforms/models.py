@@ -26,7 +26,7 @@ def _run(con: duckdb.DuckDBPyConnection, *models: str) -> None:
         for model in models:
             con.execute(load("transforms", model))
             if model in catalog.BY_NAME:
-                comment_on(con, f"core.{model}", catalog.table(model))
+                comment_on(con, catalog.table(model).qualified, catalog.table(model))
         con.commit()
     except BaseException:
         con.rollback()
@@ -39,8 +39,8 @@ def _replace_from_rows(con, name: str, rows: list[dict]) -> None:
     con.register("incoming_rows", frame)
     try:
         con.begin()
-        con.execute(f"CREATE OR REPLACE TABLE core.{table.name} AS SELECT * FROM incoming_rows ORDER BY 1")
-        comment_on(con, f"core.{table.name}", table)
+        con.execute(f"CREATE OR REPLACE TABLE {table.qualified} AS SELECT * FROM incoming_rows ORDER BY 1")
+        comment_on(con, table.qualified, table)
         con.commit()
     finally:
         con.unregister("incoming_rows")
@@ -63,7 +63,7 @@ def build(con: duckdb.DuckDBPyConnection, name: str) -> int:
 
 
 def row_count(con: duckdb.DuckDBPyConnection, name: str) -> int:
-    return con.execute(f"SELECT count(*) FROM core.{catalog.table(name).name}").fetchall()[0][0]
+    return con.execute(f"SELECT count(*) FROM {catalog.table(name).qualified}").fetchall()[0][0]
 
 
 def build_loss_categories(con: duckdb.DuckDBPyConnection) -> int:

@@ -34,6 +34,12 @@ class Table:
     sources: tuple[str, ...]
     date_column: str | None = None
     order_by: tuple[str, ...] = field(default=())
+    schema: str = "core"  # warehouse schema: core (dims, facts) or marts (joined answers)
+
+    @property
+    def qualified(self) -> str:
+        """``schema.name`` in the warehouse (identifiers from this whitelist only)."""
+        return f"{self.schema}.{self.name}"
 
     @property
     def column_names(self) -> list[str]:
@@ -249,7 +255,7 @@ DIM_LOSS_CATEGORY = Table(
     ),
 )
 
-PUBLISHED: tuple[Table, ...] = (
+CORE_TABLES: tuple[Table, ...] = (
     FACT_CONTROL_DAILY,
     FACT_CONTROL_MONTHLY,
     FACT_LOSSES_DAILY,
@@ -258,6 +264,14 @@ PUBLISHED: tuple[Table, ...] = (
     DIM_SOURCE,
     DIM_LOSS_CATEGORY,
 )
+
+# --- territory in depth (issue 3): regions, coverage, source agreement -----------------------
+TERRITORY_TABLES: tuple[Table, ...] = ()
+
+# --- casualty reports in depth (issue 4): vintages, estimates, cost of advance ---------------
+CASUALTY_TABLES: tuple[Table, ...] = ()
+
+PUBLISHED: tuple[Table, ...] = CORE_TABLES + TERRITORY_TABLES + CASUALTY_TABLES
 
 BY_NAME: dict[str, Table] = {t.name: t for t in PUBLISHED}
 

@@ -90,7 +90,7 @@ def list_versions(published_dir: Path) -> list[str]:
 
 def _select(table: catalog.Table) -> str:
     # Identifiers come from the catalog whitelist only.
-    return f"SELECT {', '.join(table.column_names)} FROM core.{table.name} ORDER BY {', '.join(table.sort_keys)}"
+    return f"SELECT {', '.join(table.column_names)} FROM {table.qualified} ORDER BY {', '.join(table.sort_keys)}"
 
 
 def _arrow_with_docs(con: duckdb.DuckDBPyConnection, table: catalog.Table) -> pa.Table:
