@@ -83,6 +83,21 @@ def cmd_versions(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_verify(args, settings: Settings) -> int:
+    from warehouse import publish
+
+    try:
+        problems = publish.verify(settings.published_dir, args.version)
+        version = args.version or publish.latest_version(settings.published_dir)
+    except FileNotFoundError as exc:
+        print(f"frontline verify: {exc}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(f"MISMATCH {problem}")
+    print(f"{version}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+    return 0 if not problems else 1
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="frontline", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -109,6 +124,10 @@ def parser() -> argparse.ArgumentParser:
 
     versions = sub.add_parser("versions", help="list published versions (* = latest)")
     versions.set_defaults(func=cmd_versions)
+
+    verify = sub.add_parser("verify", help="re-hash every file of a published version against its manifest")
+    verify.add_argument("version", nargs="?", help="default: latest")
+    verify.set_defaults(func=cmd_verify)
     return p
 
 

@@ -1,6 +1,8 @@
 """Publishing: runs only after every blocking check of every published table passed."""
 
 
+import shutil
+
 import dagster as dg
 
 from orchestration.resources import WarehouseResource
@@ -15,10 +17,19 @@ from warehouse import audit, catalog, publish
     description="Parquet extracts, manifest.json and a read-only DuckDB snapshot of every published table.",
 )
 def extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from expectations import run_suites  # GX import is slow: only when publishing
+
     settings = warehouse.settings
-    with warehouse.connect() as con:
-        checks = audit.run_summary(con, context.run_id)
-        result = publish.publish(con, settings.published_dir, checks=checks, keep_versions=settings.keep_versions)
+    report_dir = settings.home / "tmp" / f"report-{context.run_id}"
+    try:
+        with warehouse.connect() as con:
+            checks = audit.run_summary(con, context.run_id)
+            run_suites(con, today=settings.today, docs_dir=report_dir)
+            result = publish.publish(
+                con, settings.published_dir, checks=checks, report_dir=report_dir, keep_versions=settings.keep_versions
+            )
+    finally:
+        shutil.rmtree(report_dir, ignore_errors=True)
     return dg.MaterializeResult(
         metadata={"version": result.version, "new_version": result.is_new, "path": str(result.path)}
     )

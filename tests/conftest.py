@@ -103,3 +103,30 @@ def http_mirror():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+PIPELINE_DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9), dt.date(2024, 7, 10)]
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory):
+    """One run over three DeepState days and the full whole-history files, shared by the
+    modules that read what it published."""
+    from orchestration.cli import main
+    from warehouse import publish
+
+    root = tmp_path_factory.mktemp("pipeline")
+    mirror = make_mirror(root / "mirror", PIPELINE_DAYS)
+    home = root / "home"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FRONTLINE_HOME", str(home))
+    mp.setenv("FRONTLINE_SOURCES", str(mirror))
+    mp.setenv("FRONTLINE_TODAY", "2026-07-01")
+    try:
+        code = main(["run", "--start", "2024-07-08", "--end", "2024-07-10"])
+    finally:
+        mp.undo()
+    assert code == 0
+    return {"home": home, "mirror": mirror, "dir": publish.version_path(home / "published")}
+
+

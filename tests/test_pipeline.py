@@ -41,24 +41,6 @@ def geodesic_km2(geom) -> float:
     return abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(geom))[0]) / 1e6
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    """One run over three DeepState days and the full whole-history files."""
-    root = tmp_path_factory.mktemp("pipeline")
-    mirror = make_mirror(root / "mirror", DAYS)
-    home = root / "home"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FRONTLINE_HOME", str(home))
-    mp.setenv("FRONTLINE_SOURCES", str(mirror))
-    mp.setenv("FRONTLINE_TODAY", "2026-07-01")
-    try:
-        code = main(["run", "--start", "2024-07-08", "--end", "2024-07-10"])
-    finally:
-        mp.undo()
-    assert code == 0
-    return {"home": home, "mirror": mirror, "dir": publish.version_path(home / "published")}
-
-
 def read(published, table):
     return pq.read_table(published["dir"] / f"{table}.parquet").to_pylist()
 

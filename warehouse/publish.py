@@ -29,6 +29,7 @@ from warehouse.db import comment_on, sql_literal
 MANIFEST = "manifest.json"
 SNAPSHOT = "frontline.duckdb"
 LATEST = "LATEST"
+REPORT_DIR = "report"
 # BI drivers often embed an older DuckDB; 2.0's default storage cannot be opened by 1.x.
 SNAPSHOT_STORAGE_VERSION = "v1.5.0"
 
@@ -176,10 +177,14 @@ def publish(
     published_dir: Path,
     *,
     checks: dict | None = None,
+    report_dir: Path | None = None,
     keep_versions: int = 10,
     now: dt.datetime | None = None,
 ) -> Published:
-    """Write a new version if the content changed; move ``LATEST`` to it."""
+    """Write a new version if the content changed; move ``LATEST`` to it.
+
+    ``report_dir``: the validation report (GX Data Docs) of this run, copied into the version
+    as ``report/`` and linked from the manifest."""
     now = now or dt.datetime.now(dt.UTC)
     root = versions_dir(published_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -194,6 +199,8 @@ def publish(
             return Published(current, root / current, is_new=False)
         version = f"{now:%Y%m%dT%H%M%SZ}-{fingerprint[:8]}"
         _write_snapshot(con, staging / SNAPSHOT)
+        if report_dir is not None:
+            shutil.copytree(report_dir, staging / REPORT_DIR)
         manifest = {
             "version": version,
             "created_at": now.isoformat(),
@@ -206,10 +213,16 @@ def publish(
                 for s in sources.ALL
             ],
             "checks": checks or {},
+            "report": f"{REPORT_DIR}/index.html" if report_dir is not None else None,
+            # Every file of the version but this manifest, for `frontline verify`.
+            "files": {
+                str(p.relative_to(staging)): _sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()
+            },
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        for path in staging.iterdir():
-            _fsync(path)
+        for path in staging.rglob("*"):
+            if path.is_file():
+                _fsync(path)
         _fsync(staging)
         target = root / version
         os.rename(staging, target)
@@ -220,3 +233,25 @@ def publish(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def verify(published_dir: Path, version: str | None = None) -> list[str]:
+    """Re-hash every file of a version against its manifest; the list of problems (empty = ok)."""
+    folder = version_path(published_dir, version)
+    manifest = read_manifest(published_dir, version)
+    problems = []
+    expected = manifest.get("files", {})
+    for relative, sha in sorted(expected.items()):
+        path = folder / relative
+        if not path.is_file():
+            problems.append(f"{relative}: missing")
+        elif _sha256(path) != sha:
+            problems.append(f"{relative}: sha256 differs from the manifest")
+    extra = sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST
+    )
+    problems += [f"{relative}: not in the manifest" for relative in extra if relative not in expected]
+    for name, table in manifest["tables"].items():
+        if expected.get(table["file"]) != table["sha256"]:
+            problems.append(f"{table['file']}: table {name} sha256 disagrees with the file list")
+    return problems

@@ -1,0 +1,87 @@
+"""What a user downloading a version can check: the report, the manifest, the hashes, the docs."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from orchestration.cli import main
+from warehouse import catalog, publish
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_manifest_links_a_report_that_lists_every_suite(published):
+    manifest = json.loads((published["dir"] / "manifest.json").read_text())
+    index = published["dir"] / manifest["report"]
+    assert manifest["report"] == "report/index.html" and index.is_file()
+    html = index.read_text()
+    assert html.lstrip().lower().startswith("<!doctype html")
+    for table in catalog.PUBLISHED:
+        assert table.name in html, table.name
+    summary = manifest["checks"]
+    assert summary["expectations_run"] == summary["passed"] + summary["warned"] + summary["failed"]
+    assert summary["failed"] == 0
+    # The mirror's DeepState slice ends 2024-07-10 and "today" is pinned to 2026-07-01: the
+    # freshness WARN fails, the version is still published, and the report shows it.
+    assert summary["warned"] == 1
+    assert summary["not_passed"] == [
+        {"table": "fact_control_daily", "expectation": "fresh", "severity": "warn", "unexpected_count": 1,
+         "description": summary["not_passed"][0]["description"]}
+    ]
+    pages = "".join(p.read_text() for p in index.parent.rglob("*.html"))
+    assert "fact_control_daily" in pages and re.search(r"Failed|failed|✗|Unsuccessful", pages)
+
+
+def test_verify_detects_a_flipped_byte_in_any_published_file(published, tmp_path, monkeypatch, capsys):
+    copy = tmp_path / "published"
+    shutil.copytree(published["home"] / "published", copy, symlinks=True)
+    version = publish.latest_version(copy)
+    assert publish.verify(copy) == []
+    monkeypatch.setenv("FRONTLINE_HOME", str(tmp_path))
+    assert main(["verify"]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"{version}: ok")
+
+    files = publish.read_manifest(copy)["files"]
+    assert {"frontline.duckdb", "report/index.html"} <= set(files)
+    assert {f"{t.name}.parquet" for t in catalog.PUBLISHED} <= set(files)
+    folder = publish.version_path(copy)
+    for relative in files:
+        path = folder / relative
+        original = path.read_bytes()
+        flipped = bytearray(original)
+        flipped[len(flipped) // 2] ^= 0x01
+        path.write_bytes(bytes(flipped))
+        assert publish.verify(copy) == [f"{relative}: sha256 differs from the manifest"], relative
+        path.write_bytes(original)
+    assert main(["verify", version]) == 0
+    (folder / "dim_date.parquet").write_bytes(b"PAR1")
+    assert main(["verify"]) == 1
+    assert "MISMATCH dim_date.parquet: sha256 differs from the manifest" in capsys.readouterr().out
+
+
+def _readme_descriptions() -> dict[tuple[str, str], str]:
+    found, table = {}, None
+    for line in README.read_text().splitlines():
+        if m := re.match(r"### `(\w+)`", line):
+            table = m.group(1)
+        elif table and (m := re.match(r"\| `(\w+)` \| [A-Z]+ \| (.*) \|$", line)):
+            found[(table, m.group(1))] = m.group(2).replace("\\|", "|")
+    return found
+
+
+def test_every_column_description_is_identical_in_manifest_duckdb_and_readme(published):
+    manifest = json.loads((published["dir"] / "manifest.json").read_text())
+    in_manifest = {(t, c["name"]): c["description"] for t, e in manifest["tables"].items() for c in e["columns"]}
+    with duckdb.connect(str(published["dir"] / "frontline.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = 'frontline'").fetchall()
+        table_comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+    in_duckdb = {(t, c): comment for t, c, comment in rows}
+    in_readme = _readme_descriptions()
+    expected = {(t.name, c.name) for t in catalog.PUBLISHED for c in t.columns}
+    assert set(in_manifest) == set(in_duckdb) == set(in_readme) == expected
+    for key in expected:
+        assert in_manifest[key] == in_duckdb[key] == in_readme[key], key
+    assert all(table_comments[t.name] == t.description for t in catalog.PUBLISHED)
