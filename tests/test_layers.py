@@ -56,7 +56,9 @@ def polygon_features():
     for path in files:
         for feature in json.loads(gzip.decompress(path.read_bytes()))["features"]:
             if feature["geometry"]["type"] != "Point":
-                out.append((path.name, feature["properties"]["name"], feature["properties"].get("fill")))
+                out.append(
+                    (path.name, feature["properties"]["name"], feature["properties"].get("fill"))
+                )
     return out
 
 
@@ -76,8 +78,12 @@ def test_class_agrees_with_the_layer_colour(polygon_features):
     for _, name, fill in polygon_features:
         head = normalize(name).split("///")[0].strip()
         if COLOUR_CLASS[fill] != classify(name):
-            disagree[(head.split(" ")[0] if head.startswith("зміїний") else head[:40].rstrip(), fill)] += 1
-    unexplained = {k: v for k, v in disagree.items() if (k[0].split(" ///")[0].strip(), k[1]) not in NAME_WINS}
+            disagree[
+                (head.split(" ")[0] if head.startswith("зміїний") else head[:40].rstrip(), fill)
+            ] += 1
+    unexplained = {
+        k: v for k, v in disagree.items() if (k[0].split(" ///")[0].strip(), k[1]) not in NAME_WINS
+    }
     assert unexplained == {}
     assert sum(disagree.values()) < 0.02 * len(polygon_features)
 
@@ -90,7 +96,10 @@ def test_class_agrees_with_the_layer_colour(polygon_features):
         ("Статус невідомий /// Unknown status\xa0/// geoJSON.status.unknown\n", "grey_zone"),
         ("ОРДЛО /// CADR and CALR\xa0/// geoJSON.territories.ordlo", "occupied_before_2022"),
         ("Окупований Крим", "occupied_before_2022"),
-        ("Тимчасово окупована східна Пруссія.\n///\nEast Prussia is temporarily occupied.", "other"),
+        (
+            "Тимчасово окупована східна Пруссія.\n///\nEast Prussia is temporarily occupied.",
+            "other",
+        ),
         ("Окуповані у ��стонії території.\n///\noccupied Estonia territories.", "other"),
         ("Звіль��ено /// Liberated\xa0/// geoJSON.status.dismissed", "liberated"),
         ("��куповано /// Occupied /// geoJSON.status.occupied\n", "occupied_after_2022"),
@@ -104,6 +113,8 @@ def test_naming_formats_typos_and_damage(name, expected):
 
 
 def test_unknown_name_is_reported_not_guessed():
-    with pytest.raises(UnknownLayer, match=r"deepstate_api: snapshot 123: unknown layer name 'Нова зона'"):
+    with pytest.raises(
+        UnknownLayer, match=r"deepstate_api: snapshot 123: unknown layer name 'Нова зона'"
+    ):
         classify_or_raise("Нова зона", "deepstate_api", "123")
     assert classify("Багатокутник 99") is None
