@@ -23,7 +23,7 @@ from warehouse import catalog
 
 from .cadence import CADENCE, FRESHNESS_SQL
 from .outcome import MAX_EXAMPLES, ExpectationOutcome, SuiteOutcome
-from .suites import RECONCILE_SQL, STEPS_SQL, Spec, frame_keys, specs_for
+from .suites import ANOMALY_SQL, RECONCILE_SQL, REFERENCES_SQL, STEPS_SQL, Spec, frame_keys, specs_for
 
 if TYPE_CHECKING:
     import duckdb
@@ -132,7 +132,17 @@ def _freshness_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today
     return df.sort_values("source")
 
 
+def _references_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
+    return read_sql(con, REFERENCES_SQL[table.name])
+
+
+def _anomaly_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
+    return read_sql(con, ANOMALY_SQL[table.name])
+
+
 _FRAME_BUILDERS = {
+    "references": _references_frame,
+    "anomaly": _anomaly_frame,
     "table": _table_frame,
     "schema": _schema_frame,
     "steps": _steps_frame,

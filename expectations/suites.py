@@ -29,13 +29,25 @@ from .outcome import Severity
 UKRAINE_AREA_KM2 = 603_628.0  # total area of Ukraine incl. Crimea: no area figure can exceed it
 RECONCILE_TOLERANCE_KM2 = 1e-6
 
-FRAMES = ("table", "schema", "steps", "reconcile", "freshness")
+FRAMES = ("table", "schema", "steps", "reconcile", "freshness", "references", "anomaly")
 
 RECONCILE_SQL = {
     "fact_control_monthly": "reconcile_control_monthly.sql",
     "fact_losses_monthly": "reconcile_losses_monthly.sql",
 }
 STEPS_SQL = {"fact_losses_daily": "losses_daily_steps.sql"}
+# Facts → dims: each frame flags whether a row's key is found in its dimension.
+REFERENCES_SQL = {
+    "fact_control_daily": "references_control_daily.sql",
+    "fact_losses_daily": "references_losses_daily.sql",
+    "dim_date": "references_dim_date.sql",
+}
+# Anomaly guards: each frame holds the value, its bound derived from the series' own history
+# (see the SQL file for the rule) and `within_bound`.
+ANOMALY_SQL = {
+    "fact_control_daily": "anomaly_control_daily.sql",
+    "fact_losses_daily": "anomaly_losses_daily.sql",
+}
 
 # Severity reasons, one line each, stored in the GX expectation's meta.
 WHY_SCHEMA = "Consumers, the publisher and the manifest read columns by name, order and type."
@@ -48,6 +60,11 @@ WHY_RECONCILE = "Monthly figures must be exactly the roll-up of the published da
 WHY_FUTURE = "A date after today is a parsing or time-zone bug."
 WHY_EMPTY = "An empty table means the build lost its input."
 WHY_FRESH = "Stale upstream is reported, not a reason to withhold data that passed its checks."
+WHY_REFERENCES = "A fact whose key has no dimension row disappears from every join users write."
+WHY_ANOMALY = (
+    "An implausible jump is usually an upstream error, but can be real (a breakthrough, a big "
+    "report): newsrooms want it flagged and looked at, not withheld."
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,8 @@ def frame_keys(table: catalog.Table, frame: str) -> tuple[str, ...]:
         return ("column_name",)
     if frame == "freshness":
         return ("source",)
+    if frame == "references" and table.name == "dim_date":
+        return ("fact_table", "date")
     return table.grain
 
 
@@ -299,19 +318,14 @@ def _losses_daily(table: catalog.Table) -> list[Spec]:
             row_condition=("daily", "<", 0),
             show=("daily", "cumulative", "correction"),
         ),
-        Spec(
-            name="daily_matches_cumulative",
-            expectation_type="ExpectColumnPairValuesToBeEqual",
-            kwargs={
-                "column_A": "daily",
-                "column_B": "cumulative_step",
-                "ignore_row_if": "both_values_are_missing",
-            },
-            severity="error",
-            reason=WHY_LOSSES,
-            description="daily equals cumulative minus the category's previous cumulative.",
-            frame="steps",
-            show=("cumulative", "previous_cumulative", "is_correction"),
+        _in_set_true(
+            "daily_matches_cumulative",
+            "daily_matches",
+            "error",
+            WHY_LOSSES,
+            "daily equals cumulative minus the category's previous cumulative.",
+            "steps",
+            ("daily", "cumulative", "previous_cumulative", "is_correction"),
         ),
     ]
 
@@ -338,6 +352,56 @@ def _losses_monthly(table: catalog.Table) -> list[Spec]:
     ]
 
 
+def _in_set_true(name: str, column: str, severity: Severity, reason: str, description: str, frame: str, show=()) -> Spec:
+    return Spec(
+        name=name,
+        expectation_type="ExpectColumnValuesToBeInSet",
+        kwargs={"column": column, "value_set": [True]},
+        severity=severity,
+        reason=reason,
+        description=description,
+        frame=frame,
+        show=tuple(show),
+    )
+
+
+_REFERENCES = {
+    "fact_control_daily": [("references_dim_source", "source_known", "Every source is a row of dim_source.", ("source",))],
+    "fact_losses_daily": [
+        ("references_dim_loss_category", "category_known", "Every category is a row of dim_loss_category.", ("category",))
+    ],
+    "dim_date": [("covers_fact_dates", "in_dim_date", "Every date of every daily fact is a row of dim_date.", ())],
+}
+
+_ANOMALIES = {
+    "fact_control_daily": (
+        "anomaly_gained_km2",
+        "A DeepState day's gain per day covered stays under max(150 km², 8 × the median of the "
+        "previous 28 observed days' gains per day).",
+        ("gained_per_day_km2", "bound_km2", "days_since_previous"),
+    ),
+    "fact_losses_daily": (
+        "anomaly_personnel_daily",
+        "A day's personnel claim stays under max(500, 3 × the median of the previous 28 reports).",
+        ("daily", "bound"),
+    ),
+}
+
+
+def _references(table: catalog.Table) -> list[Spec]:
+    return [
+        _in_set_true(name, column, "error", WHY_REFERENCES, description, "references", show)
+        for name, column, description, show in _REFERENCES.get(table.name, [])
+    ]
+
+
+def _anomalies(table: catalog.Table) -> list[Spec]:
+    if table.name not in _ANOMALIES:
+        return []
+    name, description, show = _ANOMALIES[table.name]
+    return [_in_set_true(name, "within_bound", "warn", WHY_ANOMALY, description, "anomaly", show)]
+
+
 def _freshness(table: catalog.Table) -> list[Spec]:
     if table.name not in FRESHNESS_SQL:
         return []
@@ -357,11 +421,165 @@ def _freshness(table: catalog.Table) -> list[Spec]:
     ]
 
 
+# --- casualty reports in depth (issue 4) ------------------------------------------------------
+WHY_VINTAGES = "As-of queries pick a week's newest vintage by date: vintages must be unambiguous."
+WHY_INTERVAL = "An estimate outside its own interval means columns were swapped or misparsed."
+WHY_UPSTREAM_INTERVAL = (
+    "Mediazona publishes one week (2022-06-13) with an inverted interval: reported, not withheld."
+)
+WHY_BITEMPORAL = "A value's knowledge period must be well ordered, or as-of queries return two values."
+WHY_SOURCE = "An estimate nobody can trace back to its publisher cannot be cited."
+# Tables where no rows is a normal state (no upstream revision seen yet).
+MAY_BE_EMPTY = frozenset({"fact_loss_revisions"})
+
+STEPS_SQL.update(
+    {
+        "fact_confirmed_deaths_weekly": "confirmed_deaths_weekly_steps.sql",
+        "fact_losses_bitemporal": "losses_bitemporal_steps.sql",
+    }
+)
+
+
+def _pair(name: str, a: str, b: str, description: str, reason: str, severity: Severity = "error", or_equal: bool = True) -> Spec:
+    """a >= b (or a > b), skipped where either side is NULL."""
+    return Spec(
+        name=name,
+        expectation_type="ExpectColumnPairValuesAToBeGreaterThanB",
+        kwargs={"column_A": a, "column_B": b, "or_equal": or_equal, "ignore_row_if": "either_value_is_missing"},
+        severity=severity,
+        reason=reason,
+        description=description,
+    )
+
+
+def _in_set(name: str, column: str, values: list, description: str, reason: str, frame: str = "table", show: tuple = ()) -> Spec:
+    return Spec(
+        name=name,
+        expectation_type="ExpectColumnValuesToBeInSet",
+        kwargs={"column": column, "value_set": values},
+        severity="error",
+        reason=reason,
+        description=description,
+        frame=frame,
+        show=show,
+    )
+
+
+def _losses_bitemporal(table: catalog.Table) -> list[Spec]:
+    return [
+        _between(table, "cumulative", 0, None, "cumulative is not negative."),
+        _pair("known_from_not_before_date", "known_from", "date", "A value is never known before its report date.", WHY_BITEMPORAL),
+        _pair("known_to_after_known_from", "known_to", "known_from", "known_to is not before known_from.", WHY_BITEMPORAL),
+        _pair("vintage_covers_date", "payload_vintage", "date", "A payload's vintage is on or after every report date in it.", WHY_BITEMPORAL),
+        _in_set(
+            "one_current_value",
+            "current_values",
+            [1],
+            "Every (date, category) has exactly one current value (known_to IS NULL).",
+            WHY_BITEMPORAL,
+            frame="steps",
+        ),
+    ]
+
+
+def _loss_revisions(table: catalog.Table) -> list[Spec]:
+    return [
+        _pair("versions_ordered", "new_payload_version", "old_payload_version", "A revision goes from an older payload to a newer one.", WHY_BITEMPORAL, or_equal=False),
+        _pair("vintages_ordered", "new_vintage", "old_vintage", "The revising payload's vintage is not before the revised one's.", WHY_BITEMPORAL),
+        _pair("vintage_covers_date", "old_vintage", "date", "The revised value's payload covered its date.", WHY_BITEMPORAL),
+    ]
+
+
+def _confirmed_deaths_weekly(table: catalog.Table) -> list[Spec]:
+    specs = [
+        _between(table, "named_deaths", 0, None, "Named deaths in a week are never negative."),
+        _between(table, "named_deaths_cumulative", 0, None, "Cumulative named deaths are never negative."),
+        _in_set("weeks_are_mondays", "iso_weekday", [1], "week_start is a Monday (ISO weekday 1).", WHY_RANGE, frame="steps"),
+        _in_set(
+            "one_label_per_vintage",
+            "labels_per_vintage",
+            [1],
+            "Each vintage date comes from exactly one upstream file/column.",
+            WHY_VINTAGES,
+            frame="steps",
+            show=("vintage_label",),
+        ),
+        _in_set(
+            "latest_is_newest",
+            "latest_is_newest",
+            [True],
+            "is_latest_vintage is true exactly for each week's newest vintage.",
+            WHY_VINTAGES,
+            frame="steps",
+            show=("is_latest_vintage",),
+        ),
+        Spec(
+            name="named_never_shrink_across_vintages",
+            expectation_type="ExpectColumnValuesToBeBetween",
+            kwargs={"column": "change_from_previous_vintage", "min_value": 0},
+            severity="warn",
+            reason="Names are added as deaths are confirmed; a week shrinking in a later vintage is worth a look.",
+            description="In meduza_2026_weekly.csv, a week's named count never falls from one vintage to the next.",
+            frame="steps",
+            show=("named_deaths", "vintage_label"),
+        ),
+    ]
+    for what in ("excess_deaths", "flash_estimate", "total_deaths"):
+        point = "excess_deaths_estimate" if what == "excess_deaths" else ("total_deaths_estimate" if what == "total_deaths" else what)
+        low = f"{what}_low" if what != "flash_estimate" else "flash_estimate_low"
+        high = f"{what}_high" if what != "flash_estimate" else "flash_estimate_high"
+        specs += [
+            _pair(f"{point}_at_least_low", point, low, f"{point} ≥ {low}.", WHY_UPSTREAM_INTERVAL, severity="warn"),
+            _pair(f"{point}_at_most_high", high, point, f"{point} ≤ {high}.", WHY_UPSTREAM_INTERVAL, severity="warn"),
+        ]
+    return specs
+
+
+def _casualty_estimates(table: catalog.Table) -> list[Spec]:
+    return [
+        _pair("estimate_at_least_low", "estimate", "estimate_low", "estimate_low ≤ estimate wherever both are given.", WHY_INTERVAL),
+        _pair("estimate_at_most_high", "estimate_high", "estimate", "estimate ≤ estimate_high wherever both are given.", WHY_INTERVAL),
+        _pair("low_at_most_high", "estimate_high", "estimate_low", "estimate_low ≤ estimate_high wherever both are given.", WHY_INTERVAL),
+        _between(table, "estimate", 0, None, "estimate is not negative."),
+        _between(table, "estimate_low", 0, None, "estimate_low is not negative."),
+        _between(table, "estimate_high", 0, None, "estimate_high is not negative."),
+        _in_set("losses_of_known", "losses_of", ["russia", "ukraine"], "losses_of is 'russia' or 'ukraine'.", WHY_RANGE),
+        _in_set("measure_known", "measure", ["deaths", "casualties"], "measure is 'deaths' or 'casualties'.", WHY_RANGE),
+        Spec(
+            name="source_url_is_a_url",
+            expectation_type="ExpectColumnValuesToMatchRegex",
+            kwargs={"column": "source_url", "regex": r"^https?://"},
+            severity="warn",
+            reason=WHY_SOURCE,
+            description="source_url is an http(s) URL (upstream cites an e-mail for one Mediazona estimate).",
+            show=("source_name",),
+        ),
+    ]
+
+
+def _cost_of_advance(table: catalog.Table) -> list[Spec]:
+    a = UKRAINE_AREA_KM2
+    return [
+        _between(table, "deepstate_gained_km2", 0, a, f"deepstate_gained_km2 is between 0 and {a:,.0f} km²."),
+        _between(table, "deepstate_lost_km2", 0, a, f"deepstate_lost_km2 is between 0 and {a:,.0f} km²."),
+        _between(table, "deepstate_net_change_km2", -a, a, f"deepstate_net_change_km2 is within ±{a:,.0f} km²."),
+        _between(table, "isw_net_change_km2", -a, a, f"isw_net_change_km2 is within ±{a:,.0f} km²."),
+        _between(table, "named_deaths", 0, None, "named_deaths is not negative."),
+        _between(table, "personnel_claimed_per_km2_gained", 0, None, "personnel_claimed_per_km2_gained is not negative."),
+        _between(table, "named_deaths_per_km2_gained", 0, None, "named_deaths_per_km2_gained is not negative."),
+    ]
+
+
 _SPECIFIC = {
     "fact_control_daily": _control_daily,
     "fact_control_monthly": _control_monthly,
     "fact_losses_daily": _losses_daily,
     "fact_losses_monthly": _losses_monthly,
+    "fact_losses_bitemporal": _losses_bitemporal,
+    "fact_loss_revisions": _loss_revisions,
+    "fact_confirmed_deaths_weekly": _confirmed_deaths_weekly,
+    "fact_casualty_estimates": _casualty_estimates,
+    "mart_cost_of_advance_monthly": _cost_of_advance,
 }
 
 
@@ -369,7 +587,15 @@ def specs_for(table_name: str, today: dt.date) -> list[Spec]:
     """Every expectation of one published table, in a stable order."""
     table = catalog.table(table_name)
     specific = _SPECIFIC.get(table.name)
-    specs = _generic(table, today) + (specific(table) if specific else []) + _freshness(table)
+    specs = (
+        _generic(table, today)
+        + (specific(table) if specific else [])
+        + _references(table)
+        + _anomalies(table)
+        + _freshness(table)
+    )
+    if table.name in MAY_BE_EMPTY:
+        specs = [s for s in specs if s.name != "not_empty"]
     names = [s.name for s in specs]
     assert len(names) == len(set(names)), f"duplicate expectation names in {table_name}: {names}"
     return specs

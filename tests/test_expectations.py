@@ -277,7 +277,8 @@ def test_daily_not_matching_cumulative(con):
     r = _only_failure(outcome, "daily_matches_cumulative")
     assert r.unexpected_count == 1
     assert r.examples[0]["date"] == "2026-07-01"
-    assert (r.examples[0]["daily"], r.examples[0]["cumulative_step"]) == (1200, 1100)
+    e = r.examples[0]
+    assert (e["daily"], e["cumulative"] - e["previous_cumulative"]) == (1200, 1100)
 
 
 def test_monthly_control_total_differs_from_sum_of_days(con):
