@@ -34,7 +34,13 @@ def cmd_query(args, settings: Settings) -> int:
 
     try:
         snapshot = publish.version_path(settings.published_dir, args.version) / publish.SNAPSHOT
-        result = query.run_query(snapshot, args.sql)
+        result = query.run_query(
+            snapshot,
+            args.sql,
+            max_execution_time_ms=int(args.timeout * 1000),
+            memory_limit=args.memory_limit,
+            max_rows=args.max_rows,
+        )
     except (FileNotFoundError, query.QueryRefused) as exc:
         print(f"frontline query: {exc}", file=sys.stderr)
         return 2
@@ -42,6 +48,13 @@ def cmd_query(args, settings: Settings) -> int:
         print(f"frontline query: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(query.format_result(result, args.format))
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from warehouse.serve import serve
+
+    serve(settings.published_dir, args.host, args.port, lambda: settings.today, verbose=args.verbose)
     return 0
 
 
@@ -111,7 +124,16 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--version", help="a published version (default: latest)")
+    query.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped (default 30)")
+    query.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit (default 1GB)")
+    query.add_argument("--max-rows", type=int, default=1_000_000, help="refuse results longer than this")
     query.set_defaults(func=cmd_query)
+
+    serve = sub.add_parser("serve", help="serve downloads, manifest, report and a status page over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    serve.set_defaults(func=cmd_serve)
 
     dev = sub.add_parser("dev", help="open the Dagster UI on this FRONTLINE_HOME")
     dev.add_argument("--port", type=int, default=3000)
