@@ -12,7 +12,7 @@ from warehouse import audit, catalog
 
 
 def _checks(table: catalog.Table) -> dg.AssetChecksDefinition:
-    asset = dg.AssetKey(["core", table.name])
+    asset = dg.AssetKey([table.schema, table.name])
 
     @dg.multi_asset_check(
         name=f"{table.name}_suite",

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.casualty_assets import casualty_assets
 from orchestration.checks import suite_checks
 from orchestration.core_assets import core_assets
 from orchestration.publish_assets import extracts
@@ -10,7 +11,7 @@ from orchestration.resources import WarehouseResource
 from orchestration.schedules import daily_refresh_job, daily_refresh_schedule
 from warehouse.config import Settings
 
-all_assets = [deepstate_snapshots, *whole_file_assets, *core_assets, extracts]
+all_assets = [deepstate_snapshots, *whole_file_assets, *core_assets, *casualty_assets, extracts]
 
 
 def resources(settings: Settings | None = None) -> dict:

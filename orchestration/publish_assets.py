@@ -13,7 +13,7 @@ from warehouse import audit, catalog, publish
     key=["published", "extracts"],
     group_name="published",
     kinds={"parquet", "duckdb"},
-    deps=[["core", t.name] for t in catalog.PUBLISHED],
+    deps=[[t.schema, t.name] for t in catalog.PUBLISHED],
     description="Parquet extracts, manifest.json and a read-only DuckDB snapshot of every published table.",
 )
 def extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

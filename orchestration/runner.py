@@ -117,7 +117,7 @@ def run(settings: Settings, start: dt.date | None = None, end: dt.date | None = 
             summary.ingested[key[1]] = meta
         elif "days_computed" in meta:
             summary.days_computed = meta["days_computed"]
-        elif key[0] == "core" and "rows" in meta:
+        elif key[0] in ("core", "marts") and "rows" in meta:
             summary.rows[key[1]] = meta["rows"]
         elif key == ["published", "extracts"]:
             summary.published = meta

@@ -26,6 +26,33 @@ MIRROR = Path(os.environ.get("FRONTLINE_MIRROR", Path(__file__).resolve().parent
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+# Whole-history files a mirror slice carries (cut at the slice's last day when asked).
+WHOLE_FILES = (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS, *sources.CASUALTY_SOURCES)
+
+
+def _casualty_row_date(source: sources.Source, row: dict) -> dt.date | None:
+    """The date a casualty CSV row refers to (None for an empty row), per layout."""
+    if source is sources.MEDIAZONA_2026:
+        return dt.date.fromisocalendar(int(row["Year"]), int(row["Week"]), 1)
+    text = (row.get("Date") or row.get("date") or "").strip()
+    if not text:
+        return None
+    return dt.date.fromisoformat(text) if source is sources.MEDIAZONA_2024 else dt.datetime.strptime(text, "%d/%m/%Y").date()
+
+
+def cut_casualty_csv(source: sources.Source, content: bytes, cut: dt.date) -> bytes:
+    """A Mediazona or estimates CSV with the rows dated after ``cut`` removed (BOM kept)."""
+    bom = b"\xef\xbb\xbf" if content.startswith(b"\xef\xbb\xbf") else b""
+    text = content[len(bom):].decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = next(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(r for r in rows if (day := _casualty_row_date(source, r)) is not None and day <= cut)
+    return bom + out.getvalue().encode("utf-8")
+
+
 def deepstate_file(day: dt.date) -> Path:
     return MIRROR / sources.DEEPSTATE.relative_path(day)
 
@@ -37,12 +64,14 @@ def make_mirror(root: Path, days: list[dt.date], cut: dt.date | None = None) -> 
         target = root / sources.DEEPSTATE.relative_path(day)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.symlink_to(deepstate_file(day))
-    for source in (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):
+    for source in WHOLE_FILES:
         original = MIRROR / source.relative_path()
         target = root / source.relative_path()
         target.parent.mkdir(parents=True, exist_ok=True)
         if cut is None:
             target.symlink_to(original)
+        elif source in sources.CASUALTY_SOURCES:
+            target.write_bytes(cut_casualty_csv(source, original.read_bytes(), cut))
         elif original.suffix == ".csv":
             target.write_text(_cut_csv(original.read_text(encoding="utf-8"), cut), encoding="utf-8")
         else:
@@ -66,10 +95,10 @@ def add_day(mirror: Path, day: dt.date, cut_whole_files: bool = True) -> None:
     target = mirror / sources.DEEPSTATE.relative_path(day)
     target.symlink_to(deepstate_file(day))
     if cut_whole_files:
-        for source in (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):
+        for source in WHOLE_FILES:
             (mirror / source.relative_path()).unlink()
         tmp = make_mirror(mirror.parent / f"cut-{day}", [], cut=day)
-        for source in (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):
+        for source in WHOLE_FILES:
             (tmp / source.relative_path()).replace(mirror / source.relative_path())
 
 

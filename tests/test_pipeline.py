@@ -15,7 +15,7 @@ from shapely.geometry import shape
 from orchestration.cli import main
 from tests.conftest import MIRROR, add_day, deepstate_file, make_mirror
 from tests.test_geometry import GEOD, _ring_area_km2
-from warehouse import publish
+from warehouse import publish, sources
 
 DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9), dt.date(2024, 7, 10)]
 
@@ -111,7 +111,9 @@ def test_manifest_describes_every_file(published):
         assert pq.read_metadata(path).num_rows == entry["rows"]
         assert pq.read_schema(path).names == [c["name"] for c in entry["columns"]]
     assert manifest["tables"]["fact_control_daily"]["date_range"] == ["2022-02-22", "2026-06-30"]
-    assert {s["name"] for s in manifest["sources"]} == {"deepstate", "isw", "gs_personnel", "gs_equipment", "gs_equipment_corrections"}
+    assert {s["name"] for s in manifest["sources"]} == {s.name for s in sources.ALL} >= {
+        "deepstate", "isw", "gs_personnel", "gs_equipment", "gs_equipment_corrections", "mediazona_2026", "official_estimates"
+    }
     assert manifest["checks"]["failed"] == 0 and manifest["checks"]["expectations_run"] > 50
     snapshot = duckdb.connect(str(published["dir"] / "frontline.duckdb"), read_only=True)
     try:

@@ -269,7 +269,197 @@ CORE_TABLES: tuple[Table, ...] = (
 TERRITORY_TABLES: tuple[Table, ...] = ()
 
 # --- casualty reports in depth (issue 4): vintages, estimates, cost of advance ---------------
-CASUALTY_TABLES: tuple[Table, ...] = ()
+AS_OF_NOTE = (
+    "As of a date D, a value is the one with known_from <= D and (known_to IS NULL or known_to > D); "
+    "the snapshot's table macro losses_as_of(D) applies exactly this filter."
+)
+
+FACT_LOSSES_BITEMPORAL = Table(
+    name="fact_losses_bitemporal",
+    description=(
+        "Every General Staff cumulative figure (personnel, POW and equipment by stable category) "
+        "with the period during which frontline knew it: one row per value per payload that first "
+        "carried it. A payload's vintage is the newest report date inside it (when upstream "
+        "published that state). A value first seen is known from its own report date; a value "
+        "that replaced another is known from the vintage of the payload that changed it. "
+        + AS_OF_NOTE
+        + " Revisions made upstream before frontline's first fetch are invisible; the corrections "
+        "file is not versioned here (see fact_losses_daily)."
+    ),
+    grain=("date", "category", "payload_version"),
+    date_column="date",
+    order_by=("category", "date", "payload_version"),
+    sources=("gs_personnel", "gs_equipment"),
+    columns=(
+        _key("date", "DATE", "Report date of the cumulative total (valid time)."),
+        _key("category", "VARCHAR", "Stable snake_case category (see dim_loss_category)."),
+        _key("cumulative", "BIGINT", "Cumulative total claimed for this date by this payload.", "count"),
+        Column("qualifier", "VARCHAR", "Upstream qualifier of the personnel figure ('about'/'more'); NULL elsewhere."),
+        _key(
+            "known_from",
+            "DATE",
+            "First day this value was the known one (transaction time): the report date for a "
+            "value first seen, else the vintage of the payload that revised it.",
+        ),
+        Column(
+            "known_to",
+            "DATE",
+            "Day a later payload replaced this value (exclusive); NULL = still current.",
+        ),
+        _key("source", "VARCHAR", "Raw source the value was read from (gs_personnel or gs_equipment)."),
+        _key("payload_version", "INTEGER", "Version of the source's payload in raw.payloads (1, 2, …)."),
+        _key("payload_vintage", "DATE", "Vintage of that payload: the newest report date inside it."),
+        _key("fetched_at", "TIMESTAMP WITH TIME ZONE", "When frontline fetched that payload."),
+    ),
+)
+
+FACT_LOSS_REVISIONS = Table(
+    name="fact_loss_revisions",
+    description=(
+        "Every change of a past General Staff cumulative figure between two payloads of the same "
+        "whole-history file: what changed, old → new, and the two vintages. Upstream rewrites "
+        "history silently (e.g. cruise missiles, June 2026); this table is how it is seen."
+    ),
+    grain=("date", "category", "new_payload_version"),
+    date_column="date",
+    sources=("gs_personnel", "gs_equipment"),
+    columns=(
+        _key("date", "DATE", "Report date whose cumulative total was rewritten."),
+        _key("category", "VARCHAR", "Stable snake_case category."),
+        _key("old_cumulative", "BIGINT", "Value in the earlier payload.", "count"),
+        _key("new_cumulative", "BIGINT", "Value in the later payload.", "count"),
+        _key("change", "BIGINT", "new_cumulative − old_cumulative.", "count"),
+        _key("source", "VARCHAR", "Raw source (gs_personnel or gs_equipment)."),
+        _key("old_payload_version", "INTEGER", "Payload version that carried the old value."),
+        _key("new_payload_version", "INTEGER", "Payload version that carried the new value."),
+        _key("old_vintage", "DATE", "Vintage (newest report date) of the earlier payload."),
+        _key("new_vintage", "DATE", "Vintage of the later payload: from this day the new value is known."),
+        _key("detected_at", "TIMESTAMP WITH TIME ZONE", "When frontline fetched the later payload."),
+    ),
+)
+
+_MEDIAZONA_EST = "Mediazona/Meduza estimate by week of death, as published in this vintage; NULL where this vintage publishes none."
+
+FACT_CONFIRMED_DEATHS_WEEKLY = Table(
+    name="fact_confirmed_deaths_weekly",
+    description=(
+        "Russian military deaths confirmed by name (Mediazona/BBC Russian/Meduza) and the published "
+        "excess-death estimates, per week of death and vintage. The same week grows from vintage "
+        "to vintage because names are confirmed months after death. Vintages: meduza_2024.csv and "
+        "meduza_2025_weekly.csv (vintage = the Sunday ending the file's newest week), the Bmz2022 … "
+        "Bmz2025 columns of meduza_2026_weekly.csv (31 December of that year) and its BmzNow column "
+        "with the current estimates (the day after its newest week, at the earliest 1 January after "
+        "the newest BmzYYYY). Confirmed counts are a floor, not a total; the estimates are models."
+    ),
+    grain=("week_start", "vintage"),
+    date_column="week_start",
+    order_by=("vintage", "week_start"),
+    sources=("mediazona_2024", "mediazona_2025", "mediazona_2026"),
+    columns=(
+        _key("week_start", "DATE", "Monday of the ISO week of death."),
+        _key("vintage", "DATE", "Date this state of the named lists was current (see table description)."),
+        _key("vintage_label", "VARCHAR", "Upstream file (and column) of the vintage."),
+        _key("is_latest_vintage", "BOOLEAN", "True for the newest vintage that reports this week."),
+        Column(
+            "named_deaths",
+            "BIGINT",
+            "Deaths confirmed by name in this week, in this vintage. meduza_2024.csv publishes running "
+            "totals: its weekly value is the difference from the previous week (the first week's "
+            "total as is); NULL where the previous week is missing.",
+            "persons",
+        ),
+        Column(
+            "named_deaths_cumulative",
+            "BIGINT",
+            "Running total of named_deaths from the first week of this vintage through this week.",
+            "persons",
+        ),
+        Column("excess_deaths_estimate", "DOUBLE", "Excess deaths (killed in action) from the probate registry. " + _MEDIAZONA_EST, "persons"),
+        Column("excess_deaths_low", "DOUBLE", "Lower limit of the 95% interval of excess_deaths_estimate.", "persons"),
+        Column("excess_deaths_high", "DOUBLE", "Upper limit of the 95% interval of excess_deaths_estimate.", "persons"),
+        Column(
+            "flash_estimate",
+            "DOUBLE",
+            "Model prediction used for recent weeks before probate data is complete ('operational' or "
+            "'flash' estimate; by date of discovery in the 2025 file). " + _MEDIAZONA_EST,
+            "persons",
+        ),
+        Column("flash_estimate_low", "DOUBLE", "Lower limit of flash_estimate's 95% interval.", "persons"),
+        Column("flash_estimate_high", "DOUBLE", "Upper limit of flash_estimate's 95% interval.", "persons"),
+        Column("mia_floor_estimate", "DOUBLE", "Floor estimate for missing in action (crude excess of inheritance cases; 2026 file only; may be negative).", "persons"),
+        Column("mia_estimate", "DOUBLE", "Central estimate for missing in action from inheritance cases (2026 file only; may be negative).", "persons"),
+        Column("mia_courts_estimate", "DOUBLE", "Missing-in-action estimate from court decisions (2026 file only; may be negative).", "persons"),
+        Column("total_deaths_estimate", "DOUBLE", "Mediazona's most trusted total: excess deaths (or flash estimate) for KIA plus MIA (2026 file only).", "persons"),
+        Column("total_deaths_low", "DOUBLE", "Lower limit of total_deaths_estimate's 95% interval.", "persons"),
+        Column("total_deaths_high", "DOUBLE", "Upper limit of total_deaths_estimate's 95% interval.", "persons"),
+        _key("source", "VARCHAR", "Raw source (mediazona_2024, mediazona_2025 or mediazona_2026)."),
+        _key("payload_version", "INTEGER", "Version of the source's payload in raw.payloads."),
+    ),
+)
+
+FACT_CASUALTY_ESTIMATES = Table(
+    name="fact_casualty_estimates",
+    description=(
+        "Dated estimates of military deaths or casualties (killed + wounded + missing + captured) "
+        "published by governments, intelligence services and researchers, for both sides. Figures "
+        "from a warring party about its enemy are claims, flagged is_warring_party."
+    ),
+    grain=("report_date", "losses_of", "measure", "source_name"),
+    date_column="report_date",
+    sources=("official_estimates",),
+    columns=(
+        _key("report_date", "DATE", "Date the estimate refers to (upstream 'date')."),
+        _key("losses_of", "VARCHAR", "Whose losses: 'russia' or 'ukraine'."),
+        _key("measure", "VARCHAR", "'deaths' or 'casualties' (killed, wounded, missing and captured)."),
+        Column("estimate", "DOUBLE", "Point estimate; NULL when only a range was given.", "persons"),
+        Column("estimate_low", "DOUBLE", "Low end of the range given; NULL when none.", "persons"),
+        Column("estimate_high", "DOUBLE", "High end of the range given; NULL when none.", "persons"),
+        _key("source_name", "VARCHAR", "Who published the estimate (surrounding spaces removed)."),
+        _key("source_url", "VARCHAR", "Where it was published, as given upstream (one row cites an e-mail instead of a URL)."),
+        _key(
+            "is_warring_party",
+            "BOOLEAN",
+            "True when the source is a government or armed force of Russia or Ukraine (upstream flag, "
+            "or the source is listed in warehouse.parse_casualties.WARRING_PARTY_SOURCES).",
+        ),
+        _key("line", "INTEGER", "Line of the upstream CSV."),
+    ),
+)
+
+MART_COST_OF_ADVANCE_MONTHLY = Table(
+    name="mart_cost_of_advance_monthly",
+    schema="marts",
+    description=(
+        "Per month: territory gained and net change (DeepState and ISW, whole occupied area of "
+        "Ukraine), General Staff personnel losses claimed, Mediazona named deaths (latest vintage) "
+        "and losses per km² gained. A ratio of claims and floors to a geometric measure: read it as "
+        "an order of magnitude, never as a cost per km². Months with no DeepState gain have NULL ratios."
+    ),
+    grain=("month",),
+    date_column="month",
+    sources=("deepstate", "isw", "gs_personnel", "mediazona_2026"),
+    columns=(
+        _key("month", "DATE", "First day of the calendar month."),
+        Column("deepstate_gained_km2", "DOUBLE", "Area Russia gained per DeepState (sum of daily gained_km2; a change after a gap counts in the month reporting it). NULL before the DeepState archive starts (2024-07-08).", "km²"),
+        Column("deepstate_lost_km2", "DOUBLE", "Area Russia lost per DeepState.", "km²"),
+        Column("deepstate_net_change_km2", "DOUBLE", "Net change of the area held per DeepState (gained − lost).", "km²"),
+        Column("deepstate_observed_days", "INTEGER", "Days of the month with a DeepState snapshot.", "days"),
+        Column("isw_net_change_km2", "DOUBLE", "Net change of the area assessed as Russian-controlled per ISW (different method: compare, never merge).", "km²"),
+        Column("personnel_claimed", "BIGINT", "Russian personnel losses (killed, wounded, captured) claimed by the General Staff of Ukraine in the month: a warring party's claim, corrections included.", "persons"),
+        Column("named_deaths", "BIGINT", "Deaths confirmed by name in weeks whose Monday falls in the month, latest Mediazona vintage; recent months grow as names are confirmed.", "persons"),
+        Column("named_deaths_vintage", "DATE", "Vintage named_deaths was taken from."),
+        Column("personnel_claimed_per_km2_gained", "DOUBLE", "personnel_claimed / deepstate_gained_km2; NULL when nothing was gained. Claims include wounded and are not verified.", "persons per km²"),
+        Column("named_deaths_per_km2_gained", "DOUBLE", "named_deaths / deepstate_gained_km2; NULL when nothing was gained. A floor: most deaths are never named.", "persons per km²"),
+    ),
+)
+
+CASUALTY_TABLES: tuple[Table, ...] = (
+    FACT_LOSSES_BITEMPORAL,
+    FACT_LOSS_REVISIONS,
+    FACT_CONFIRMED_DEATHS_WEEKLY,
+    FACT_CASUALTY_ESTIMATES,
+    MART_COST_OF_ADVANCE_MONTHLY,
+)
 
 PUBLISHED: tuple[Table, ...] = CORE_TABLES + TERRITORY_TABLES + CASUALTY_TABLES
 

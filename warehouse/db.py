@@ -15,6 +15,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     con.execute(load("warehouse", "raw_schema"))
+    con.execute(load("warehouse", "casualty_raw_schema"))
     con.execute(load("transforms", "core_schema"))
     return con
 

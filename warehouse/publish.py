@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from warehouse import catalog, sources
 from warehouse.db import comment_on, sql_literal
+from warehouse.sqlfiles import load
 
 MANIFEST = "manifest.json"
 SNAPSHOT = "frontline.duckdb"
@@ -145,8 +146,24 @@ def _write_snapshot(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         for table in catalog.PUBLISHED:
             con.execute(f"CREATE TABLE publish_snapshot.main.{table.name} AS {_select(table)}")
             comment_on(con, f"publish_snapshot.main.{table.name}", table)
+        _create_snapshot_macros(con)
     finally:
         con.execute("DETACH publish_snapshot")
+
+
+def _create_snapshot_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """As-of table macros (sql/snapshot_macros.sql) inside the snapshot. Macros bind their tables
+    when created, so they are created with the snapshot as the current database."""
+    home = con.execute("SELECT current_database()").fetchall()[0][0]
+    con.execute("USE publish_snapshot")
+    try:
+        con.execute(load("warehouse", "snapshot_macros"))
+    finally:
+        con.execute(f"USE {_quote_identifier(home)}")
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _fingerprint(tables: dict[str, dict]) -> str:

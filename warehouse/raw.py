@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from warehouse import parse, quarantine
+from warehouse import parse, parse_casualties, quarantine
 from warehouse.config import Settings
 from warehouse.fetch import Payload, fetch
 from warehouse.sources import DEEPSTATE, Source
@@ -35,6 +35,8 @@ _ROW_TABLES: dict[str, tuple[str, object, pa.Schema]] = {
         pa.schema([("element", pa.int32()), ("date", pa.date32()), ("upstream_field", pa.string()), ("value", pa.int64())]),
     ),
 }
+
+_ROW_TABLES.update(parse_casualties.ROW_TABLES)
 
 
 @dataclass

@@ -85,7 +85,57 @@ GS_EQUIPMENT_CORRECTIONS = Source(
     mirror_path="losses/russia_losses_equipment_correction.json",
 )
 
-ALL: tuple[Source, ...] = (DEEPSTATE, ISW, GS_PERSONNEL, GS_EQUIPMENT, GS_EQUIPMENT_CORRECTIONS)
+# --- casualty reports in depth (issue 4) ---------------------------------------------------
+_MEDIAZONA_PUBLISHER = "Mediazona / BBC Russian / Meduza (compiled by The Economist)"
+_MEDIAZONA_LICENCE = "MIT (compilation); data by Mediazona/BBC Russian/Meduza"
+MEDIAZONA_2024 = Source(
+    name="mediazona_2024",
+    description=(
+        "Mediazona/Meduza 2024 vintage: running totals by week of death of Russian military deaths "
+        "confirmed by name, and excess-death estimates (Russian headers, ISO dates)."
+    ),
+    publisher=_MEDIAZONA_PUBLISHER,
+    licence=_MEDIAZONA_LICENCE,
+    live_url=f"{_ECONOMIST}/meduza_2024.csv",
+    mirror_path="mediazona/meduza_2024.csv",
+)
+MEDIAZONA_2025 = Source(
+    name="mediazona_2025",
+    description=(
+        "Mediazona/Meduza 2025 vintage: weekly named deaths by week of death and excess-death "
+        "estimates (English headers, BOM, DD/MM/YYYY dates)."
+    ),
+    publisher=_MEDIAZONA_PUBLISHER,
+    licence=_MEDIAZONA_LICENCE,
+    live_url=f"{_ECONOMIST}/meduza_2025_weekly.csv",
+    mirror_path="mediazona/meduza_2025_weekly.csv",
+)
+MEDIAZONA_2026 = Source(
+    name="mediazona_2026",
+    description=(
+        "Mediazona/Meduza 2026 file: weekly named deaths by ISO week of death in every vintage "
+        "(Bmz2022 … Bmz2025, BmzNow) and the current excess-death, missing-in-action and total "
+        "estimates (see meduza_2026_schema.txt upstream)."
+    ),
+    publisher=_MEDIAZONA_PUBLISHER,
+    licence=_MEDIAZONA_LICENCE,
+    live_url=f"{_ECONOMIST}/meduza_2026_weekly.csv",
+    mirror_path="mediazona/meduza_2026_weekly.csv",
+)
+OFFICIAL_ESTIMATES = Source(
+    name="official_estimates",
+    description=(
+        "Dated casualty and death estimates for both sides published by governments, intelligence "
+        "services and researchers, with low/high where given, source name and URL."
+    ),
+    publisher="Various (compiled by The Economist)",
+    licence="MIT (compilation)",
+    live_url=f"{_ECONOMIST}/Soldier%20deaths_casualties%20in%20Ukraine%20-%20estimates.csv",
+    mirror_path="estimates/official_estimates.csv",
+)
+CASUALTY_SOURCES: tuple[Source, ...] = (MEDIAZONA_2024, MEDIAZONA_2025, MEDIAZONA_2026, OFFICIAL_ESTIMATES)
+
+ALL: tuple[Source, ...] = (DEEPSTATE, ISW, GS_PERSONNEL, GS_EQUIPMENT, GS_EQUIPMENT_CORRECTIONS, *CASUALTY_SOURCES)
 BY_NAME = {s.name: s for s in ALL}
 
 DEEPSTATE_FIRST_DAY = dt.date(2024, 7, 8)
