@@ -147,6 +147,12 @@ def losses_chart(folder: Path, manifest: dict) -> str:
 CHARTS = {"area": area_chart, "gained-lost": gained_lost_chart, "losses": losses_chart}
 
 
+def _age(days: int | None) -> str:
+    if days is None:
+        return "—"
+    return f"{days} day" if days == 1 else f"{days} days"
+
+
 def _size(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
@@ -187,7 +193,7 @@ def page(
         css = "ok" if age is not None and age <= stale_after_days else "stale"
         out.append(
             f"<tr><td>{escape(fresh.source)}</td><td>{fresh.newest or '—'}</td>"
-            f'<td class="n {css}">{"—" if age is None else f"{age} day{'' if age == 1 else 's'}"}</td>'
+            f'<td class="n {css}">{_age(age)}</td>'
             f"<td>{escape(', '.join(fresh.tables))}</td></tr>"
         )
     out.append("</table>")
