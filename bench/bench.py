@@ -47,13 +47,14 @@ def naive_baseline(mirror: Path, days: list[dt.date]) -> int:
 
 
 def _mirror_until(mirror: Path, root: Path, last: dt.date) -> Path:
-    """Symlink every DeepState file up to ``last`` and the whole-history files as they are."""
+    """Symlink every DeepState archive file up to ``last`` and every other source as it is."""
     (root / "deepstate").mkdir(parents=True)
     for path in sorted((mirror / "deepstate").glob("*.geojson")):
         if dt.datetime.strptime(path.stem[-8:], "%Y%m%d").date() <= last:
             (root / "deepstate" / path.name).symlink_to(path)
-    for folder in ("isw", "losses"):
-        (root / folder).symlink_to(mirror / folder)
+    for folder in mirror.iterdir():
+        if folder.is_dir() and folder.name != "deepstate":
+            (root / folder.name).symlink_to(folder)
     return root
 
 

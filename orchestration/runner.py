@@ -59,6 +59,7 @@ class RunSummary:
     checks: list[tuple[str, str, bool, str | None]] = field(default_factory=list)
     published: dict | None = None
     days_computed: int | None = None
+    blocked_report: Path | None = None
     failures: list[str] = field(default_factory=list)
 
     def text(self) -> str:
@@ -82,6 +83,8 @@ class RunSummary:
         else:
             lines.append("  published nothing (previous version stays)")
         lines.extend(f"  error: {f}" for f in self.failures)
+        if self.blocked_report:
+            lines.append(f"  validation report: {self.blocked_report}")
         return "\n".join(lines)
 
 
@@ -130,7 +133,19 @@ def run(settings: Settings, start: dt.date | None = None, end: dt.date | None = 
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
             summary.failures.append(f"{event.step_key}: {(user.description if user else None) or (error.message if error else '')}".strip())
+    if any(check == "contract" and not passed for _, check, passed, _ in summary.checks):
+        summary.blocked_report = _blocked_report(settings, summary.run_id)
     return summary
+
+
+def _blocked_report(settings: Settings, run_id: str) -> Path:
+    """Data Docs of a run whose checks blocked publishing, under $FRONTLINE_HOME/reports/."""
+    from expectations import run_suites
+
+    folder = settings.home / "reports" / run_id
+    with db.session(settings.warehouse_path) as con:
+        run_suites(con, today=settings.today, docs_dir=folder)
+    return folder / "index.html"
 
 
 def dagster_ui_command(settings: Settings, port: int = 3000) -> list[str]:

@@ -86,6 +86,26 @@ def test_truncated_geojson(case):
     _assert_blocked(case, code, out, "deepstate", "deepstatemap_data_20240710.geojson", "invalid JSON (truncated?)")
 
 
+def test_quarantine_cli_and_a_corrected_payload(case, capsys):
+    good = (case.mirror / "deepstate/deepstatemap_data_20240709.geojson").resolve()
+    truncated = good.read_bytes()[:5000]
+    _deepstate_path(case.mirror, NEXT_DAY).write_bytes(truncated)
+    code, out = case.run()
+    assert code == 1
+    assert main(["quarantine", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "deepstate" in listing and "2024-07-10" in listing and "invalid JSON (truncated?)" in listing
+    entry = case.quarantined()[0]
+    assert main(["quarantine", "show", entry["sha256"][:12]]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown[0]["sha256"] == entry["sha256"] and shown[0]["row"].startswith("line ")
+    # Upstream fixes the file: the next run ingests it and publishes.
+    _deepstate_path(case.mirror, NEXT_DAY).symlink_to(good.parent / "deepstatemap_data_20240710.geojson")
+    code, out = case.run()
+    assert code == 0, out
+    assert "ingested deepstate_snapshots        new=1" in out and "published new version" in out
+
+
 def test_feature_collection_without_features(case):
     _deepstate_path(case.mirror, NEXT_DAY).write_text('{"type": "FeatureCollection", "features": []}')
     code, out = case.run()
@@ -156,5 +176,9 @@ def test_failing_expectation_blocks_publishing(case):
     assert "700000" in out  # the offending row is shown
     assert "published nothing (previous version stays)" in out
     assert case.unchanged()
+    # The blocked run's validation report is kept outside the published versions, and named.
+    report = next(line for line in out.splitlines() if "validation report:" in line).split("validation report:")[1].strip()
+    assert (case.home / "reports").exists() and report.endswith("index.html")
+    assert "fact_control_daily" in open(report).read()
     latest = publish.latest_version(case.home / "published")
     assert latest == publish.list_versions(case.home / "published")[-1]

@@ -1,0 +1,30 @@
+"""The Dagster wiring: what the UI shows is what `frontline run` ran."""
+
+import dagster as dg
+
+from orchestration.definitions import defs
+
+
+def test_definitions_have_partitioned_single_run_backfills_a_schedule_and_blocking_checks():
+    repo = defs.get_repository_def()
+    deepstate = repo.assets_defs_by_key[dg.AssetKey(["raw", "deepstate_snapshots"])]
+    assert deepstate.partitions_def.start.date().isoformat() == "2024-07-08"
+    assert deepstate.backfill_policy == dg.BackfillPolicy.single_run()
+    schedule = repo.get_schedule_def("daily_refresh_schedule")
+    assert schedule.cron_schedule == "30 7 * * *" and schedule.execution_timezone == "UTC"
+    graph = repo.asset_graph
+    contract = [graph.get_check_spec(key) for key in graph.asset_check_keys if key.name == "contract"]
+    assert contract and all(spec.blocking for spec in contract)
+    assert {spec.asset_key for spec in contract} >= {dg.AssetKey(["core", "fact_control_daily"]), dg.AssetKey(["core", "fact_losses_monthly"])}
+
+
+def test_the_ui_instance_holds_the_cli_run_and_its_checks(published):
+    instance = dg.DagsterInstance.from_config(str(published["home"] / "dagster"))
+    runs = instance.get_runs()
+    assert len(runs) >= 1 and runs[-1].status == dg.DagsterRunStatus.SUCCESS
+    record = instance.get_latest_materialization_event(dg.AssetKey(["published", "extracts"]))
+    assert record.asset_materialization.metadata["version"].value == published["dir"].name
+    evaluation = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey(["core", "fact_control_daily"]), "contract")]
+    )
+    assert evaluation
