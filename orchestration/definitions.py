@@ -9,13 +9,19 @@ from orchestration.publish_assets import extracts
 from orchestration.raw_assets import deepstate_snapshots, whole_file_assets
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import daily_refresh_job, daily_refresh_schedule
+from orchestration.serving_assets import PostgresTarget, postgres_views
+from orchestration.territory_assets import territory_assets
 from warehouse.config import Settings
 
-all_assets = [deepstate_snapshots, *whole_file_assets, *core_assets, *casualty_assets, extracts]
+all_assets = [deepstate_snapshots, *whole_file_assets, *core_assets, *casualty_assets, *territory_assets, extracts, postgres_views]
 
 
 def resources(settings: Settings | None = None) -> dict:
-    return {"warehouse": WarehouseResource.from_settings(settings or Settings.from_env())}
+    settings = settings or Settings.from_env()
+    return {
+        "warehouse": WarehouseResource.from_settings(settings),
+        "postgres": PostgresTarget.from_settings(settings),
+    }
 
 
 defs = dg.Definitions(

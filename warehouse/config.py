@@ -20,6 +20,10 @@ class Settings:
     keep_versions: int = 10
     recheck_days: int = 3
     today_override: dt.date | None = None  # FRONTLINE_TODAY: pin "today" for reproducible checks
+    # Optional PostgreSQL publish target (warehouse/postgres.py); None = not used.
+    postgres_dsn: str | None = None
+    postgres_reader: str = "frontline_reader"
+    postgres_reader_password: str | None = None
 
     @property
     def today(self) -> dt.date:
@@ -50,4 +54,7 @@ class Settings:
             keep_versions=int(os.environ.get("FRONTLINE_KEEP_VERSIONS", "10")),
             recheck_days=int(os.environ.get("FRONTLINE_RECHECK_DAYS", "3")),
             today_override=dt.date.fromisoformat(os.environ["FRONTLINE_TODAY"]) if os.environ.get("FRONTLINE_TODAY") else None,
+            postgres_dsn=os.environ.get("FRONTLINE_POSTGRES_DSN") or None,
+            postgres_reader=os.environ.get("FRONTLINE_POSTGRES_READER") or "frontline_reader",
+            postgres_reader_password=os.environ.get("FRONTLINE_POSTGRES_READER_PASSWORD") or None,
         )

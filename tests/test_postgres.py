@@ -1,0 +1,328 @@
+"""The PostgreSQL publish target against a real server: psql as the read-only role gets the same
+answers as `frontline query`, writes are refused, and a publish swaps the views atomically while
+readers are connected.
+
+Needs FRONTLINE_TEST_POSTGRES_DSN (a role with CREATEDB and CREATEROLE); `.ci/services` starts
+PostgreSQL and sets it. Each test gets its own database and reader role, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+
+import psycopg
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from orchestration.cli import main
+from warehouse import publish
+from warehouse.postgres import publish_version, schema_name
+
+ADMIN_DSN = os.environ.get("FRONTLINE_TEST_POSTGRES_DSN")
+if not ADMIN_DSN and not os.environ.get("FRONTLINE_TEST_REQUIRE_SERVICES"):
+    pytest.skip(
+        "FRONTLINE_TEST_POSTGRES_DSN is not set (run .ci/services to start PostgreSQL)",
+        allow_module_level=True,
+    )
+
+# The README's example queries: the same text runs on the DuckDB snapshot (`frontline query`)
+# and, through the reader role's search_path = frontline, on PostgreSQL.
+EXAMPLES = [
+    "SELECT date, round(area_km2) AS area_km2, round(gained_km2) AS gained_km2, "
+    "round(lost_km2) AS lost_km2 FROM fact_control_daily "
+    "WHERE source = 'deepstate' AND region_code = 'UA' AND is_observed ORDER BY date",
+    "SELECT d.date, round(d.area_km2) AS deepstate_km2, round(i.area_km2) AS isw_km2 "
+    "FROM fact_control_daily d JOIN fact_control_daily i "
+    "ON i.date = d.date AND i.source = 'isw' AND i.region_code = 'UA' "
+    "WHERE d.source = 'deepstate' AND d.region_code = 'UA' AND d.is_observed ORDER BY d.date",
+    "SELECT month, total FROM fact_losses_monthly WHERE category = 'personnel' "
+    "AND month BETWEEN DATE '2025-01-01' AND DATE '2025-12-01' ORDER BY month",
+    "SELECT category, cumulative FROM fact_losses_daily WHERE date = DATE '2026-06-30' "
+    "ORDER BY category",
+    "SELECT source, count(*) FILTER (WHERE is_observed) AS observed_days, min(date) AS first_day, "
+    "max(date) AS last_day FROM fact_control_daily WHERE region_code = 'UA' "
+    "GROUP BY source ORDER BY source",
+]
+
+
+@pytest.fixture
+def pg():
+    """A fresh database and reader role; yields (dsn of the database, role, password)."""
+    assert ADMIN_DSN, (
+        "FRONTLINE_TEST_REQUIRE_SERVICES is set but FRONTLINE_TEST_POSTGRES_DSN is not"
+    )
+    suffix = uuid.uuid4().hex[:10]
+    database, role, password = f"frontline_t_{suffix}", f"frontline_r_{suffix}", uuid.uuid4().hex
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    dsn = make_conninfo(ADMIN_DSN, dbname=database)
+    try:
+        yield dsn, role, password
+    finally:
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def _reader_dsn(dsn: str, role: str, password: str) -> str:
+    return make_conninfo(dsn, user=role, password=password)
+
+
+def psql(dsn: str, role: str, password: str, query: str) -> subprocess.CompletedProcess:
+    info = conninfo_to_dict(dsn)
+    env = {**os.environ, "PGPASSWORD": password}
+    return subprocess.run(
+        [
+            "psql",
+            "-X",
+            "-q",
+            "--csv",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            info.get("host", "127.0.0.1"),
+            "-p",
+            str(info.get("port", 5432)),
+            "-U",
+            role,
+            "-d",
+            info["dbname"],
+            "-c",
+            query,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def _cells(text: str) -> list[list]:
+    """CSV rows with numbers as floats and booleans unified (psql prints t/f)."""
+    rows = list(csv.reader(io.StringIO(text)))
+    out = [rows[0]]
+    for row in rows[1:]:
+        cells = []
+        for value in row:
+            if value in ("t", "true"):
+                cells.append(True)
+            elif value in ("f", "false"):
+                cells.append(False)
+            else:
+                try:
+                    cells.append(float(value))
+                except ValueError:
+                    cells.append(value)
+        out.append(cells)
+    return out
+
+
+def _same(a: list[list], b: list[list]) -> bool:
+    if len(a) != len(b):
+        return False
+    for row_a, row_b in zip(a, b, strict=True):
+        if len(row_a) != len(row_b):
+            return False
+        for x, y in zip(row_a, row_b, strict=True):
+            if isinstance(x, float) and isinstance(y, float):
+                if not math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-9):
+                    return False
+            elif x != y:
+                return False
+    return True
+
+
+def test_psql_reader_gets_the_same_answers_as_frontline_query(pg, published, monkeypatch, capsys):
+    dsn, role, password = pg
+    loaded = publish_version(
+        dsn, published["home"] / "published", reader_role=role, reader_password=password
+    )
+    manifest = json.loads((published["dir"] / "manifest.json").read_text())
+    assert loaded.loaded and loaded.switched
+    assert loaded.tables == {name: t["rows"] for name, t in manifest["tables"].items()}
+
+    monkeypatch.setenv("FRONTLINE_HOME", str(published["home"]))
+    for query in EXAMPLES:
+        assert main(["query", "--format", "csv", query]) == 0
+        duck = capsys.readouterr().out
+        done = psql(dsn, role, password, query)
+        assert done.returncode == 0, (query, done.stderr)
+        assert len(_cells(duck)) > 1, query
+        assert _same(_cells(duck), _cells(done.stdout)), (query, duck[:400], done.stdout[:400])
+
+    # Every published table and column is there with the catalog's description, row for row.
+    with psycopg.connect(_reader_dsn(dsn, role, password)) as reader:
+        for name, table in manifest["tables"].items():
+            count = reader.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))
+            ).fetchall()
+            assert count == [(table["rows"],)], name
+            columns = reader.execute(
+                "SELECT column_name, col_description(%s::regclass, ordinal_position) "
+                "FROM information_schema.columns WHERE table_schema = 'frontline' AND table_name = %s "
+                "ORDER BY ordinal_position",
+                [f"frontline.{name}", name],
+            ).fetchall()
+            assert columns == [(c["name"], c["description"]) for c in table["columns"]], name
+        # Values survive the trip: the personnel cumulative on the last day, straight from Parquet.
+        data = pq.read_table(published["dir"] / "fact_losses_daily.parquet")
+        last = (
+            data.filter(pc.field("category") == "personnel")
+            .sort_by([("date", "descending")])
+            .slice(0, 1)
+        )
+        expected = (last["date"][0].as_py(), last["cumulative"][0].as_py())
+        got = reader.execute(
+            "SELECT date, cumulative FROM fact_losses_daily WHERE category = 'personnel' ORDER BY date DESC LIMIT 1"
+        ).fetchall()
+        assert got == [expected]
+
+
+WRITES = [
+    "INSERT INTO fact_losses_monthly (month, category) VALUES (DATE '2020-01-01', 'x')",
+    "SET default_transaction_read_only = off; INSERT INTO fact_losses_monthly (month) VALUES (DATE '2020-01-01')",
+    "SET default_transaction_read_only = off; UPDATE dim_source SET licence = 'x'",
+    "SET default_transaction_read_only = off; DELETE FROM dim_source",
+    "CREATE TABLE frontline.mine (a int)",
+    "SET default_transaction_read_only = off; CREATE TABLE frontline.mine (a int)",
+    "SET default_transaction_read_only = off; CREATE TABLE public.mine (a int)",
+    "SET default_transaction_read_only = off; CREATE VIEW frontline.fact_losses_monthly2 AS SELECT 1",
+    "SET default_transaction_read_only = off; DROP VIEW frontline.dim_source",
+    "SET default_transaction_read_only = off; TRUNCATE dim_source",
+    "SET default_transaction_read_only = off; INSERT INTO frontline.published_versions VALUES ('x', 'x', now(), now(), 'x', true)",
+]
+
+
+def test_reader_role_cannot_write(pg, published):
+    dsn, role, password = pg
+    publish_version(
+        dsn, published["home"] / "published", reader_role=role, reader_password=password
+    )
+    sources = len(publish.read_manifest(published["home"] / "published")["sources"])
+    for statement in WRITES:
+        done = psql(dsn, role, password, statement)
+        assert done.returncode != 0, statement
+        assert "permission denied" in done.stderr or "read-only transaction" in done.stderr, (
+            done.stderr
+        )
+    after = psql(dsn, role, password, "SELECT count(*) AS n FROM dim_source")
+    assert after.returncode == 0 and _cells(after.stdout)[1] == [float(sources)]
+
+
+def _second_version(published_home, root) -> tuple[str, str, int, int]:
+    """A copy of the published folder plus a newer version whose fact_losses_daily stops at
+    2026-05-31 (so its row count differs); returns (old, new, old rows, new rows)."""
+    folder = root / "published"
+    shutil.copytree(published_home / "published", folder, symlinks=True)
+    old = publish.latest_version(folder)
+    new = "29990101T000000Z-feedbeef"
+    target = publish.versions_dir(folder) / new
+    shutil.copytree(publish.version_path(folder, old), target)
+    data = pq.read_table(target / "fact_losses_daily.parquet")
+    cut = data.filter(pc.field("date") <= dt.date(2026, 5, 31))
+    pq.write_table(cut, target / "fact_losses_daily.parquet", compression="zstd")
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest.update(version=new, fingerprint="feedbeef" * 8)
+    manifest["tables"]["fact_losses_daily"]["rows"] = cut.num_rows
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    (folder / publish.LATEST).write_text(new + "\n")
+    return old, new, data.num_rows, cut.num_rows
+
+
+def test_publish_swaps_views_atomically_while_readers_are_connected(pg, published, tmp_path):
+    dsn, role, password = pg
+    old, new, old_rows, new_rows = _second_version(published["home"], tmp_path)
+    folder = tmp_path / "published"
+    publish_version(dsn, folder, old, reader_role=role, reader_password=password)
+
+    seen, errors, stop = [], [], threading.Event()
+
+    def poll():
+        with psycopg.connect(_reader_dsn(dsn, role, password), autocommit=True) as reader:
+            while not stop.is_set():
+                try:
+                    seen.append(
+                        reader.execute(
+                            "SELECT (SELECT version FROM current_version), "
+                            "(SELECT count(*) FROM fact_losses_daily)"
+                        ).fetchall()[0]
+                    )
+                except psycopg.Error as exc:  # a missing view or grant would land here
+                    errors.append(repr(exc))
+
+    pollers = [threading.Thread(target=poll) for _ in range(3)]
+    for t in pollers:
+        t.start()
+
+    # A reader in the middle of a transaction keeps a consistent view: the swap waits for it.
+    with psycopg.connect(_reader_dsn(dsn, role, password)) as holder:
+        holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        assert holder.execute("SELECT count(*) FROM fact_losses_daily").fetchall() == [(old_rows,)]
+        result = {}
+        swap = threading.Thread(
+            target=lambda: result.update(
+                loaded=publish_version(dsn, folder, new, reader_role=role, reader_password=password)
+            )
+        )
+        swap.start()
+        time.sleep(1.0)
+        assert swap.is_alive(), "the swap must wait for the open reader transaction"
+        assert holder.execute("SELECT count(*) FROM fact_losses_daily").fetchall() == [(old_rows,)]
+        holder.execute("COMMIT")
+        swap.join(timeout=60)
+    assert not swap.is_alive() and result["loaded"].switched
+    time.sleep(0.3)
+    stop.set()
+    for t in pollers:
+        t.join(timeout=30)
+
+    assert errors == []
+    assert set(seen) == {(old, old_rows), (new, new_rows)}, set(seen)
+    assert seen[-1] == (new, new_rows)
+
+    # Idempotent: publishing the current version again loads and switches nothing.
+    again = publish_version(dsn, folder, new, reader_role=role, reader_password=password)
+    assert (again.loaded, again.switched) == (False, False)
+    with psycopg.connect(dsn) as admin:
+        schemas = admin.execute(
+            "SELECT schema_name, is_current FROM frontline.published_versions ORDER BY version"
+        ).fetchall()
+    assert schemas == [(schema_name(old), False), (schema_name(new), True)]
+
+
+def test_dagster_asset_publishes_when_a_dsn_is_configured(pg, published):
+    import dagster as dg
+
+    from orchestration.serving_assets import PostgresTarget, postgres_views
+
+    dsn, role, password = pg
+    folder = str(published["home"] / "published")
+    skipped = dg.materialize(
+        [postgres_views], resources={"postgres": PostgresTarget(published_dir=folder)}
+    )
+    assert skipped.success
+    target = PostgresTarget(
+        dsn=dsn, published_dir=folder, reader_role=role, reader_password=password
+    )
+    result = dg.materialize([postgres_views], resources={"postgres": target})
+    assert result.success
+    meta = result.asset_materializations_for_node("published__postgres")[0].metadata
+    version = publish.latest_version(published["home"] / "published")
+    assert meta["version"].value == version and meta["loaded"].value is True
+    with psycopg.connect(_reader_dsn(dsn, role, password)) as reader:
+        assert reader.execute("SELECT version FROM current_version").fetchall() == [(version,)]

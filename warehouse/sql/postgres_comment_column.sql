@@ -1,0 +1,1 @@
+COMMENT ON COLUMN {schema}.{table}.{column} IS {text};

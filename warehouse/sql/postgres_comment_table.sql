@@ -1,0 +1,1 @@
+COMMENT ON TABLE {schema}.{table} IS {text};

@@ -1,0 +1,1 @@
+COMMENT ON VIEW frontline.{table} IS {text};

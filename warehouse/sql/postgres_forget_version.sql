@@ -1,0 +1,1 @@
+DELETE FROM frontline.published_versions WHERE version = %(version)s;

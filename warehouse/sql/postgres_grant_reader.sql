@@ -1,0 +1,5 @@
+GRANT CONNECT ON DATABASE {database} TO {role};
+GRANT USAGE ON SCHEMA frontline TO {role};
+GRANT SELECT ON ALL TABLES IN SCHEMA frontline TO {role};
+GRANT USAGE ON SCHEMA {schema} TO {role};
+GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role};

@@ -1,0 +1,1 @@
+UPDATE frontline.published_versions SET is_current = (version = %(version)s);
