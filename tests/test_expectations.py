@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from expectations import run_suite, specs_for
+from tests.casualty_rows import ROWS as CASUALTY_ROWS
 from warehouse import catalog
 
 TODAY = dt.date(2026, 11, 25)
@@ -123,7 +124,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table_name: str, rows: list[dict]) -
     t = catalog.table(table_name)
     frame = pd.DataFrame(rows, columns=t.column_names)  # noqa: F841 (read by DuckDB below)
     cols = ", ".join(f'"{c}"' for c in t.column_names)
-    con.execute(f"INSERT INTO core.{t.name} ({cols}) SELECT {cols} FROM frame")
+    con.execute(f"INSERT INTO {t.qualified} ({cols}) SELECT {cols} FROM frame")
 
 
 @pytest.fixture(scope="module")
@@ -131,9 +132,12 @@ def warehouse(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
     con = duckdb.connect(path)
     con.execute("CREATE SCHEMA core")
+    con.execute("CREATE SCHEMA marts")
     for t in catalog.PUBLISHED:
         cols = ", ".join(f'"{c.name}" {c.type}' for c in t.columns)
-        con.execute(f"CREATE TABLE core.{t.name} ({cols})")
+        con.execute(f"CREATE TABLE {t.qualified} ({cols})")
+    for name, rows in CASUALTY_ROWS.items():
+        _insert(con, name, rows)
     _insert(con, "fact_control_daily", _control_rows())
     _insert(con, "fact_losses_daily", _losses_rows())
     con.execute("""
