@@ -27,7 +27,7 @@ class _Recording(Handler):
         super().send_response(code, message)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(published):
     srv = make_server(published["home"] / "published", port=0, today=lambda: dt.date(2026, 7, 1))
     srv.RequestHandlerClass = type(

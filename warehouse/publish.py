@@ -147,6 +147,7 @@ def _write_snapshot(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.execute(f"CREATE TABLE publish_snapshot.main.{table.name} AS {_select(table)}")
             comment_on(con, f"publish_snapshot.main.{table.name}", table)
         _create_snapshot_macros(con)
+        con.execute(load("warehouse", "snapshot_bi_compat"))  # SQLAlchemy reflection (Superset)
     finally:
         con.execute("DETACH publish_snapshot")
 

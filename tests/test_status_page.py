@@ -1,0 +1,249 @@
+"""The status page in a real headless Chromium, driven over the DevTools protocol: it loads
+without console errors, every chart is drawn (screenshots of the chart areas are not blank) and
+every link on the page answers."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import threading
+import zlib
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+import pytest
+
+from warehouse.serve import make_server
+
+
+def _chromium() -> str | None:
+    return os.environ.get("FRONTLINE_TEST_CHROMIUM") or shutil.which("chromium")
+
+
+def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and RGB(A) rows of an 8-bit, non-interlaced PNG (what Chromium writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    width, height, depth, colour, _, _, interlace = header
+    assert depth == 8 and colour in (2, 6) and interlace == 0, header
+    bpp = 4 if colour == 6 else 3
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - bpp] if i >= bpp else 0
+            up = previous[i]
+            corner = previous[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (
+                    line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)
+                ) & 0xFF
+        rows.append(bytes(line))
+        previous = line
+    return width, height, [bytes(r[i : i + 3]) for r in rows for i in range(0, len(r), bpp)]
+
+
+class DevTools:
+    """A minimal DevTools protocol client: commands with ids, events collected as they come."""
+
+    def __init__(self, ws):
+        self.ws, self.next_id, self.events, self.waiting = ws, 0, [], {}
+
+    async def pump(self):
+        async for message in self.ws:
+            data = json.loads(message.data)
+            if "id" in data:
+                self.waiting.pop(data["id"]).set_result(data)
+            else:
+                self.events.append(data)
+
+    async def send(self, method: str, **params):
+        self.next_id += 1
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[self.next_id] = future
+        await self.ws.send_json({"id": self.next_id, "method": method, "params": params})
+        reply = await asyncio.wait_for(future, 60)
+        assert "error" not in reply, (method, reply)
+        return reply["result"]
+
+    async def wait_for(self, method: str, timeout: float = 60):
+        for _ in range(int(timeout * 20)):
+            if any(e["method"] == method for e in self.events):
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError(method)
+
+
+PAGE_FACTS = """JSON.stringify({
+  charts: [...document.querySelectorAll('figure.chart svg')].map(s => {
+    const r = s.getBoundingClientRect();
+    return {id: s.closest('figure').id, x: r.x + scrollX, y: r.y + scrollY, w: r.width, h: r.height,
+            shapes: s.querySelectorAll('path, rect, circle').length};
+  }),
+  links: [...document.querySelectorAll('a')].map(a => a.href),
+  text: document.body.innerText,
+})"""
+
+
+async def _inspect(devtools_port: int, url: str):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{devtools_port}/json/list") as response:
+            targets = await response.json()
+        page = next(t for t in targets if t["type"] == "page")
+        async with session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
+            tools = DevTools(ws)
+            pump = asyncio.create_task(tools.pump())
+            for domain in ("Runtime", "Log", "Page"):
+                await tools.send(f"{domain}.enable")
+            await tools.send("Page.navigate", url=url)
+            await tools.wait_for("Page.loadEventFired")
+            await asyncio.sleep(0.5)  # late console messages
+            facts = json.loads(
+                (await tools.send("Runtime.evaluate", expression=PAGE_FACTS, returnByValue=True))[
+                    "result"
+                ]["value"]
+            )
+            shots = {}
+            for chart in facts["charts"]:
+                clip = {
+                    "x": chart["x"],
+                    "y": chart["y"],
+                    "width": chart["w"],
+                    "height": chart["h"],
+                    "scale": 1,
+                }
+                shot = await tools.send(
+                    "Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True
+                )
+                shots[chart["id"]] = base64.b64decode(shot["data"])
+            pump.cancel()
+            return facts, shots, tools.events
+
+
+def _problems(events: list[dict]) -> list[str]:
+    found = []
+    for e in events:
+        p = e.get("params", {})
+        if e["method"] == "Runtime.exceptionThrown":
+            found.append(json.dumps(p)[:300])
+        elif e["method"] == "Runtime.consoleAPICalled" and p.get("type") in (
+            "error",
+            "assert",
+            "warning",
+        ):
+            found.append(json.dumps(p)[:300])
+        elif e["method"] == "Log.entryAdded" and p["entry"]["level"] in ("error", "warning"):
+            found.append(json.dumps(p["entry"])[:300])
+    return found
+
+
+def test_status_page_renders_charts_and_links_in_chromium(published, tmp_path):
+    chromium = _chromium()
+    if chromium is None:
+        if os.environ.get("FRONTLINE_TEST_REQUIRE_SERVICES"):
+            pytest.fail("chromium not installed (.ci/services installs Debian's chromium)")
+        pytest.skip("chromium not installed (apt-get install chromium, or run .ci/services)")
+    server = make_server(published["home"] / "published", port=0, today=lambda: dt.date(2026, 7, 1))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    browser = subprocess.Popen(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,1600",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = None
+        for (
+            line
+        ) in browser.stderr:  # "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/…"
+            match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
+            if match:
+                port = int(match[1])
+                break
+        assert port, "chromium did not start its DevTools endpoint"
+        facts, shots, events = asyncio.run(asyncio.wait_for(_inspect(port, base), 120))
+    finally:
+        browser.terminate()
+        try:
+            browser.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            browser.kill()
+        server.shutdown()
+        server.server_close()
+
+    assert _problems(events) == []
+    assert {c["id"] for c in facts["charts"]} == {"chart-area", "chart-gained-lost", "chart-losses"}
+    for chart in facts["charts"]:
+        assert chart["w"] > 300 and chart["h"] > 150 and chart["shapes"] >= 5, chart
+        width, height, pixels = decode_png(shots[chart["id"]])
+        assert (width, height) == (round(chart["w"]), round(chart["h"])), chart
+        inked = sum(1 for p in pixels if p != b"\xff\xff\xff")
+        colours = {p for p in pixels}
+        # Not blank: axis text, grid lines and the series colours are all on the picture.
+        assert inked / len(pixels) > 0.02 and len(colours) > 20, (chart["id"], inked, len(colours))
+        assert any(p[0] > 150 and p[1] < 90 and p[2] < 90 for p in colours), chart[
+            "id"
+        ]  # red series
+    for source in ("deepstate", "isw", "gs_personnel"):
+        assert source in facts["text"]
+    assert "Validation report" in facts["text"] and "fact_losses_daily.parquet" in facts["text"]
+
+    # Every link on the page answers (downloads, pinned versions, manifest, report, charts).
+    server = make_server(published["home"] / "published", port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        hrefs = {urlsplit(urljoin(base, h)).path for h in facts["links"]}
+        assert "/extracts/latest/fact_control_daily.parquet" in hrefs and "/manifest.json" in hrefs
+        for path in sorted(hrefs):
+            conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
+            conn.request("HEAD", path)
+            status = conn.getresponse().status
+            conn.close()
+            assert status == 200, path
+    finally:
+        server.shutdown()
+        server.server_close()
