@@ -184,3 +184,37 @@ def test_parse_range():
     assert parse_range("bytes=4-2", 10) == "unsatisfiable"
     assert parse_range("bytes=0-1,4-5", 10) is None  # several ranges: the whole file
     assert parse_range("items=0-1", 10) is None
+
+
+def test_frontline_serve_command_binds_loopback_and_serves(published):
+    """The real command in its own process: binds 127.0.0.1 by default and answers."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "FRONTLINE_HOME": str(published["home"]), "FRONTLINE_TODAY": "2026-07-01"}
+    code = "import sys; from orchestration.cli import main; sys.exit(main(sys.argv[1:]))"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "serve", "--port", "0"],
+        cwd=root,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stderr.readline()
+        match = re.search(r"on http://(127\.0\.0\.1):(\d+)/", line)
+        assert match, line
+        conn = http.client.HTTPConnection("127.0.0.1", int(match[2]), timeout=30)
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        page = response.read().decode()
+        conn.close()
+        assert response.status == 200 and "published data status" in page
+        assert publish.latest_version(published["home"] / "published") in page
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
