@@ -93,6 +93,9 @@ ROWS: dict[str, list[dict]] = {
             "source_url": "https://www.nytimes.com/2022/08/11/us/politics/russian-casualties-ukraine.html",
             "is_warring_party": False,
             "line": 15,
+            "payload_version": 1,
+            "payload_vintage": D(2026, 6, 30),
+            "fetched_at": FETCHED[1],
         },
         {
             "report_date": D(2023, 12, 19),
@@ -105,6 +108,9 @@ ROWS: dict[str, list[dict]] = {
             "source_url": "https://tass.com/defense/1723781",
             "is_warring_party": True,
             "line": 3,
+            "payload_version": 1,
+            "payload_vintage": D(2026, 6, 30),
+            "fetched_at": FETCHED[1],
         },
     ],
     "mart_cost_of_advance_monthly": [

@@ -104,7 +104,10 @@ def test_rewriting_a_past_value_records_one_revision(revised):
 
 
 def test_as_of_before_the_rewrite_returns_the_old_value_latest_the_new(revised, q):
-    sql = "SELECT cumulative FROM losses_as_of(DATE '{}') WHERE date = DATE '2026-06-03' AND category = 'cruise_missiles'"
+    sql = (
+        "SELECT cumulative FROM losses_as_of(DATE '{}') "
+        "WHERE date = DATE '2026-06-03' AND category = 'cruise_missiles'"
+    )
     assert q(sql.format("2026-06-10")) == [[str(revised["old_value"])]]
     assert q(sql.format("2026-07-01")) == [[str(revised["new_value"])]]
     # Known from its report date on: nothing for 2026-06-03 as of 2026-06-02.
@@ -129,7 +132,8 @@ def test_the_latest_daily_figures_use_the_new_value(revised):
 
 def test_named_deaths_for_2022_w08_in_every_vintage(q):
     rows = q(
-        "SELECT vintage, vintage_label, named_deaths, is_latest_vintage FROM fact_confirmed_deaths_weekly "
+        "SELECT vintage, vintage_label, named_deaths, is_latest_vintage "
+        "FROM fact_confirmed_deaths_weekly "
         "WHERE week_start = DATE '2022-02-21' ORDER BY vintage"
     )
     with (MIRROR / sources.MEDIAZONA_2026.relative_path()).open() as f:
@@ -161,7 +165,8 @@ def test_cumulative_named_deaths_by_week_in_the_latest_vintage(q):
         }
     rows = q(
         "SELECT week_start, named_deaths_cumulative FROM fact_confirmed_deaths_weekly "
-        "WHERE vintage = (SELECT max(vintage) FROM fact_confirmed_deaths_weekly) ORDER BY week_start"
+        "WHERE vintage = (SELECT max(vintage) FROM fact_confirmed_deaths_weekly) "
+        "ORDER BY week_start"
     )
     running, expected = 0, []
     for week in sorted(now):
@@ -236,8 +241,9 @@ def test_cost_of_advance_for_october_2024(revised, q):
             for r in csv.DictReader(f)
         }
     [row] = q(
-        "SELECT deepstate_gained_km2, isw_net_change_km2, personnel_claimed, named_deaths, named_deaths_vintage, "
-        "personnel_claimed_per_km2_gained, named_deaths_per_km2_gained FROM mart_cost_of_advance_monthly WHERE month = DATE '2024-10-01'"
+        "SELECT deepstate_gained_km2, isw_net_change_km2, personnel_claimed, named_deaths, "
+        "named_deaths_vintage, personnel_claimed_per_km2_gained, named_deaths_per_km2_gained "
+        "FROM mart_cost_of_advance_monthly WHERE month = DATE '2024-10-01'"
     )
     assert float(row[0]) == pytest.approx(gained, rel=1e-6)
     assert float(row[1]) == pytest.approx(area["2024-10-31"] - area["2024-09-30"], abs=1e-6)
@@ -252,6 +258,8 @@ def test_estimates_keep_their_ranges_and_flag_warring_parties(revised):
         upstream = list(csv.DictReader(f))
     rows = read(revised, "fact_casualty_estimates")
     assert len(rows) == len(upstream) == 124
+    newest = max(dt.datetime.strptime(u["date"], "%d/%m/%Y").date() for u in upstream)
+    assert {(r["payload_version"], r["payload_vintage"]) for r in rows} == {(1, newest)}
     for r in rows:
         present = [
             v for v in (r["estimate_low"], r["estimate"], r["estimate_high"]) if v is not None
@@ -276,7 +284,8 @@ def test_estimates_keep_their_ranges_and_flag_warring_parties(revised):
 
 def test_as_of_macros_for_mediazona_and_estimates(q):
     assert q(
-        "SELECT vintage, named_deaths FROM confirmed_deaths_as_of(DATE '2024-01-01') WHERE week_start = DATE '2022-02-21'"
+        "SELECT vintage, named_deaths FROM confirmed_deaths_as_of(DATE '2024-01-01') "
+        "WHERE week_start = DATE '2022-02-21'"
     ) == [["2023-12-31", "414"]]
     [[count]] = q("SELECT count(*) FROM casualty_estimates_as_of(DATE '2022-12-31')")
     with (MIRROR / sources.OFFICIAL_ESTIMATES.relative_path()).open(encoding="utf-8-sig") as f:

@@ -423,6 +423,9 @@ FACT_CASUALTY_ESTIMATES = Table(
             "or the source is listed in warehouse.parse_casualties.WARRING_PARTY_SOURCES).",
         ),
         _key("line", "INTEGER", "Line of the upstream CSV."),
+        _key("payload_version", "INTEGER", "Version of the estimates file in raw.payloads the row was read from."),
+        _key("payload_vintage", "DATE", "Vintage of that payload: the newest report_date inside it."),
+        _key("fetched_at", "TIMESTAMP WITH TIME ZONE", "When frontline fetched that payload."),
     ),
 )
 

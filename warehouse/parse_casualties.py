@@ -41,7 +41,7 @@ MEDIAZONA_2024_COLUMNS = {
     "Оперативная оценка, обучающий период": "flash_estimate",
     "ED_prediction_high": "flash_estimate_high",
     "ED_prediction_low": "flash_estimate_low",
-    # The forecast continues the flash estimate where the training period ends (never both in a row).
+    # The forecast continues the flash estimate after the training period (never both in a row).
     "Оперативная оценка, прогноз": "flash_estimate",
     "ED_onlyprediction_high": "flash_estimate_high",
     "ED_onlyprediction_low": "flash_estimate_low",
