@@ -41,17 +41,23 @@ if not ADMIN_DSN and not os.environ.get("FRONTLINE_TEST_REQUIRE_SERVICES"):
 # The README's example queries: the same text runs on the DuckDB snapshot (`frontline query`)
 # and, through the reader role's search_path = frontline, on PostgreSQL.
 EXAMPLES = [
-    "SELECT date, round(area_km2) AS area_km2, round(gained_km2) AS gained_km2, "
-    "round(lost_km2) AS lost_km2 FROM fact_control_daily "
-    "WHERE source = 'deepstate' AND region_code = 'UA' AND is_observed ORDER BY date",
-    "SELECT d.date, round(d.area_km2) AS deepstate_km2, round(i.area_km2) AS isw_km2 "
-    "FROM fact_control_daily d JOIN fact_control_daily i "
-    "ON i.date = d.date AND i.source = 'isw' AND i.region_code = 'UA' "
-    "WHERE d.source = 'deepstate' AND d.region_code = 'UA' AND d.is_observed ORDER BY d.date",
+    # Area held on one day, by source (DeepState and ISW measure differently: compare, don't merge).
+    "SELECT date, source, round(area_km2) AS area_km2 FROM fact_control_daily "
+    "WHERE region_code = 'UA' AND date = DATE '2024-07-08' ORDER BY source",
+    # Area gained and lost in a month, DeepState.
+    "SELECT month, round(gained_km2) AS gained_km2, round(lost_km2) AS lost_km2, "
+    "round(net_change_km2) AS net_km2, observed_days FROM fact_control_monthly "
+    "WHERE source = 'deepstate' AND region_code = 'UA' AND month = DATE '2024-07-01'",
+    # Claimed personnel losses per month, first half of 2026.
     "SELECT month, total FROM fact_losses_monthly WHERE category = 'personnel' "
-    "AND month BETWEEN DATE '2025-01-01' AND DATE '2025-12-01' ORDER BY month",
-    "SELECT category, cumulative FROM fact_losses_daily WHERE date = DATE '2026-06-30' "
-    "ORDER BY category",
+    "AND month BETWEEN DATE '2026-01-01' AND DATE '2026-06-01' ORDER BY month",
+    # Claimed tank losses per year.
+    "SELECT extract(year FROM month) AS year, sum(total) AS tanks FROM fact_losses_monthly "
+    "WHERE category = 'tanks' GROUP BY 1 ORDER BY 1",
+    # The newest personnel figure and its qualifier.
+    "SELECT date, cumulative, qualifier FROM fact_losses_daily WHERE category = 'personnel' "
+    "ORDER BY date DESC LIMIT 1",
+    # Coverage of each territory source.
     "SELECT source, count(*) FILTER (WHERE is_observed) AS observed_days, min(date) AS first_day, "
     "max(date) AS last_day FROM fact_control_daily WHERE region_code = 'UA' "
     "GROUP BY source ORDER BY source",
