@@ -254,22 +254,24 @@ def _control_daily(table: catalog.Table) -> list[Spec]:
             )
         )
     specs += [
-        _between(table, "area_km2", 0, a, f"area_km2 is between 0 and {a:,.0f} km² (Ukraine)."),
-        _between(table, "gained_km2", 0, a, f"gained_km2 is between 0 and {a:,.0f} km²."),
-        _between(table, "lost_km2", 0, a, f"lost_km2 is between 0 and {a:,.0f} km²."),
+        # UNATTRIBUTED is a residual ('UA' minus the oblasts): rounding may leave it a few m² below 0.
+        _between(table, "area_km2", -REGIONS_TOLERANCE_KM2, a, f"area_km2 is between 0 (−0.01 for the UNATTRIBUTED residual) and {a:,.0f} km² (Ukraine)."),
+        _between(table, "gained_km2", -REGIONS_TOLERANCE_KM2, a, f"gained_km2 is between 0 (−0.01 for UNATTRIBUTED) and {a:,.0f} km²."),
+        _between(table, "lost_km2", -REGIONS_TOLERANCE_KM2, a, f"lost_km2 is between 0 (−0.01 for UNATTRIBUTED) and {a:,.0f} km²."),
         _between(table, "net_change_km2", -a, a, f"net_change_km2 is within ±{a:,.0f} km²."),
         _between(table, "days_since_previous", 1, None, "days_since_previous is at least 1."),
     ]
-    return specs
+    return specs + _control_daily_regions(table)
 
 
 def _control_monthly(table: catalog.Table) -> list[Spec]:
     a = UKRAINE_AREA_KM2
     tol = RECONCILE_TOLERANCE_KM2
+    lo = -REGIONS_TOLERANCE_KM2 * 31  # a month of UNATTRIBUTED residuals, each ≥ −0.01 km²
     return [
-        _between(table, "area_end_km2", 0, a, f"area_end_km2 is between 0 and {a:,.0f} km²."),
-        _between(table, "gained_km2", 0, a, f"gained_km2 is between 0 and {a:,.0f} km²."),
-        _between(table, "lost_km2", 0, a, f"lost_km2 is between 0 and {a:,.0f} km²."),
+        _between(table, "area_end_km2", lo, a, f"area_end_km2 is between 0 (−0.31 for UNATTRIBUTED) and {a:,.0f} km²."),
+        _between(table, "gained_km2", lo, a, f"gained_km2 is between 0 (−0.31 for UNATTRIBUTED) and {a:,.0f} km²."),
+        _between(table, "lost_km2", lo, a, f"lost_km2 is between 0 (−0.31 for UNATTRIBUTED) and {a:,.0f} km²."),
         _between(table, "net_change_km2", -a, a, f"net_change_km2 is within ±{a:,.0f} km²."),
         _between(table, "observed_days", 0, None, "observed_days is not negative."),
         Spec(
@@ -570,7 +572,96 @@ def _cost_of_advance(table: catalog.Table) -> list[Spec]:
     ]
 
 
+# --- territory in depth (issue 3) ---------------------------------------------------------
+RECONCILE_SQL["fact_control_daily"] = "reconcile_control_regions.sql"
+REGIONS_TOLERANCE_KM2 = 0.01
+ARCHIVE_API_TOLERANCE = 0.001  # the archive is the dissolved union of the API's occupied layers
+CONTROL_CLASSES = [
+    "occupied_total",
+    "occupied_after_2022",
+    "occupied_before_2022",
+    "grey_zone",
+    "liberated",
+    "held_by_ukraine",
+]
+WHY_REGIONS = "Regional rows that do not add up to the country double-count or drop territory."
+WHY_AGREEMENT = "The archive is a dissolved copy of the API's occupied layers: a gap is a parsing bug."
+
+
+def _control_daily_regions(table: catalog.Table) -> list[Spec]:
+    specs = [
+        _between(table, "share_of_region", 0, 1.000001, "share_of_region is a fraction of the region (0–1)."),
+        _in_set("class_known", "class", CONTROL_CLASSES, "class is one of the documented classes.", WHY_RANGE),
+        _in_set("coverage_known", "coverage", ["observed", "partial", "missing"], "coverage is observed, partial or missing.", WHY_GAPS),
+    ]
+    for col in ("area_km2", "gained_km2", "lost_km2"):
+        specs.append(
+            _reconcile_named(
+                f"regions_sum_to_ua_{col}",
+                f"{col}_diff",
+                REGIONS_TOLERANCE_KM2,
+                f"Oblast rows + UNATTRIBUTED add up to the 'UA' row's {col} (±0.01 km²) per date, source and class.",
+                WHY_REGIONS,
+            )
+        )
+    return specs
+
+
+def _reconcile_named(name: str, column: str, tolerance: float, description: str, reason: str) -> Spec:
+    return Spec(
+        name=name,
+        expectation_type="ExpectColumnValuesToBeBetween",
+        kwargs={"column": column, "min_value": -tolerance, "max_value": tolerance},
+        severity="error",
+        reason=reason,
+        description=description,
+        frame="reconcile",
+    )
+
+
+def _dim_region(table: catalog.Table) -> list[Spec]:
+    return [
+        _between(table, "area_km2", 1, UKRAINE_AREA_KM2, "A region's geodesic area is positive and at most Ukraine's."),
+        _in_set("region_kind_known", "region_kind", ["oblast", "country", "remainder", "foreign"], "region_kind is documented.", WHY_RANGE),
+    ]
+
+
+def _control_coverage(table: catalog.Table) -> list[Spec]:
+    return [_in_set("status_known", "status", ["observed", "partial", "missing"], "status is observed, partial or missing.", WHY_GAPS)]
+
+
+def _source_agreement(table: catalog.Table) -> list[Spec]:
+    lo, hi = 1 - ARCHIVE_API_TOLERANCE, 1 + ARCHIVE_API_TOLERANCE
+    return [
+        _between(table, "area_a_km2", 0, UKRAINE_AREA_KM2, "area_a_km2 is a possible area."),
+        _between(table, "area_b_km2", 1, UKRAINE_AREA_KM2, "area_b_km2 is a possible, non-zero area."),
+        Spec(
+            name="archive_matches_api",
+            expectation_type="ExpectColumnValuesToBeBetween",
+            kwargs={"column": "ratio", "min_value": lo, "max_value": hi},
+            severity="error",
+            reason=WHY_AGREEMENT,
+            description="Where archive and API overlap, the archive polygon is within 0.1 % of the API's occupied union.",
+            row_condition=("source_b", "==", "deepstate_api"),
+            show=("area_a_km2", "area_b_km2"),
+        ),
+    ]
+
+
+def _control_changes(table: catalog.Table) -> list[Spec]:
+    return [
+        _in_set("change_known", "change", ["gained", "lost"], "change is gained or lost.", WHY_RANGE),
+        _in_set("class_known", "class", CONTROL_CLASSES, "class is one of the documented classes.", WHY_RANGE),
+        _between(table, "area_km2", 0, UKRAINE_AREA_KM2, "A piece's area is positive and at most Ukraine's."),
+        _between(table, "days_since_previous", 1, None, "days_since_previous is at least 1."),
+    ]
+
+
 _SPECIFIC = {
+    "dim_region": _dim_region,
+    "fact_control_coverage_daily": _control_coverage,
+    "mart_control_source_agreement_daily": _source_agreement,
+    "control_changes_daily": _control_changes,
     "fact_control_daily": _control_daily,
     "fact_control_monthly": _control_monthly,
     "fact_losses_daily": _losses_daily,

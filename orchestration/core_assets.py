@@ -40,7 +40,18 @@ core_assets = [
         models.build_deepstate_areas,
         "Internal: geodesic area, gained and lost per DeepState day, recomputed only for changed days.",
     ),
-    _core("fact_control_daily", [["core", "deepstate_daily_area"], ["raw", "isw"]], _sql("fact_control_daily")),
+    _core(
+        "fact_control_daily",
+        [
+            ["core", "deepstate_daily_area"],
+            ["raw", "isw"],
+            # issue 3: per-region rows, share_of_region, coverage
+            ["core", "region_daily_area"],
+            ["core", "dim_region"],
+            ["core", "fact_control_coverage_daily"],
+        ],
+        _sql("fact_control_daily"),
+    ),
     _core("fact_control_monthly", [["core", "fact_control_daily"]], _sql("fact_control_monthly")),
     _core("dim_loss_category", [["raw", "gs_equipment"], ["raw", "gs_equipment_corrections"]], models.build_loss_categories),
     _core(

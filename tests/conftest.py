@@ -57,9 +57,31 @@ def deepstate_file(day: dt.date) -> Path:
     return MIRROR / sources.DEEPSTATE.relative_path(day)
 
 
-def make_mirror(root: Path, days: list[dt.date], cut: dt.date | None = None) -> Path:
+# Two DeepState API snapshots (2024-07-07 and 2024-07-14, Kyiv dates) every slice carries by default.
+API_SNAPSHOTS = (1720385367, 1720987853)
+
+
+def make_api_mirror(root: Path, snapshot_ids) -> Path:
+    """``deepstate_api/`` with the given snapshots (symlinks) and an index.json listing only them."""
+    folder = root / "deepstate_api"
+    folder.mkdir(parents=True, exist_ok=True)
+    listing = json.loads((MIRROR / "deepstate_api" / "index.json").read_text(encoding="utf-8"))
+    kept = [e for e in listing if e["id"] in set(snapshot_ids)]
+    assert len(kept) == len(set(snapshot_ids)), f"not in the mirror: {set(snapshot_ids) - {e['id'] for e in kept}}"
+    (folder / "index.json").write_text(json.dumps(kept, indent=1), encoding="utf-8")
+    for e in kept:
+        (folder / f"{e['id']}.geojson.gz").symlink_to(MIRROR / "deepstate_api" / f"{e['id']}.geojson.gz")
+    return root
+
+
+def make_mirror(root: Path, days: list[dt.date], cut: dt.date | None = None, api_snapshots=API_SNAPSHOTS) -> Path:
     """A mirror with the given DeepState days and the whole-history files cut at ``cut``
-    (rows after it removed; ``None`` = the files as they are)."""
+    (rows after it removed; ``None`` = the files as they are), the oblast boundaries and the
+    given DeepState API snapshots."""
+    boundaries = root / sources.OBLAST_BOUNDARIES.relative_path()
+    boundaries.parent.mkdir(parents=True, exist_ok=True)
+    boundaries.symlink_to(MIRROR / sources.OBLAST_BOUNDARIES.relative_path())
+    make_api_mirror(root, api_snapshots)
     for day in days:
         target = root / sources.DEEPSTATE.relative_path(day)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ import pytest
 
 from expectations import run_suite, specs_for
 from tests.casualty_rows import ROWS as CASUALTY_ROWS
+from tests.territory_rows import TERRITORY_ROWS
 from warehouse import catalog
 
 TODAY = dt.date(2026, 11, 25)
@@ -31,8 +32,9 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def _control_rows() -> list[dict]:
     rows = []
-    # DeepState: whole of Ukraine and Donetsk oblast, one gap day, gained/lost per snapshot.
-    regions = (("UA", 109_361.0, 15.5, 5.25), ("UA-14", 17_850.0, 9.0, 2.5))
+    # DeepState: whole of Ukraine, Donetsk oblast and the remainder (UNATTRIBUTED, so the regional
+    # rows add up to 'UA'), one gap day, gained/lost per snapshot.
+    regions = (("UA", 109_361.0, 15.5, 5.25), ("UA-14", 17_850.0, 9.0, 2.5), ("UNATTRIBUTED", 91_511.0, 6.5, 2.75))
     for region, base, gained, lost in regions:
         area = None
         last_obs = None
@@ -43,6 +45,8 @@ def _control_rows() -> list[dict]:
                         date=day,
                         source="deepstate",
                         region_code=region,
+                        **{"class": "occupied_total"},
+                        coverage="missing",
                         area_km2=None,
                         gained_km2=None,
                         lost_km2=None,
@@ -64,6 +68,8 @@ def _control_rows() -> list[dict]:
                     date=day,
                     source="deepstate",
                     region_code=region,
+                    **{"class": "occupied_total"},
+                    coverage="observed",
                     area_km2=area,
                     gained_km2=g,
                     lost_km2=lo,
@@ -83,6 +89,8 @@ def _control_rows() -> list[dict]:
                 date=day,
                 source="isw",
                 region_code="UA",
+                **{"class": "occupied_total"},
+                coverage="observed",
                 area_km2=area,
                 gained_km2=None,
                 lost_km2=None,
@@ -138,11 +146,13 @@ def warehouse(tmp_path_factory) -> str:
         con.execute(f"CREATE TABLE {t.qualified} ({cols})")
     for name, rows in CASUALTY_ROWS.items():
         _insert(con, name, rows)
+    for name, rows in TERRITORY_ROWS.items():
+        _insert(con, name, rows)
     _insert(con, "fact_control_daily", _control_rows())
     _insert(con, "fact_losses_daily", _losses_rows())
     con.execute("""
         INSERT INTO core.fact_control_monthly
-        SELECT date_trunc('month', date)::DATE, source, region_code,
+        SELECT date_trunc('month', date)::DATE, source, region_code, class,
                arg_max(area_km2, date) FILTER (WHERE is_observed),
                sum(gained_km2), sum(lost_km2), sum(net_change_km2),
                count(*) FILTER (WHERE is_observed), day(last_day(min(date)))
@@ -216,7 +226,7 @@ def test_good_suite_shapes(con):
     )
     assert daily.result("fresh").severity == "warn"
     assert daily.result("schema_types").expectation_type == "ExpectColumnPairValuesToBeEqual"
-    assert daily.result("not_empty").observed_value == 2 * 250 + 248  # 2 DeepState regions + ISW
+    assert daily.result("not_empty").observed_value == 3 * 250 + 248  # 3 DeepState regions + ISW
     monthly = run_suite(con, "fact_losses_monthly", today=TODAY)
     expected = {"reconcile_total", "reconcile_cumulative_end", "months_match_days"}
     assert expected <= set(monthly.names)
@@ -238,8 +248,8 @@ def test_duplicated_isw_day_fails_keys_unique(con):
         2,
     )
     assert r.examples == [
-        {"date": "2026-04-04", "source": "isw", "region_code": "UA"},
-        {"date": "2026-04-04", "source": "isw", "region_code": "UA"},
+        {"date": "2026-04-04", "source": "isw", "region_code": "UA", "class": "occupied_total"},
+        {"date": "2026-04-04", "source": "isw", "region_code": "UA", "class": "occupied_total"},
     ]
     assert [e.name for e in outcome.errors] == ["keys_unique"]
     text = outcome.summary_text()
@@ -348,28 +358,29 @@ def test_monthly_losses_total_and_cumulative_end(con):
 def test_future_date(con):
     con.execute("""
         INSERT INTO core.fact_control_daily VALUES
-        (DATE '2026-11-30', 'deepstate', 'UA', 115000.0, 1.0, 0.0, 1.0, true, 6)
+        (DATE '2026-11-30', 'deepstate', 'UA', 'occupied_total', 115000.0, NULL, 1.0, 0.0, 1.0, true, 6, 'observed')
     """)
     outcome = run_suite(con, "fact_control_daily", today=TODAY)
     r = _only_failure(outcome, "no_future_dates")
     assert (r.severity, r.unexpected_count) == ("error", 1)
-    assert r.examples == [{"date": "2026-11-30", "source": "deepstate", "region_code": "UA"}]
+    assert r.examples == [{"date": "2026-11-30", "source": "deepstate", "region_code": "UA", "class": "occupied_total"}]
     assert not outcome.passed
 
 
 def test_examples_are_capped_at_ten(con):
     con.execute("""
         UPDATE core.fact_control_daily SET lost_km2 = -1
-        WHERE source = 'deepstate' AND region_code = 'UA' AND date >= DATE '2026-11-13'
+        WHERE source = 'isw' AND region_code = 'UA' AND date >= DATE '2026-11-11'
     """)
     outcome = run_suite(con, "fact_control_daily", today=TODAY)
     r = _only_failure(outcome, "range_lost_km2")
     assert r.unexpected_count == 12
     assert len(r.examples) == 10
     assert r.examples[0] == {
-        "date": "2026-11-13",
-        "source": "deepstate",
+        "date": "2026-11-11",
+        "source": "isw",
         "region_code": "UA",
+        "class": "occupied_total",
         "lost_km2": -1.0,
     }
     assert "… and 2 more" in outcome.summary_text()
@@ -411,7 +422,7 @@ def test_general_staff_stale(con):
 def test_area_larger_than_ukraine(con):
     con.execute("""
         UPDATE core.fact_control_daily SET area_km2 = 700000
-        WHERE date = DATE '2026-06-15' AND source = 'deepstate' AND region_code = 'UA'
+        WHERE date = DATE '2026-06-15' AND source = 'isw' AND region_code = 'UA'
     """)
     outcome = run_suite(con, "fact_control_daily", today=TODAY)
     r = _only_failure(outcome, "range_area_km2")
@@ -421,7 +432,7 @@ def test_area_larger_than_ukraine(con):
         1,
     )
     assert r.examples == [
-        {"date": "2026-06-15", "source": "deepstate", "region_code": "UA", "area_km2": 700000.0}
+        {"date": "2026-06-15", "source": "isw", "region_code": "UA", "class": "occupied_total", "area_km2": 700000.0}
     ]
 
 
@@ -437,6 +448,7 @@ def test_gap_day_with_a_measure(con):
             "date": "2026-08-18",
             "source": "deepstate",
             "region_code": "UA-14",
+            "class": "occupied_total",
             "area_km2": 111000.0,
             "is_observed": False,
         }

@@ -44,6 +44,10 @@ def test_an_implausible_gain_is_a_warning(con):
         "UPDATE core.fact_control_daily SET gained_km2 = 2500 "
         "WHERE source = 'deepstate' AND region_code = 'UA' AND date = DATE '2026-10-01'"
     )
+    con.execute(  # the same gain in the remainder, so the regions still add up to 'UA'
+        "UPDATE core.fact_control_daily SET gained_km2 = gained_km2 + 2500 - 15.5 "
+        "WHERE source = 'deepstate' AND region_code = 'UNATTRIBUTED' AND date = DATE '2026-10-01'"
+    )
     outcome = run_suite(con, "fact_control_daily", today=TODAY)
     result = outcome.result("anomaly_gained_km2")
     assert not result.success and result.severity == "warn"

@@ -59,7 +59,22 @@ def _key(name: str, type_: str, description: str, unit: str | None = None) -> Co
 
 CONTROL_SOURCES_NOTE = (
     "`deepstate` = DeepStateMap daily archive (occupied territory incl. Crimea and areas held "
-    "since 2014, geodesic area on WGS84); `isw` = ISW/CTP area assessed as Russian-controlled."
+    "since 2014, geodesic area on WGS84); `deepstate_api` = DeepStateMap history API, every layer "
+    "(about one snapshot a week in the mirror; a day uses the last snapshot published that day, "
+    "Kyiv time); `isw` = ISW/CTP area assessed as Russian-controlled."
+)
+REGION_NOTE = (
+    "'UA' = the whole of Ukraine; 'UA-nn' = an oblast (ISO 3166-2, see dim_region); "
+    "'UNATTRIBUTED' = 'UA' minus the sum of the oblast rows (coast, Sevastopol, boundary "
+    "mismatches), so the regional rows of a (date, source, class) add up to 'UA'; 'RU-KRS' = "
+    "Kursk oblast of Russia (class held_by_ukraine only)."
+)
+CLASS_NOTE = (
+    "What the area is. occupied_total = all territory held by Russia (the archive and ISW publish "
+    "only this; for deepstate_api the union of the next two); occupied_after_2022 and "
+    "occupied_before_2022 (Crimea, ORDLO) = the API's two occupied layers; grey_zone = unknown / "
+    "contested status; liberated = taken back by Ukraine (API); held_by_ukraine = Russian "
+    "territory held by Ukraine (Kursk, region RU-KRS)."
 )
 
 FACT_CONTROL_DAILY = Table(
@@ -68,21 +83,30 @@ FACT_CONTROL_DAILY = Table(
         "Area held by Russia per day, source and region, with the area gained and lost since the "
         "previous observed snapshot. One row per calendar day from a source's first to its last "
         "snapshot; days without a snapshot are present with is_observed = false and NULL measures, "
-        "and the next observed day carries the change for the whole gap (days_since_previous)."
+        "and the next observed day carries the change for the whole gap (days_since_previous). "
+        "The whole occupied area of Ukraine: region_code = 'UA' AND class = 'occupied_total'."
     ),
-    grain=("date", "source", "region_code"),
+    grain=("date", "source", "region_code", "class"),
     date_column="date",
-    sources=("deepstate", "isw"),
+    sources=("deepstate", "deepstate_api", "isw", "oblast_boundaries"),
     columns=(
         _key(
             "date",
             "DATE",
             "Snapshot date. DeepState: the archive file of that date, the map as of ~03:00 UTC "
-            "(mostly the previous day's update). ISW: the assessment date.",
+            "(mostly the previous day's update). deepstate_api: the Kyiv date of the last snapshot "
+            "published that day. ISW: the assessment date.",
         ),
         _key("source", "VARCHAR", "Which source measured the area. " + CONTROL_SOURCES_NOTE),
-        _key("region_code", "VARCHAR", "'UA' = the whole of Ukraine."),
-        Column("area_km2", "DOUBLE", "Area held by Russia on this date.", "km²"),
+        _key("region_code", "VARCHAR", REGION_NOTE),
+        _key("class", "VARCHAR", CLASS_NOTE),
+        Column("area_km2", "DOUBLE", "Area of the class in the region on this date (0 when the class does not touch it).", "km²"),
+        Column(
+            "share_of_region",
+            "DOUBLE",
+            "area_km2 / the region's geodesic area (dim_region). NULL for UNATTRIBUTED and RU-KRS.",
+            "fraction (0–1)",
+        ),
         Column(
             "gained_km2",
             "DOUBLE",
@@ -116,6 +140,12 @@ FACT_CONTROL_DAILY = Table(
             "covers all of them). NULL on the first day and on gap days.",
             "days",
         ),
+        _key(
+            "coverage",
+            "VARCHAR",
+            "observed | partial | missing, from fact_control_coverage_daily: partial = a snapshot "
+            "without a layer the class needs (e.g. 2022 API snapshots without a Crimea layer).",
+        ),
     ),
 )
 
@@ -126,13 +156,14 @@ FACT_CONTROL_MONTHLY = Table(
         "sums of the daily changes. A change after a gap is counted in the month of the day that "
         "reports it."
     ),
-    grain=("month", "source", "region_code"),
+    grain=("month", "source", "region_code", "class"),
     date_column="month",
-    sources=("deepstate", "isw"),
+    sources=("deepstate", "deepstate_api", "isw", "oblast_boundaries"),
     columns=(
         _key("month", "DATE", "First day of the calendar month."),
         _key("source", "VARCHAR", "Which source measured the area. " + CONTROL_SOURCES_NOTE),
-        _key("region_code", "VARCHAR", "'UA' = the whole of Ukraine."),
+        _key("region_code", "VARCHAR", REGION_NOTE),
+        _key("class", "VARCHAR", CLASS_NOTE),
         Column("area_end_km2", "DOUBLE", "Area held on the last observed day of the month.", "km²"),
         Column("gained_km2", "DOUBLE", "Sum of the month's daily gained_km2 (NULL for ISW).", "km²"),
         Column("lost_km2", "DOUBLE", "Sum of the month's daily lost_km2 (NULL for ISW).", "km²"),
@@ -266,7 +297,97 @@ CORE_TABLES: tuple[Table, ...] = (
 )
 
 # --- territory in depth (issue 3): regions, coverage, source agreement -----------------------
-TERRITORY_TABLES: tuple[Table, ...] = ()
+DIM_REGION = Table(
+    name="dim_region",
+    description=(
+        "Ukraine's 25 first-level regions (oblasts, Crimea; Kyiv city and Sevastopol are inside "
+        "their oblasts) from OpenStreetMap (ODbL), three invalid polygons repaired with make_valid, "
+        "plus the pseudo-regions used in the control facts: UA, UNATTRIBUTED and RU-KRS."
+    ),
+    grain=("region_code",),
+    sources=("oblast_boundaries",),
+    columns=(
+        _key("region_code", "VARCHAR", "ISO 3166-2 code ('UA-14' = Donetsk oblast) or a pseudo-region: " + REGION_NOTE),
+        _key("name_en", "VARCHAR", "English name (OSM name:en)."),
+        _key("name_uk", "VARCHAR", "Ukrainian name (OSM name:uk)."),
+        _key("region_kind", "VARCHAR", "oblast | country (UA) | remainder (UNATTRIBUTED) | foreign (RU-KRS)."),
+        Column("area_km2", "DOUBLE", "Geodesic area on WGS84 (UA: the sum of the oblasts). NULL for pseudo-regions without a polygon.", "km²"),
+        Column("geometry_wkb", "BLOB", "Region polygon as WKB, lon/lat WGS84 (OGC:CRS84). NULL for pseudo-regions."),
+    ),
+)
+
+FACT_CONTROL_COVERAGE_DAILY = Table(
+    name="fact_control_coverage_daily",
+    description=(
+        "Which territory source observed which day: one row per calendar day from a source's first "
+        "to its last snapshot. missing = no snapshot that day (never invented); partial = a "
+        "snapshot lacking a layer (API snapshots without a Crimea layer); observed otherwise."
+    ),
+    grain=("date", "source"),
+    date_column="date",
+    sources=("deepstate", "deepstate_api", "isw"),
+    columns=(
+        _key("date", "DATE", "Calendar day."),
+        _key("source", "VARCHAR", "Territory source. " + CONTROL_SOURCES_NOTE),
+        _key("status", "VARCHAR", "observed | partial | missing."),
+        Column("snapshot_id", "BIGINT", "deepstate_api: id (unix seconds) of the snapshot used for the day; NULL elsewhere."),
+        Column("snapshots_that_day", "INTEGER", "deepstate_api: snapshots published that Kyiv day (the last one is used)."),
+        Column("note", "VARCHAR", "Why a day is partial (the missing layers); NULL otherwise."),
+    ),
+)
+
+MART_CONTROL_SOURCE_AGREEMENT_DAILY = Table(
+    name="mart_control_source_agreement_daily",
+    description=(
+        "Do the territory sources agree? For every day two sources both observed, the whole occupied "
+        "area of Ukraine (region 'UA', class occupied_total) by each, the difference and the ratio. "
+        "Pairs: deepstate vs isw, deepstate_api vs isw, deepstate vs deepstate_api (the archive is "
+        "the dissolved union of the API's occupied layers: expected within 0.1 %)."
+    ),
+    grain=("date", "source_a", "source_b"),
+    date_column="date",
+    sources=("deepstate", "deepstate_api", "isw"),
+    schema="marts",
+    columns=(
+        _key("date", "DATE", "Day both sources observed."),
+        _key("source_a", "VARCHAR", "First source."),
+        _key("source_b", "VARCHAR", "Second source."),
+        _key("area_a_km2", "DOUBLE", "Occupied area of Ukraine by source_a.", "km²"),
+        _key("area_b_km2", "DOUBLE", "Occupied area of Ukraine by source_b.", "km²"),
+        _key("difference_km2", "DOUBLE", "area_a_km2 − area_b_km2.", "km²"),
+        _key("ratio", "DOUBLE", "area_a_km2 / area_b_km2.", "ratio"),
+    ),
+)
+
+CONTROL_CHANGES_DAILY = Table(
+    name="control_changes_daily",
+    description=(
+        "Change maps: the polygons gained and lost per day, source, class and region, since the "
+        "source's previous observed snapshot. Published as GeoParquet (geometry = WKB, OGC:CRS84) "
+        "that geopandas and QGIS open directly. Per (date, source, class, change) the areas add up "
+        "to the gained_km2 / lost_km2 of fact_control_daily's 'UA' row (held_by_ukraine: RU-KRS)."
+    ),
+    grain=("date", "source", "class", "change", "region_code"),
+    date_column="date",
+    sources=("deepstate", "deepstate_api", "oblast_boundaries"),
+    columns=(
+        _key("date", "DATE", "Day of the newer snapshot (see fact_control_daily.date)."),
+        _key("source", "VARCHAR", "deepstate or deepstate_api."),
+        _key("class", "VARCHAR", CLASS_NOTE),
+        _key("change", "VARCHAR", "gained (in today's snapshot, not the previous) or lost (the reverse)."),
+        _key("region_code", "VARCHAR", "Oblast the piece lies in, UNATTRIBUTED (outside every oblast) or RU-KRS."),
+        _key("area_km2", "DOUBLE", "Geodesic area of the piece.", "km²"),
+        _key("days_since_previous", "INTEGER", "Days the change covers (more than 1 after a gap).", "days"),
+        _key("geometry", "BLOB", "The piece as WKB, lon/lat WGS84 (OGC:CRS84)."),
+    ),
+)
+
+TERRITORY_TABLES: tuple[Table, ...] = (
+    DIM_REGION,
+    FACT_CONTROL_COVERAGE_DAILY,
+    MART_CONTROL_SOURCE_AGREEMENT_DAILY,
+    CONTROL_CHANGES_DAILY,
+)
 
 # --- casualty reports in depth (issue 4): vintages, estimates, cost of advance ---------------
 AS_OF_NOTE = (

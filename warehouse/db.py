@@ -16,7 +16,9 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     con.execute(load("warehouse", "raw_schema"))
     con.execute(load("warehouse", "casualty_raw_schema"))
+    con.execute(load("warehouse", "territory_raw_schema"))
     con.execute(load("transforms", "core_schema"))
+    con.execute(load("transforms", "territory_core_schema"))
     return con
 
 

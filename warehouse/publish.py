@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warehouse import catalog, sources
+from warehouse import catalog, geoparquet, sources
 from warehouse.db import comment_on, sql_literal
 from warehouse.sqlfiles import load
 
@@ -120,7 +120,7 @@ def _date_range(data: pa.Table, table: catalog.Table) -> list[str] | None:
 def _write_extracts(con, folder: Path) -> dict[str, dict]:
     entries = {}
     for table in catalog.PUBLISHED:
-        data = _arrow_with_docs(con, table)
+        data = geoparquet.with_geo_metadata(table.name, _arrow_with_docs(con, table))
         path = folder / f"{table.name}.parquet"
         pq.write_table(data, path, compression="zstd", compression_level=9)
         entries[table.name] = {
@@ -136,6 +136,7 @@ def _write_extracts(con, folder: Path) -> dict[str, dict]:
                 {"name": c.name, "type": c.type, "unit": c.unit, "nullable": c.nullable, "description": c.doc}
                 for c in table.columns
             ],
+            **geoparquet.manifest_entry(table.name),
         }
     return entries
 

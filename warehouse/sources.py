@@ -135,7 +135,33 @@ OFFICIAL_ESTIMATES = Source(
 )
 CASUALTY_SOURCES: tuple[Source, ...] = (MEDIAZONA_2024, MEDIAZONA_2025, MEDIAZONA_2026, OFFICIAL_ESTIMATES)
 
-ALL: tuple[Source, ...] = (DEEPSTATE, ISW, GS_PERSONNEL, GS_EQUIPMENT, GS_EQUIPMENT_CORRECTIONS, *CASUALTY_SOURCES)
+# --- territory in depth (issue 3) ----------------------------------------------------------
+# The original of the daily archive: every layer of every map snapshot. Not daily files: a listing
+# plus one file per snapshot id, fetched by warehouse.deepstate_api.
+DEEPSTATE_API = Source(
+    name="deepstate_api",
+    description=(
+        "DeepStateMap history API: every snapshot of the map with all its layers (occupied after and "
+        "before 2022-02-24, grey zone, liberated, editorial layers), classified by layer name."
+    ),
+    publisher="DeepStateMap",
+    licence="no licence stated; data © DeepStateMap",
+    live_url="https://deepstatemap.live/api/history/public",
+    mirror_path="deepstate_api/index.json",
+)
+OBLAST_BOUNDARIES = Source(
+    name="oblast_boundaries",
+    description="The 25 first-level regions of Ukraine (oblasts and Crimea) with ISO 3166-2 codes, from OpenStreetMap.",
+    publisher="OpenStreetMap contributors (compiled by github.com/EugeneBorshch/ukraine_geojson)",
+    licence="ODbL",
+    live_url=f"{_GITHUB_RAW}/EugeneBorshch/ukraine_geojson/master/UA_FULL_Ukraine.geojson",
+    mirror_path="boundaries/ukraine_oblasts.geojson",
+)
+TERRITORY_SOURCES: tuple[Source, ...] = (DEEPSTATE_API, OBLAST_BOUNDARIES)
+
+ALL: tuple[Source, ...] = (
+    DEEPSTATE, ISW, GS_PERSONNEL, GS_EQUIPMENT, GS_EQUIPMENT_CORRECTIONS, *CASUALTY_SOURCES, *TERRITORY_SOURCES
+)
 BY_NAME = {s.name: s for s in ALL}
 
 DEEPSTATE_FIRST_DAY = dt.date(2024, 7, 8)

@@ -1,4 +1,4 @@
--- fact_control_monthly against the days it rolls up. One row per (month, source, region_code)
+-- fact_control_monthly against the days it rolls up. One row per (month, source, region_code, class)
 -- found on either side; every *_diff is the monthly value minus the value rebuilt from
 -- fact_control_daily (a missing side counts as 0, so a missing month shows its full value).
 WITH days AS (
@@ -6,6 +6,7 @@ WITH days AS (
         date_trunc('month', date)::DATE AS month,
         source,
         region_code,
+        class,
         sum(gained_km2) AS gained_km2_days,
         sum(lost_km2) AS lost_km2_days,
         sum(net_change_km2) AS net_change_km2_days,
@@ -18,6 +19,7 @@ SELECT
     coalesce(m.month, d.month) AS month,
     coalesce(m.source, d.source) AS source,
     coalesce(m.region_code, d.region_code) AS region_code,
+    coalesce(m.class, d.class) AS class,
     m.month IS NOT NULL AS in_monthly,
     d.month IS NOT NULL AS in_daily,
     m.month IS NOT NULL AND d.month IS NOT NULL AS in_both,
@@ -41,5 +43,5 @@ SELECT
     m.days_in_month - day(last_day(coalesce(m.month, d.month))) AS days_in_month_diff
 FROM {fact_control_monthly} AS m
 FULL OUTER JOIN days AS d
-    ON m.month = d.month AND m.source = d.source AND m.region_code = d.region_code
-ORDER BY month, source, region_code
+    ON m.month = d.month AND m.source = d.source AND m.region_code = d.region_code AND m.class = d.class
+ORDER BY month, source, region_code, class

@@ -6,7 +6,7 @@ WITH territory AS (
     -- (Adjust here if fact_control_monthly gains a class column; keep the whole-area class.)
     SELECT month, source, gained_km2, lost_km2, net_change_km2, observed_days
     FROM core.fact_control_monthly
-    WHERE region_code = 'UA'
+    WHERE region_code = 'UA' AND class = 'occupied_total'
 ),
 deepstate AS (
     SELECT month, gained_km2, lost_km2, net_change_km2, observed_days FROM territory WHERE source = 'deepstate'

@@ -1,0 +1,103 @@
+"""Territory in depth (issue 3): the DeepState history API and oblast boundaries (raw), the
+incremental per-region geometry step, dim_region, coverage, source agreement and change maps."""
+
+import dagster as dg
+
+from orchestration.raw_assets import FETCH_RETRY, _fail_on
+from orchestration.resources import WarehouseResource
+from transforms import territory
+from warehouse import boundaries, catalog, deepstate_api, sources
+from warehouse.parse import ParseError
+
+
+@dg.asset(
+    key=["raw", "deepstate_api"],
+    group_name="raw",
+    kinds={"duckdb"},
+    retry_policy=FETCH_RETRY,
+    description=sources.DEEPSTATE_API.description,
+)
+def deepstate_api_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        try:
+            result = deepstate_api.ingest(con, warehouse.settings)
+        except ParseError as exc:
+            context.log.error(str(exc))
+            _fail_on([exc])
+    meta = {
+        "payloads_new": len(result.new),
+        "payloads_unchanged": result.unchanged,
+        "payloads_not_yet": 0,
+        "listed": result.listed,
+        "index": result.index_status,
+    }
+    if result.quirks:
+        meta["quirks"] = "\n".join(result.quirks)[:4000]
+    return dg.MaterializeResult(metadata=meta)
+
+
+@dg.asset(
+    key=["raw", "oblast_boundaries"],
+    group_name="raw",
+    kinds={"duckdb"},
+    retry_policy=FETCH_RETRY,
+    description=sources.OBLAST_BOUNDARIES.description,
+)
+def oblast_boundaries(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        try:
+            result = boundaries.ingest(con, warehouse.settings)
+        except ParseError as exc:
+            _fail_on([exc])
+    meta = {f"payloads_{k}": int(result.status == k) for k in ("new", "unchanged", "not_yet")}
+    if result.quirks:
+        meta["quirks"] = "\n".join(result.quirks)
+    return dg.MaterializeResult(metadata=meta)
+
+
+@dg.asset(
+    key=["core", "region_daily_area"],
+    group_name="core",
+    kinds={"duckdb"},
+    deps=[["raw", "deepstate_snapshots"], ["raw", "deepstate_api"], ["raw", "oblast_boundaries"]],
+    description="Internal: per-oblast area, gained and lost per DeepState day and class, recomputed only for changed days.",
+)
+def region_daily_area(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        computed = territory.build_region_areas(con)
+    return dg.MaterializeResult(metadata={"region_days_computed": computed})
+
+
+def _table_asset(name: str, deps: list, build) -> dg.AssetsDefinition:
+    table = catalog.table(name)
+
+    @dg.asset(key=[table.schema, name], group_name=table.schema, kinds={"duckdb"}, deps=deps, description=table.description)
+    def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            rows = build(con)
+        return dg.MaterializeResult(metadata={"rows": rows})
+
+    return _asset
+
+
+territory_assets = [
+    deepstate_api_snapshots,
+    oblast_boundaries,
+    region_daily_area,
+    _table_asset("dim_region", [["raw", "oblast_boundaries"]], territory.build_dim_region),
+    _table_asset(
+        "fact_control_coverage_daily",
+        [["raw", "deepstate_snapshots"], ["raw", "deepstate_api"], ["raw", "isw"]],
+        lambda con: territory.build(con, "fact_control_coverage_daily"),
+    ),
+    _table_asset(
+        "mart_control_source_agreement_daily",
+        [["core", "fact_control_daily"]],
+        lambda con: territory.build(con, "mart_control_source_agreement_daily"),
+    ),
+    _table_asset(
+        "control_changes_daily",
+        [["core", "region_daily_area"]],
+        lambda con: territory.build(con, "control_changes_daily"),
+    ),
+]

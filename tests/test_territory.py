@@ -1,0 +1,275 @@
+"""Territory in depth on slices of the real mirror: the DeepState history API over a real HTTP
+server, per-oblast areas against an independent shapely + pyproj computation, the Kursk series,
+archive-vs-API agreement, incremental cost, and the GeoParquet change maps."""
+
+import datetime as dt
+import functools
+import gzip
+import http.server
+import json
+import re
+import threading
+
+import duckdb
+import pytest
+import shapely
+from pyproj import Geod
+from shapely.geometry import shape
+
+from tests.conftest import MIRROR, deepstate_file, make_api_mirror
+from transforms import control, models, regions, territory
+from warehouse import boundaries, db, deepstate_api, raw, sources
+from warehouse.config import Settings
+
+GEOD = Geod(ellps="WGS84")
+ARCHIVE_DAYS = [dt.date(2024, 7, 8), dt.date(2024, 9, 8), dt.date(2024, 9, 9), dt.date(2025, 6, 1), dt.date(2026, 6, 30)]
+# 2024-08-04 (before Kursk), 2024-09-08 (Kursk at its peak), 2025-06-01 (archive overlap)
+API_IDS = (1722805059, 1725828293, 1748806839)
+API_DATES = (dt.date(2024, 8, 4), dt.date(2024, 9, 8), dt.date(2025, 6, 1))
+
+
+def km2(geom) -> float:
+    """Independent geodesic area: pyproj on the oriented rings, no project code involved."""
+    return abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(geom))[0]) / 1e6
+
+
+def archive_geometry(day: dt.date):
+    return shape(json.loads(deepstate_file(day).read_text())["features"][0]["geometry"])
+
+
+def oblasts() -> dict:
+    doc = json.loads((MIRROR / sources.OBLAST_BOUNDARIES.relative_path()).read_text())
+    return {f["properties"]["iso3166-2"]: shapely.make_valid(shape(f["geometry"])) for f in doc["features"]}
+
+
+class ApiHandler(http.server.BaseHTTPRequestHandler):
+    """The DeepStateMap API's two routes, answered from a folder laid out like the mirror."""
+
+    def __init__(self, *args, folder, **kwargs):
+        self.folder = folder
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self):  # noqa: N802 (http.server API)
+        if self.path == "/api/history/public":
+            body = (self.folder / "deepstate_api" / "index.json").read_bytes()
+        elif m := re.fullmatch(r"/api/history/(\d+)/geojson", self.path):
+            path = self.folder / "deepstate_api" / f"{m.group(1)}.geojson.gz"
+            if not path.exists():
+                self.send_error(404)
+                return
+            body = gzip.decompress(path.read_bytes())
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def api_server():
+    servers = []
+
+    def _serve(folder):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(ApiHandler, folder=folder))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield _serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_api_over_http_lands_every_layer_once(tmp_path, api_server):
+    folder = make_api_mirror(tmp_path / "mirror", API_IDS)
+    settings = Settings(home=tmp_path / "home", sources=api_server(folder))
+    with db.session(settings.warehouse_path) as con:
+        first = deepstate_api.ingest(con, settings)
+        again = deepstate_api.ingest(con, settings)
+        rows = con.execute(
+            "SELECT snapshot_id, count(*), count(DISTINCT class) FROM raw.deepstate_api_features GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        dates = con.execute("SELECT snapshot_id, date FROM raw.deepstate_api_index ORDER BY 1").fetchall()
+        uris = {u for (u,) in con.execute("SELECT uri FROM raw.payloads WHERE source = 'deepstate_api'").fetchall()}
+    assert (first.listed, sorted(first.new), first.index_status) == (3, sorted(API_IDS), "new")
+    assert (again.new, again.unchanged, again.index_status) == ([], 3, "unchanged")
+    for snapshot_id, n_features, _ in rows:
+        doc = json.loads(gzip.decompress((MIRROR / "deepstate_api" / f"{snapshot_id}.geojson.gz").read_bytes()))
+        assert n_features == sum(f["geometry"]["type"] != "Point" for f in doc["features"])
+    assert [d for _, d in dates] == list(API_DATES)  # createdAt 19:00–21:00 UTC → same Kyiv day
+    assert any(u.endswith("/api/history/public") for u in uris)
+    assert any(u.endswith(f"/api/history/{API_IDS[0]}/geojson") for u in uris)
+
+
+def test_an_unknown_layer_name_is_quarantined_with_source_snapshot_and_name(tmp_path):
+    folder = make_api_mirror(tmp_path / "mirror", API_IDS[:1])
+    path = folder / "deepstate_api" / f"{API_IDS[0]}.geojson.gz"
+    doc = json.loads(gzip.decompress(path.resolve().read_bytes()))
+    doc["features"].append({"type": "Feature", "properties": {"name": "Нова зона"}, "geometry": {"type": "Polygon", "coordinates": [[[30, 50], [30.1, 50], [30.1, 50.1], [30, 50]]]}})
+    path.unlink()
+    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    settings = Settings(home=tmp_path / "home", sources=str(folder))
+    with db.session(settings.warehouse_path) as con, pytest.raises(Exception, match=r"deepstate_api: .*feature \d+: .*unknown layer name 'Нова зона'"):
+        deepstate_api.ingest(con, settings)
+    sidecars = list((settings.quarantine_dir / "deepstate_api").glob("*.error.json"))
+    assert len(sidecars) == 1 and "Нова зона" in json.loads(sidecars[0].read_text())["error"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A warehouse built from five archive days and three API snapshots, without Dagster."""
+    root = tmp_path_factory.mktemp("territory")
+    mirror = root / "mirror"
+    for day in ARCHIVE_DAYS:
+        target = mirror / sources.DEEPSTATE.relative_path(day)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(deepstate_file(day))
+    for source in (sources.ISW, sources.OBLAST_BOUNDARIES):
+        (mirror / source.relative_path()).parent.mkdir(parents=True, exist_ok=True)
+        (mirror / source.relative_path()).symlink_to(MIRROR / source.relative_path())
+    make_api_mirror(mirror, API_IDS)
+    settings = Settings(home=root / "home", sources=str(mirror))
+    con = db.connect(settings.warehouse_path)
+    for day in ARCHIVE_DAYS:
+        raw.ingest(con, settings, sources.DEEPSTATE, day)
+    raw.ingest(con, settings, sources.ISW)
+    boundaries.ingest(con, settings)
+    deepstate_api.ingest(con, settings)
+    control.update(con)
+    computed = territory.build_region_areas(con)
+    territory.build_dim_region(con)
+    territory.build(con, "fact_control_coverage_daily")
+    models.build(con, "fact_control_daily")
+    models.build(con, "fact_control_monthly")
+    territory.build(con, "mart_control_source_agreement_daily")
+    territory.build(con, "control_changes_daily")
+    yield {"con": con, "computed": computed, "settings": settings, "mirror": mirror}
+    con.close()
+
+
+def _rows(con, sql, params=()):
+    return con.execute(sql, list(params)).fetchall()
+
+
+def test_oblast_areas_match_an_independent_computation(built):
+    con = built["con"]
+    assert built["computed"] == len(ARCHIVE_DAYS) + len(API_IDS)
+    regions_by_code = oblasts()
+    for day in ARCHIVE_DAYS:
+        got = dict(_rows(con, "SELECT region_code, area_km2 FROM core.fact_control_daily WHERE source = 'deepstate' AND date = ?", [day]))
+        occupied = archive_geometry(day)
+        for code, region in regions_by_code.items():
+            expected = km2(occupied.intersection(region))
+            assert got.get(code, 0.0) == pytest.approx(expected, rel=1e-3, abs=0.5), (day, code)
+        assert got["UA"] == pytest.approx(km2(occupied), rel=1e-6)
+        assert sum(v for c, v in got.items() if c != "UA") == pytest.approx(got["UA"], abs=0.01)
+        # the remainder is the part outside every oblast (Sevastopol, coast, boundary mismatches)
+        outside = km2(occupied.difference(shapely.union_all(list(regions_by_code.values()))))
+        assert got["UNATTRIBUTED"] == pytest.approx(outside, abs=1.0)
+
+
+def test_regional_gains_and_losses_add_up_and_carry_the_gap(built):
+    con = built["con"]
+    day, previous = dt.date(2024, 9, 9), dt.date(2024, 9, 8)
+    before, after = archive_geometry(previous), archive_geometry(day)
+    donetsk = oblasts()["UA-14"]
+    (row,) = _rows(
+        con,
+        "SELECT gained_km2, lost_km2, days_since_previous, share_of_region FROM core.fact_control_daily "
+        "WHERE source = 'deepstate' AND date = ? AND region_code = 'UA-14'",
+        [day],
+    )
+    assert row[0] == pytest.approx(km2(after.difference(before).intersection(donetsk)), rel=1e-3, abs=0.01)
+    assert row[1] == pytest.approx(km2(before.difference(after).intersection(donetsk)), rel=1e-3, abs=0.01)
+    assert row[2] == 1 and 0.5 < row[3] < 1
+    sums = _rows(
+        con,
+        "SELECT sum(gained_km2) FILTER (WHERE region_code <> 'UA') - sum(gained_km2) FILTER (WHERE region_code = 'UA'), "
+        "sum(lost_km2) FILTER (WHERE region_code <> 'UA') - sum(lost_km2) FILTER (WHERE region_code = 'UA') "
+        "FROM core.fact_control_daily WHERE is_observed AND gained_km2 IS NOT NULL AND class <> 'held_by_ukraine' GROUP BY date, source, class",
+    )
+    assert all(abs(g) < 0.01 and abs(lo) < 0.01 for g, lo in sums)
+    (gap,) = _rows(con, "SELECT days_since_previous FROM core.fact_control_daily WHERE source = 'deepstate' AND region_code = 'UA' AND date = DATE '2024-09-08'")
+    assert gap == (62,)  # 2024-07-08 → 2024-09-08: the change covers the whole gap
+
+
+def test_api_occupied_union_agrees_with_the_archive_on_2025_06_01(built):
+    con = built["con"]
+    (ratio,) = _rows(
+        con,
+        "SELECT ratio FROM marts.mart_control_source_agreement_daily WHERE date = DATE '2025-06-01' AND source_b = 'deepstate_api'",
+    )
+    archive = km2(archive_geometry(dt.date(2025, 6, 1)))
+    doc = json.loads(gzip.decompress((MIRROR / "deepstate_api" / f"{API_IDS[2]}.geojson.gz").read_bytes()))
+    occupied = shapely.union_all(
+        [shapely.make_valid(shape(f["geometry"])) for f in doc["features"] if "status.occupied" in f["properties"]["name"] or re.search(r"crimea|ordlo|tuzla", f["properties"]["name"])]
+    )
+    assert abs(ratio[0] - 1) < 0.001
+    assert archive / km2(occupied) == pytest.approx(ratio[0], abs=1e-4)
+
+
+def test_kursk_series_from_the_liberated_layer_outside_ukraine(built):
+    con = built["con"]
+    series = dict(_rows(con, "SELECT date, area_km2 FROM core.fact_control_daily WHERE region_code = 'RU-KRS' AND class = 'held_by_ukraine' AND is_observed"))
+    doc = json.loads(gzip.decompress((MIRROR / "deepstate_api" / f"{API_IDS[1]}.geojson.gz").read_bytes()))
+    ukraine = shapely.union_all(list(oblasts().values()))
+    # The salient's colour; an 11 km² feature of that colour near Tetkino lies mostly in Sumy oblast.
+    blue = [shapely.make_valid(shape(f["geometry"])) for f in doc["features"] if f["properties"].get("fill") == "#01579b"]
+    kursk = [g for g in blue if km2(g.difference(ukraine)) > 0.5 * km2(g)]
+    assert len(blue) == 2 and len(kursk) == 1
+    assert series[API_DATES[0]] == 0
+    assert series[API_DATES[1]] == pytest.approx(km2(kursk[0]), rel=1e-6)
+    assert 850 < series[API_DATES[1]] < 950
+
+
+def test_adding_a_day_computes_that_day_and_its_successor_only(built):
+    con, settings, mirror = built["con"], built["settings"], built["mirror"]
+    day = dt.date(2024, 9, 7)  # between 2024-07-08 and 2024-09-08: 09-08's predecessor changes
+    target = mirror / sources.DEEPSTATE.relative_path(day)
+    target.symlink_to(deepstate_file(day))
+    raw.ingest(con, settings, sources.DEEPSTATE, day)
+    before = dict(_rows(con, "SELECT date, sha256 FROM core.region_day_inputs WHERE source = 'deepstate'"))
+    assert territory.build_region_areas(con) == 2
+    assert territory.build_region_areas(con) == 0
+    after = _rows(con, "SELECT date, previous_date FROM core.region_day_inputs WHERE source = 'deepstate' ORDER BY date")
+    assert (dt.date(2024, 9, 8), day) in after and len(after) == len(before) + 1
+
+
+def test_change_maps_are_geoparquet_and_add_up_to_the_facts(built, tmp_path):
+    gpd = pytest.importorskip("geopandas")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from warehouse import catalog, geoparquet
+
+    con = built["con"]
+    table = catalog.table("control_changes_daily")
+    data = con.sql(f"SELECT * FROM {table.qualified} ORDER BY date").arrow()
+    data = data.read_all() if isinstance(data, pa.RecordBatchReader) else data
+    path = tmp_path / "control_changes_daily.parquet"
+    pq.write_table(geoparquet.with_geo_metadata(table.name, data), path)
+    frame = gpd.read_parquet(path)
+    assert frame.crs is not None and frame.crs.equals("OGC:CRS84")
+    assert set(frame.geometry.geom_type) <= {"Polygon", "MultiPolygon"}
+    sums = frame.groupby(["date", "source", "class", "change"])["area_km2"].sum()
+    facts = {
+        (d, s, c): (g, lo)
+        for d, s, c, g, lo in _rows(
+            con,
+            "SELECT date, source, class, gained_km2, lost_km2 FROM core.fact_control_daily "
+            "WHERE region_code = CASE WHEN class = 'held_by_ukraine' THEN 'RU-KRS' ELSE 'UA' END AND gained_km2 IS NOT NULL",
+        )
+    }
+    for (d, s, c, change), total in sums.items():
+        gained, lost = facts[(d.date() if hasattr(d, "date") else d, s, c)]
+        assert total == pytest.approx(gained if change == "gained" else lost, rel=1e-4, abs=0.01)
+    # An independent area of one piece: pyproj on the geometry geopandas read.
+    piece = frame.iloc[0]
+    assert piece["area_km2"] == pytest.approx(km2(piece.geometry), rel=1e-9)
