@@ -58,7 +58,7 @@ def _frame(title: str, unit: str, body: list[str], legend: Sequence[tuple[str, s
         x += 24 + 7 * len(name)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
-        f'height="{HEIGHT}" role="img" aria-label="{escape(title)}" font-family="DejaVu Sans, sans-serif">'
+        f'height="{HEIGHT}" style="max-width:100%;height:auto" role="img" aria-label="{escape(title)}" font-family="DejaVu Sans, sans-serif">'
         f"<title>{escape(title)}</title>"
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>'
         f'<text x="{WIDTH - RIGHT}" y="18" font-size="12" text-anchor="end" fill="#555">{escape(unit)}</text>'

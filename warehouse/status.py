@@ -145,6 +145,11 @@ def losses_chart(folder: Path, manifest: dict) -> str:
 
 
 CHARTS = {"area": area_chart, "gained-lost": gained_lost_chart, "losses": losses_chart}
+CAPTIONS = {
+    "area": "Area held by Russia over time, by source (km²). The sources measure differently.",
+    "gained-lost": "Area gained (up) and lost (down) per month according to DeepState (km²).",
+    "losses": "Russian personnel losses per month as claimed by Ukraine's General Staff.",
+}
 
 
 def _age(days: int | None) -> str:
@@ -229,7 +234,8 @@ def page(
     for name, svg in chart_svgs.items():
         out.append(
             f'<figure class="chart" id="chart-{name}">{svg}'
-            f'<figcaption><a href="charts/{name}.svg">{name}.svg</a></figcaption></figure>'
+            f"<figcaption>{escape(CAPTIONS.get(name, name))} "
+            f'<a href="charts/{name}.svg">{name}.svg</a></figcaption></figure>'
         )
 
     out.append(
