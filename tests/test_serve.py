@@ -218,3 +218,30 @@ def test_frontline_serve_command_binds_loopback_and_serves(published):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_status_page_reports_each_sources_newest_day_from_the_mirror(server, published):
+    """Newest day and age per source, against the raw mirror files (not the tables)."""
+    import csv
+
+    from tests.conftest import MIRROR, PIPELINE_DAYS
+
+    with (MIRROR / "isw/area_assessed_as_controlled_by_russia.csv").open() as f:
+        isw = max(dt.date.fromisoformat(r["date"]) for r in csv.DictReader(f))
+    personnel = json.loads((MIRROR / "losses/russia_losses_personnel.json").read_text())
+    gs = max(dt.date.fromisoformat(r["date"]) for r in personnel)
+    today = dt.date(2026, 7, 1)
+    status, headers, body = _get(server, "/")
+    page = body.decode()
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    for source, newest in (("deepstate", max(PIPELINE_DAYS)), ("isw", isw), ("gs_personnel", gs)):
+        age = (today - newest).days
+        unit = "day" if age == 1 else "days"
+        row = f'<tr><td>{source}</td><td>{newest.isoformat()}</td><td class="n '
+        assert row in page, source
+        assert f">{age} {unit}</td>" in page.split(row, 1)[1].split("</tr>", 1)[0], source
+    # Download links with the manifest's sizes and checksums.
+    manifest = json.loads(_get(server, "/manifest.json")[2])
+    for entry in manifest["tables"].values():
+        assert f'href="extracts/latest/{entry["file"]}"' in page
+        assert entry["sha256"] in page

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from warehouse import charts, publish
+from warehouse import catalog, charts, publish
 
 TOTAL_REGION = "UA"
 LOSSES_CATEGORY = "personnel"
@@ -48,15 +48,20 @@ def _read(folder: Path, manifest: dict, table: str, columns: list[str]) -> pa.Ta
 
 def source_freshness(folder: Path, manifest: dict) -> list[SourceFreshness]:
     """Newest date per source over every table that names it. A table with a `source` column
-    is split by it (and only observed rows count when it has `is_observed`); otherwise each of
-    its sources gets the table's last date."""
+    is split by it (and only observed rows count when it has `is_observed`); that answer is
+    exact and wins. A source seen only in tables without one (a monthly mart, say) gets their
+    last date, which may be the first day of a month."""
+    exact: dict[str, dt.date] = {}
     newest: dict[str, dt.date] = {}
     tables: dict[str, list[str]] = {}
     for name, entry in manifest["tables"].items():
         if not entry.get("date_range"):
             continue
         columns = {c["name"] for c in entry["columns"]}
-        date_column = next(c["name"] for c in entry["columns"] if c["type"] == "DATE")
+        documented = catalog.BY_NAME.get(name)
+        date_column = (documented.date_column if documented else None) or next(
+            c["name"] for c in entry["columns"] if c["type"] == "DATE"
+        )
         if "source" in columns:
             wanted = [date_column, "source"] + (["is_observed"] if "is_observed" in columns else [])
             data = pq.read_table(folder / entry["file"], columns=wanted)
@@ -78,6 +83,9 @@ def source_freshness(folder: Path, manifest: dict) -> list[SourceFreshness]:
                 continue
             tables.setdefault(source, []).append(name)
             newest[source] = max(newest.get(source, day), day)
+            if "source" in columns:
+                exact[source] = max(exact.get(source, day), day)
+    newest.update(exact)
     listed = [s["name"] for s in manifest.get("sources", [])]
     return [
         SourceFreshness(s, newest.get(s), tuple(sorted(tables.get(s, ()))))
