@@ -61,13 +61,16 @@ def deepstate_file(day: dt.date) -> Path:
 API_SNAPSHOTS = (1720385367, 1720987853)
 
 
-def make_api_mirror(root: Path, snapshot_ids) -> Path:
-    """``deepstate_api/`` with the given snapshots (symlinks) and an index.json listing only them."""
+def make_api_mirror(root: Path, snapshot_ids, cut: dt.date | None = None) -> Path:
+    """``deepstate_api/`` with the given snapshots (symlinks) and an index.json listing only them
+    (and only those published by ``cut``, UTC, when given)."""
     folder = root / "deepstate_api"
     folder.mkdir(parents=True, exist_ok=True)
     listing = json.loads((MIRROR / "deepstate_api" / "index.json").read_text(encoding="utf-8"))
     kept = [e for e in listing if e["id"] in set(snapshot_ids)]
     assert len(kept) == len(set(snapshot_ids)), f"not in the mirror: {set(snapshot_ids) - {e['id'] for e in kept}}"
+    if cut is not None:
+        kept = [e for e in kept if dt.date.fromisoformat(e["createdAt"][:10]) <= cut]
     (folder / "index.json").write_text(json.dumps(kept, indent=1), encoding="utf-8")
     for e in kept:
         (folder / f"{e['id']}.geojson.gz").symlink_to(MIRROR / "deepstate_api" / f"{e['id']}.geojson.gz")
@@ -81,7 +84,7 @@ def make_mirror(root: Path, days: list[dt.date], cut: dt.date | None = None, api
     boundaries = root / sources.OBLAST_BOUNDARIES.relative_path()
     boundaries.parent.mkdir(parents=True, exist_ok=True)
     boundaries.symlink_to(MIRROR / sources.OBLAST_BOUNDARIES.relative_path())
-    make_api_mirror(root, api_snapshots)
+    make_api_mirror(root, api_snapshots, cut)
     for day in days:
         target = root / sources.DEEPSTATE.relative_path(day)
         target.parent.mkdir(parents=True, exist_ok=True)

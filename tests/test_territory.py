@@ -10,14 +10,13 @@ import json
 import re
 import threading
 
-import duckdb
 import pytest
 import shapely
 from pyproj import Geod
 from shapely.geometry import shape
 
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
-from transforms import control, models, regions, territory
+from transforms import control, models, territory
 from warehouse import boundaries, db, deepstate_api, raw, sources
 from warehouse.config import Settings
 
@@ -273,3 +272,29 @@ def test_change_maps_are_geoparquet_and_add_up_to_the_facts(built, tmp_path):
     # An independent area of one piece: pyproj on the geometry geopandas read.
     piece = frame.iloc[0]
     assert piece["area_km2"] == pytest.approx(km2(piece.geometry), rel=1e-9)
+
+
+def test_published_version_carries_the_geoparquet_change_maps(published):
+    gpd = pytest.importorskip("geopandas")
+    manifest = json.loads((published["dir"] / "manifest.json").read_text())
+    entry = manifest["tables"]["control_changes_daily"]
+    assert entry["format"] == "GeoParquet 1.1.0"
+    assert entry["geometry"] == {"column": "geometry", "encoding": "WKB", "crs": "OGC:CRS84"}
+    frame = gpd.read_parquet(published["dir"] / entry["file"])
+    assert frame.crs.equals("OGC:CRS84") and len(frame) == entry["rows"] > 0
+    facts = {
+        (r["date"], r["source"]): r["gained_km2"]
+        for r in pq_rows(published, "fact_control_daily")
+        if r["region_code"] == "UA" and r["class"] == "occupied_total" and r["gained_km2"] is not None
+    }
+    gained = frame[frame["change"] == "gained"].assign(day=lambda f: f["date"].map(lambda d: getattr(d, "date", lambda: d)()))
+    sums = gained[gained["class"] == "occupied_total"].groupby(["day", "source"])["area_km2"].sum()
+    assert len(sums) >= 2  # deepstate 2024-07-09, 2024-07-10 (and the API's 2024-07-14)
+    for (day, source), total in sums.items():
+        assert total == pytest.approx(facts[(day, source)], rel=1e-4, abs=0.01)
+
+
+def pq_rows(published, table):
+    import pyarrow.parquet as pq
+
+    return pq.read_table(published["dir"] / f"{table}.parquet").to_pylist()
