@@ -58,6 +58,29 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_postgres(args, settings: Settings) -> int:
+    from warehouse.postgres import publish_version
+
+    if not settings.postgres_dsn:
+        print("frontline postgres: FRONTLINE_POSTGRES_DSN is not set", file=sys.stderr)
+        return 2
+    try:
+        loaded = publish_version(
+            settings.postgres_dsn,
+            settings.published_dir,
+            args.version,
+            reader_role=settings.postgres_reader,
+            reader_password=settings.postgres_reader_password,
+        )
+    except FileNotFoundError as exc:
+        print(f"frontline postgres: {exc}", file=sys.stderr)
+        return 2
+    state = "loaded" if loaded.loaded else "already loaded"
+    current = "now current" if loaded.switched else "already current"
+    print(f"{loaded.version}: {state} into schema {loaded.schema}, {current}; {sum(loaded.tables.values())} rows")
+    return 0
+
+
 def cmd_dev(args, settings: Settings) -> int:
     from orchestration.runner import dagster_ui_command
 
@@ -134,6 +157,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     serve.set_defaults(func=cmd_serve)
+
+    postgres = sub.add_parser("postgres", help="load a published version into FRONTLINE_POSTGRES_DSN and make it current")
+    postgres.add_argument("--version", help="a published version (default: latest)")
+    postgres.set_defaults(func=cmd_postgres)
 
     dev = sub.add_parser("dev", help="open the Dagster UI on this FRONTLINE_HOME")
     dev.add_argument("--port", type=int, default=3000)

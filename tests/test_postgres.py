@@ -332,3 +332,34 @@ def test_dagster_asset_publishes_when_a_dsn_is_configured(pg, published):
     assert meta["version"].value == version and meta["loaded"].value is True
     with psycopg.connect(_reader_dsn(dsn, role, password)) as reader:
         assert reader.execute("SELECT version FROM current_version").fetchall() == [(version,)]
+
+
+def test_frontline_postgres_command_loads_and_rolls_back(
+    pg, published, tmp_path, monkeypatch, capsys
+):
+    dsn, role, password = pg
+    old, new, old_rows, new_rows = _second_version(published["home"], tmp_path)
+    monkeypatch.setenv("FRONTLINE_HOME", str(tmp_path))
+    monkeypatch.delenv("FRONTLINE_POSTGRES_DSN", raising=False)
+    assert main(["postgres"]) == 2
+    assert "FRONTLINE_POSTGRES_DSN is not set" in capsys.readouterr().err
+    monkeypatch.setenv("FRONTLINE_POSTGRES_DSN", dsn)
+    monkeypatch.setenv("FRONTLINE_POSTGRES_READER", role)
+    monkeypatch.setenv("FRONTLINE_POSTGRES_READER_PASSWORD", password)
+
+    def current():
+        with psycopg.connect(_reader_dsn(dsn, role, password)) as reader:
+            return reader.execute(
+                "SELECT (SELECT version FROM current_version), (SELECT count(*) FROM fact_losses_daily)"
+            ).fetchall()[0]
+
+    assert main(["postgres"]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"{new}: loaded into schema {schema_name(new)}, now current"
+    )
+    assert current() == (new, new_rows)
+    assert main(["postgres"]) == 0
+    assert "already loaded" in capsys.readouterr().out and current() == (new, new_rows)
+    assert main(["postgres", "--version", old]) == 0  # roll back to the previous version
+    capsys.readouterr()
+    assert current() == (old, old_rows)
