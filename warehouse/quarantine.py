@@ -31,6 +31,7 @@ def put(quarantine_dir: Path, source: str, key: str, payload: Payload, error: Ex
         "n_bytes": len(payload.content),
         "error": str(error),
         "row": getattr(error, "row", None),
+        "message": getattr(error, "message", str(error)),
         "offending_rows": rows or [],
         "file": data_path.name,
     }
