@@ -98,7 +98,8 @@ def cmd_quarantine(args, settings: Settings) -> int:
         if not entries:
             print("quarantine is empty")
         for e in entries:
-            print(f"{e['fetched_at']}  {e['source']:<24} {e['key']:<12} {e['sha256'][:12]}  {e['error'][:120]}")
+            where = f"{e['row']}: " if e.get("row") else ""
+            print(f"{e['fetched_at']}  {e['source']:<24} {e['key']:<12} {e['sha256'][:12]}  {where}{e.get('message', e['error'])}")
         return 0
     matches = [e for e in entries if e["sha256"].startswith(args.id) or e["file"] == args.id]
     if not matches:
