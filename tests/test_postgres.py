@@ -43,11 +43,13 @@ if not ADMIN_DSN and not os.environ.get("FRONTLINE_TEST_REQUIRE_SERVICES"):
 EXAMPLES = [
     # Area held on one day, by source (DeepState and ISW measure differently: compare, don't merge).
     "SELECT date, source, round(area_km2) AS area_km2 FROM fact_control_daily "
-    "WHERE region_code = 'UA' AND date = DATE '2024-07-08' ORDER BY source",
+    "WHERE region_code = 'UA' AND class = 'occupied_total' AND is_observed "
+    "AND date = DATE '2024-07-08' ORDER BY source",
     # Area gained and lost in a month, DeepState.
     "SELECT month, round(gained_km2) AS gained_km2, round(lost_km2) AS lost_km2, "
     "round(net_change_km2) AS net_km2, observed_days FROM fact_control_monthly "
-    "WHERE source = 'deepstate' AND region_code = 'UA' AND month = DATE '2024-07-01'",
+    "WHERE source = 'deepstate' AND region_code = 'UA' AND class = 'occupied_total' "
+    "AND month = DATE '2024-07-01'",
     # Claimed personnel losses per month, first half of 2026.
     "SELECT month, total FROM fact_losses_monthly WHERE category = 'personnel' "
     "AND month BETWEEN DATE '2026-01-01' AND DATE '2026-06-01' ORDER BY month",
@@ -59,8 +61,8 @@ EXAMPLES = [
     "ORDER BY date DESC LIMIT 1",
     # Coverage of each territory source.
     "SELECT source, count(*) FILTER (WHERE is_observed) AS observed_days, min(date) AS first_day, "
-    "max(date) AS last_day FROM fact_control_daily WHERE region_code = 'UA' "
-    "GROUP BY source ORDER BY source",
+    "max(date) AS last_day FROM fact_control_daily "
+    "WHERE region_code = 'UA' AND class = 'occupied_total' GROUP BY source ORDER BY source",
 ]
 
 
@@ -79,6 +81,16 @@ def pg():
         yield dsn, role, password
     finally:
         with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+            # Reader sessions closed by the test may take a moment to leave the server; FORCE
+            # could only end them with pg_signal_backend, which the test role need not have.
+            for _ in range(100):
+                left = admin.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [database],
+                ).fetchall()[0][0]
+                if left == 0:
+                    break
+                time.sleep(0.1)
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
             )

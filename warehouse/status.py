@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from warehouse import catalog, charts, publish
 
 TOTAL_REGION = "UA"
+TOTAL_CLASS = "occupied_total"  # tables split by class (issue 3): all territory held
 LOSSES_CATEGORY = "personnel"
 
 
@@ -37,13 +38,21 @@ class SourceFreshness:
 
 
 def _read(folder: Path, manifest: dict, table: str, columns: list[str]) -> pa.Table | None:
+    """The columns of a table (None if the version lacks any of them), only the whole-country
+    total: rows of region UA and, where the table is split by class, of all territory held."""
     entry = manifest["tables"].get(table)
     if entry is None:
         return None
     names = {c["name"] for c in entry["columns"]}
     if not set(columns) <= names:
         return None
-    return pq.read_table(folder / entry["file"], columns=columns)
+    keys = [k for k in ("region_code", "class") if k in names and k not in columns]
+    data = pq.read_table(folder / entry["file"], columns=columns + keys)
+    if "region_code" in names:
+        data = data.filter(pc.field("region_code") == TOTAL_REGION)
+    if "class" in names:
+        data = data.filter(pc.field("class") == TOTAL_CLASS)
+    return data.select(columns)
 
 
 def source_freshness(folder: Path, manifest: dict) -> list[SourceFreshness]:
@@ -99,15 +108,13 @@ def area_chart(folder: Path, manifest: dict) -> str:
         folder,
         manifest,
         "fact_control_daily",
-        ["date", "source", "region_code", "area_km2", "is_observed"],
+        ["date", "source", "area_km2", "is_observed"],
     )
     if data is None:
         return charts.line_chart({}, title, unit)
-    data = data.filter(
-        (pc.field("region_code") == TOTAL_REGION)
-        & pc.field("is_observed")
-        & pc.field("area_km2").is_valid()
-    ).sort_by([("source", "ascending"), ("date", "ascending")])
+    data = data.filter(pc.field("is_observed") & pc.field("area_km2").is_valid()).sort_by(
+        [("source", "ascending"), ("date", "ascending")]
+    )
     series: dict[str, list[charts.Point]] = {}
     for source, day, area in zip(
         data["source"].to_pylist(),
@@ -125,13 +132,11 @@ def gained_lost_chart(folder: Path, manifest: dict) -> str:
         folder,
         manifest,
         "fact_control_monthly",
-        ["month", "source", "region_code", "gained_km2", "lost_km2"],
+        ["month", "source", "gained_km2", "lost_km2"],
     )
     if data is None:
         return charts.bar_chart([], {}, title, unit)
-    data = data.filter(
-        (pc.field("source") == "deepstate") & (pc.field("region_code") == TOTAL_REGION)
-    ).sort_by("month")
+    data = data.filter(pc.field("source") == "deepstate").sort_by("month")
     lost = [None if v is None else -v for v in data["lost_km2"].to_pylist()]
     return charts.bar_chart(
         data["month"].to_pylist(),
