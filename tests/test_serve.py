@@ -237,7 +237,7 @@ def test_status_page_reports_each_sources_newest_day_from_the_mirror(server, pub
     for source, newest in (("deepstate", max(PIPELINE_DAYS)), ("isw", isw), ("gs_personnel", gs)):
         age = (today - newest).days
         unit = "day" if age == 1 else "days"
-        row = f'<tr><td>{source}</td><td>{newest.isoformat()}</td><td class="n '
+        row = f'<tr><td>{source}</td><td class="d">{newest.isoformat()}</td><td class="n '
         assert row in page, source
         assert f">{age} {unit}</td>" in page.split(row, 1)[1].split("</tr>", 1)[0], source
     # Download links with the manifest's sizes and checksums.

@@ -183,7 +183,7 @@ CSS = """
 body{font-family:"DejaVu Sans",sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:13px}td,th{padding:3px 10px;text-align:left;border-bottom:1px solid #eee}
-td.n{text-align:right;font-variant-numeric:tabular-nums}code{font-size:12px}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.d{white-space:nowrap}code{font-size:12px}
 .stale{color:#a93226;font-weight:bold}.ok{color:#1e8449}
 figure{margin:12px 0 20px}figcaption{font-size:13px;color:#555}
 """
@@ -210,7 +210,7 @@ def page(
         age = fresh.age_days(today)
         css = "ok" if age is not None and age <= stale_after_days else "stale"
         out.append(
-            f"<tr><td>{escape(fresh.source)}</td><td>{fresh.newest or '—'}</td>"
+            f'<tr><td>{escape(fresh.source)}</td><td class="d">{fresh.newest or "—"}</td>'
             f'<td class="n {css}">{_age(age)}</td>'
             f"<td>{escape(', '.join(fresh.tables))}</td></tr>"
         )
