@@ -299,3 +299,17 @@ def pq_rows(published, table):
 
     return pq.read_table(published["dir"] / f"{table}.parquet").to_pylist()
 
+
+
+def test_only_the_last_snapshot_of_a_kyiv_day_is_used():
+    utc = dt.timezone.utc
+    entries = [
+        (1, dt.datetime(2024, 9, 8, 8, 0, tzinfo=utc)),
+        (2, dt.datetime(2024, 9, 8, 20, 44, tzinfo=utc)),  # 23:44 in Kyiv (UTC+3): still 2024-09-08
+        (3, dt.datetime(2024, 9, 8, 21, 30, tzinfo=utc)),  # 00:30 in Kyiv: 2024-09-09
+        (4, dt.datetime(2025, 1, 5, 21, 59, tzinfo=utc)),  # 23:59 in Kyiv (UTC+2, winter)
+    ]
+    assert deepstate_api.last_of_each_day(entries) == [2, 3, 4]
+    assert [deepstate_api.snapshot_date(c) for _, c in entries] == [
+        dt.date(2024, 9, 8), dt.date(2024, 9, 8), dt.date(2024, 9, 9), dt.date(2025, 1, 5)
+    ]

@@ -8,7 +8,8 @@ Two layouts, one connector:
   ``deepstate_api/{id}.geojson.gz`` (gzip is recognised by its magic bytes, whatever the layout).
 
 A snapshot id is the unix second of publication and never changes upstream, so a snapshot already
-landed is not fetched again; the listing is re-read every run (versioned like any payload).
+landed is not fetched again; the listing is re-read every run (versioned like any payload). Only
+the last snapshot of each Kyiv day is fetched (the one the facts use); the listing keeps them all.
 Each polygon feature is landed with its upstream name, the class :mod:`warehouse.layers` gives it
 and its geometry; a name no rule knows sends the whole payload to quarantine
 (:class:`~warehouse.layers.UnknownLayer` names source, snapshot and name).
@@ -109,6 +110,17 @@ def parse_index(payload: Payload) -> list[tuple[int, dt.datetime]]:
 def snapshot_date(created_at: dt.datetime) -> dt.date:
     """The day a snapshot counts for: its publication time in Kyiv."""
     return created_at.astimezone(KYIV).date()
+
+
+def last_of_each_day(entries: list[tuple[int, dt.datetime]]) -> list[int]:
+    """Ids of the snapshots the facts use — the last published each Kyiv day — oldest first.
+    Upstream lists several a day; only these are fetched."""
+    last: dict[dt.date, tuple[dt.datetime, int]] = {}
+    for snapshot_id, created in entries:
+        day = snapshot_date(created)
+        if day not in last or (created, snapshot_id) > last[day]:
+            last[day] = (created, snapshot_id)
+    return [snapshot_id for _, snapshot_id in sorted(last.values())]
 
 
 @dataclass
@@ -260,7 +272,7 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> ApiIngested:
         ).fetchall()
     }
     errors: list[ParseError] = []
-    for snapshot_id, _created in entries:
+    for snapshot_id in last_of_each_day(entries):
         if snapshot_id in held:
             result.unchanged += 1
             continue
