@@ -302,7 +302,7 @@ def pq_rows(published, table):
 
 
 def test_only_the_last_snapshot_of_a_kyiv_day_is_used():
-    utc = dt.timezone.utc
+    utc = dt.UTC
     entries = [
         (1, dt.datetime(2024, 9, 8, 8, 0, tzinfo=utc)),
         (2, dt.datetime(2024, 9, 8, 20, 44, tzinfo=utc)),  # 23:44 in Kyiv (UTC+3): still 2024-09-08
