@@ -16,7 +16,7 @@ from pyproj import Geod
 from shapely.geometry import shape
 
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
-from transforms import control, models, territory
+from transforms import control, models, regions, territory
 from warehouse import boundaries, db, deepstate_api, raw, sources
 from warehouse.config import Settings
 
@@ -313,3 +313,13 @@ def test_only_the_last_snapshot_of_a_kyiv_day_is_used():
     assert [deepstate_api.snapshot_date(c) for _, c in entries] == [
         dt.date(2024, 9, 8), dt.date(2024, 9, 8), dt.date(2024, 9, 9), dt.date(2025, 1, 5)
     ]
+
+
+def test_a_stray_polygon_far_from_ukraine_is_not_counted_as_ukrainian_grey_zone():
+    rows = [(code, shapely.to_wkb(g)) for code, g in oblasts().items()]
+    stray = shapely.box(64.16, 14.36, 64.50, 14.64)  # as drawn in the API's 2023 snapshots
+    donbas = shapely.box(37.5, 48.0, 37.6, 48.1)
+    classes = regions.api_classes(
+        [("grey_zone", shapely.to_wkb(stray)), ("grey_zone", shapely.to_wkb(donbas))], regions.Regions(rows)
+    )
+    assert km2(classes["grey_zone"]) == pytest.approx(km2(donbas), rel=1e-9)

@@ -103,6 +103,12 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
 KURSK_BOX = shapely.box(34.0, 50.9, 36.6, 52.5)
 
 
+# Ukraine and its borderlands. A feature of a Ukrainian class wholly outside this box is an upstream
+# drawing artefact — one 527 km² "unknown status" polygon sits in the Arabian Sea (64°E 14°N) in
+# the API snapshots of 2023-02-06 … 2023-11-19 — and is counted as ``other``, not as Ukraine.
+UKRAINE_ENVELOPE = shapely.box(20.0, 43.0, 42.0, 53.5)
+
+
 def _held_in_kursk(feature: shapely.Geometry, regions: Regions) -> bool:
     """A liberated-layer feature lying mostly outside Ukraine, inside the Kursk box."""
     return regions.outside_share(feature) > 0.5 and KURSK_BOX.contains(feature.centroid)
@@ -116,6 +122,8 @@ def api_classes(features: list[tuple[str, bytes]], regions: Regions) -> dict[str
         if cls == "other":
             continue
         geom = shapely.from_wkb(wkb)
+        if not UKRAINE_ENVELOPE.intersects(geom):
+            continue  # a stray drawing far from Ukraine: class "other" (see UKRAINE_ENVELOPE)
         if cls == "liberated" and _held_in_kursk(geom, regions):
             cls = "held_by_ukraine"
         by_class.setdefault(cls, []).append(geom)
