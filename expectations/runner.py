@@ -68,9 +68,7 @@ def render_sql(filename: str) -> str:
     return _PLACEHOLDER.sub(lambda m: qualified(m.group(1)), _sql_text(filename))
 
 
-def read_sql(
-    con: duckdb.DuckDBPyConnection, filename: str, params: dict[str, Any] | None = None
-) -> pd.DataFrame:
+def read_sql(con: duckdb.DuckDBPyConnection, filename: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     return con.execute(render_sql(filename), params or {}).df()
 
 
@@ -173,9 +171,7 @@ def get_context():
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
             ctx = gx.get_context(mode="ephemeral")
-            ctx.variables.progress_bars = ProgressBarsConfig(
-                globally=False, metric_calculations=False
-            )
+            ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
             ctx.data_sources.add_pandas(DATASOURCE)
             _context = ctx
         return _context
@@ -351,9 +347,7 @@ def validate_frame(table_name: str, frame: str, df: pd.DataFrame, specs: list[Sp
     table = catalog.table(table_name)
     ctx = get_context()
     with _lock:
-        batch = _batch_definition(ctx, f"{table.name}.{frame}").get_batch(
-            batch_parameters={"dataframe": df}
-        )
+        batch = _batch_definition(ctx, f"{table.name}.{frame}").get_batch(batch_parameters={"dataframe": df})
         suite = build_suite(f"{table.name}.{frame}", specs)
         return batch.validate(suite, result_format=_result_format(frame_keys(table, frame)))
 
@@ -390,9 +384,7 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
     )
 
 
-def run_suite(
-    con: duckdb.DuckDBPyConnection, table_name: str, today: dt.date | None = None
-) -> SuiteOutcome:
+def run_suite(con: duckdb.DuckDBPyConnection, table_name: str, today: dt.date | None = None) -> SuiteOutcome:
     """Validate one published table (schema `core`) against its suite.
 
     `today` anchors the time-relative expectations (no future dates, freshness); it defaults to

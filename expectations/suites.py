@@ -152,8 +152,7 @@ def _generic(table: catalog.Table, today: dt.date) -> list[Spec]:
             severity="error",
             reason=WHY_SCHEMA,
             description=(
-                f"{table.qualified} has exactly the catalog's {len(table.columns)} columns, "
-                "in the catalog's order."
+                f"{table.qualified} has exactly the catalog's {len(table.columns)} columns, in the catalog's order."
             ),
             frame="schema",
             show=("expected_type", "data_type"),
@@ -190,18 +189,13 @@ def _generic(table: catalog.Table, today: dt.date) -> list[Spec]:
                 kwargs={"column": col.name},
                 severity="error",
                 reason=WHY_KEYS if col.name in keys else WHY_NOT_NULL,
-                description=f"{col.name} is never NULL"
-                + (" (part of the grain)." if col.name in keys else "."),
+                description=f"{col.name} is never NULL" + (" (part of the grain)." if col.name in keys else "."),
             )
         )
     specs.append(
         Spec(
             name="keys_unique",
-            expectation_type=(
-                "ExpectCompoundColumnsToBeUnique"
-                if len(keys) > 1
-                else "ExpectColumnValuesToBeUnique"
-            ),
+            expectation_type=("ExpectCompoundColumnsToBeUnique" if len(keys) > 1 else "ExpectColumnValuesToBeUnique"),
             kwargs={"column_list": list(keys)} if len(keys) > 1 else {"column": keys[0]},
             severity="error",
             reason=WHY_KEYS,
@@ -255,9 +249,27 @@ def _control_daily(table: catalog.Table) -> list[Spec]:
         )
     specs += [
         # UNATTRIBUTED is a residual ('UA' minus the oblasts): rounding may leave it a few m² below 0.
-        _between(table, "area_km2", -REGIONS_TOLERANCE_KM2, a, f"area_km2 is between 0 (−0.01 for the UNATTRIBUTED residual) and {a:,.0f} km² (Ukraine)."),
-        _between(table, "gained_km2", -REGIONS_TOLERANCE_KM2, a, f"gained_km2 is between 0 (−0.01 for UNATTRIBUTED) and {a:,.0f} km²."),
-        _between(table, "lost_km2", -REGIONS_TOLERANCE_KM2, a, f"lost_km2 is between 0 (−0.01 for UNATTRIBUTED) and {a:,.0f} km²."),
+        _between(
+            table,
+            "area_km2",
+            -REGIONS_TOLERANCE_KM2,
+            a,
+            f"area_km2 is between 0 (−0.01 for the UNATTRIBUTED residual) and {a:,.0f} km² (Ukraine).",
+        ),
+        _between(
+            table,
+            "gained_km2",
+            -REGIONS_TOLERANCE_KM2,
+            a,
+            f"gained_km2 is between 0 (−0.01 for UNATTRIBUTED) and {a:,.0f} km².",
+        ),
+        _between(
+            table,
+            "lost_km2",
+            -REGIONS_TOLERANCE_KM2,
+            a,
+            f"lost_km2 is between 0 (−0.01 for UNATTRIBUTED) and {a:,.0f} km².",
+        ),
         _between(table, "net_change_km2", -a, a, f"net_change_km2 is within ±{a:,.0f} km²."),
         _between(table, "days_since_previous", 1, None, "days_since_previous is at least 1."),
     ]
@@ -299,9 +311,7 @@ def _control_monthly(table: catalog.Table) -> list[Spec]:
             tol,
             "net_change_km2 equals the sum of its days' net_change_km2 (±1e-6).",
         ),
-        _reconcile(
-            "area_end_km2", tol, "area_end_km2 equals area_km2 on the month's last observed day."
-        ),
+        _reconcile("area_end_km2", tol, "area_end_km2 equals area_km2 on the month's last observed day."),
         _reconcile("observed_days", 0, "observed_days equals the count of observed days."),
         _reconcile("days_in_month", 0, "days_in_month equals the calendar length of the month."),
     ]
@@ -347,14 +357,14 @@ def _losses_monthly(table: catalog.Table) -> list[Spec]:
             show=("in_monthly", "in_daily"),
         ),
         _reconcile("total", 0, "total equals the sum of the month's daily values."),
-        _reconcile(
-            "cumulative_end", 0, "cumulative_end equals the cumulative of the month's last report."
-        ),
+        _reconcile("cumulative_end", 0, "cumulative_end equals the cumulative of the month's last report."),
         _reconcile("reported_days", 0, "reported_days equals the count of the month's reports."),
     ]
 
 
-def _in_set_true(name: str, column: str, severity: Severity, reason: str, description: str, frame: str, show=()) -> Spec:
+def _in_set_true(
+    name: str, column: str, severity: Severity, reason: str, description: str, frame: str, show=()
+) -> Spec:
     return Spec(
         name=name,
         expectation_type="ExpectColumnValuesToBeInSet",
@@ -368,9 +378,16 @@ def _in_set_true(name: str, column: str, severity: Severity, reason: str, descri
 
 
 _REFERENCES = {
-    "fact_control_daily": [("references_dim_source", "source_known", "Every source is a row of dim_source.", ("source",))],
+    "fact_control_daily": [
+        ("references_dim_source", "source_known", "Every source is a row of dim_source.", ("source",))
+    ],
     "fact_losses_daily": [
-        ("references_dim_loss_category", "category_known", "Every category is a row of dim_loss_category.", ("category",))
+        (
+            "references_dim_loss_category",
+            "category_known",
+            "Every category is a row of dim_loss_category.",
+            ("category",),
+        )
     ],
     "dim_date": [("covers_fact_dates", "in_dim_date", "Every date of every daily fact is a row of dim_date.", ())],
 }
@@ -426,9 +443,7 @@ def _freshness(table: catalog.Table) -> list[Spec]:
 # --- casualty reports in depth (issue 4) ------------------------------------------------------
 WHY_VINTAGES = "As-of queries pick a week's newest vintage by date: vintages must be unambiguous."
 WHY_INTERVAL = "An estimate outside its own interval means columns were swapped or misparsed."
-WHY_UPSTREAM_INTERVAL = (
-    "Mediazona publishes one week (2022-06-13) with an inverted interval: reported, not withheld."
-)
+WHY_UPSTREAM_INTERVAL = "Mediazona publishes one week (2022-06-13) with an inverted interval: reported, not withheld."
 WHY_BITEMPORAL = "A value's knowledge period must be well ordered, or as-of queries return two values."
 WHY_SOURCE = "An estimate nobody can trace back to its publisher cannot be cited."
 # Tables where no rows is a normal state (no upstream revision seen yet).
@@ -442,7 +457,9 @@ STEPS_SQL.update(
 )
 
 
-def _pair(name: str, a: str, b: str, description: str, reason: str, severity: Severity = "error", or_equal: bool = True) -> Spec:
+def _pair(
+    name: str, a: str, b: str, description: str, reason: str, severity: Severity = "error", or_equal: bool = True
+) -> Spec:
     """a >= b (or a > b), skipped where either side is NULL."""
     return Spec(
         name=name,
@@ -454,7 +471,9 @@ def _pair(name: str, a: str, b: str, description: str, reason: str, severity: Se
     )
 
 
-def _in_set(name: str, column: str, values: list, description: str, reason: str, frame: str = "table", show: tuple = ()) -> Spec:
+def _in_set(
+    name: str, column: str, values: list, description: str, reason: str, frame: str = "table", show: tuple = ()
+) -> Spec:
     return Spec(
         name=name,
         expectation_type="ExpectColumnValuesToBeInSet",
@@ -470,9 +489,23 @@ def _in_set(name: str, column: str, values: list, description: str, reason: str,
 def _losses_bitemporal(table: catalog.Table) -> list[Spec]:
     return [
         _between(table, "cumulative", 0, None, "cumulative is not negative."),
-        _pair("known_from_not_before_date", "known_from", "date", "A value is never known before its report date.", WHY_BITEMPORAL),
-        _pair("known_to_after_known_from", "known_to", "known_from", "known_to is not before known_from.", WHY_BITEMPORAL),
-        _pair("vintage_covers_date", "payload_vintage", "date", "A payload's vintage is on or after every report date in it.", WHY_BITEMPORAL),
+        _pair(
+            "known_from_not_before_date",
+            "known_from",
+            "date",
+            "A value is never known before its report date.",
+            WHY_BITEMPORAL,
+        ),
+        _pair(
+            "known_to_after_known_from", "known_to", "known_from", "known_to is not before known_from.", WHY_BITEMPORAL
+        ),
+        _pair(
+            "vintage_covers_date",
+            "payload_vintage",
+            "date",
+            "A payload's vintage is on or after every report date in it.",
+            WHY_BITEMPORAL,
+        ),
         _in_set(
             "one_current_value",
             "current_values",
@@ -486,9 +519,28 @@ def _losses_bitemporal(table: catalog.Table) -> list[Spec]:
 
 def _loss_revisions(table: catalog.Table) -> list[Spec]:
     return [
-        _pair("versions_ordered", "new_payload_version", "old_payload_version", "A revision goes from an older payload to a newer one.", WHY_BITEMPORAL, or_equal=False),
-        _pair("vintages_ordered", "new_vintage", "old_vintage", "The revising payload's vintage is not before the revised one's.", WHY_BITEMPORAL),
-        _pair("vintage_covers_date", "old_vintage", "date", "The revised value's payload covered its date.", WHY_BITEMPORAL),
+        _pair(
+            "versions_ordered",
+            "new_payload_version",
+            "old_payload_version",
+            "A revision goes from an older payload to a newer one.",
+            WHY_BITEMPORAL,
+            or_equal=False,
+        ),
+        _pair(
+            "vintages_ordered",
+            "new_vintage",
+            "old_vintage",
+            "The revising payload's vintage is not before the revised one's.",
+            WHY_BITEMPORAL,
+        ),
+        _pair(
+            "vintage_covers_date",
+            "old_vintage",
+            "date",
+            "The revised value's payload covered its date.",
+            WHY_BITEMPORAL,
+        ),
     ]
 
 
@@ -496,7 +548,9 @@ def _confirmed_deaths_weekly(table: catalog.Table) -> list[Spec]:
     specs = [
         _between(table, "named_deaths", 0, None, "Named deaths in a week are never negative."),
         _between(table, "named_deaths_cumulative", 0, None, "Cumulative named deaths are never negative."),
-        _in_set("weeks_are_mondays", "iso_weekday", [1], "week_start is a Monday (ISO weekday 1).", WHY_RANGE, frame="steps"),
+        _in_set(
+            "weeks_are_mondays", "iso_weekday", [1], "week_start is a Monday (ISO weekday 1).", WHY_RANGE, frame="steps"
+        ),
         _in_set(
             "one_label_per_vintage",
             "labels_per_vintage",
@@ -527,7 +581,11 @@ def _confirmed_deaths_weekly(table: catalog.Table) -> list[Spec]:
         ),
     ]
     for what in ("excess_deaths", "flash_estimate", "total_deaths"):
-        point = "excess_deaths_estimate" if what == "excess_deaths" else ("total_deaths_estimate" if what == "total_deaths" else what)
+        point = (
+            "excess_deaths_estimate"
+            if what == "excess_deaths"
+            else ("total_deaths_estimate" if what == "total_deaths" else what)
+        )
         low = f"{what}_low" if what != "flash_estimate" else "flash_estimate_low"
         high = f"{what}_high" if what != "flash_estimate" else "flash_estimate_high"
         specs += [
@@ -539,14 +597,36 @@ def _confirmed_deaths_weekly(table: catalog.Table) -> list[Spec]:
 
 def _casualty_estimates(table: catalog.Table) -> list[Spec]:
     return [
-        _pair("estimate_at_least_low", "estimate", "estimate_low", "estimate_low ≤ estimate wherever both are given.", WHY_INTERVAL),
-        _pair("estimate_at_most_high", "estimate_high", "estimate", "estimate ≤ estimate_high wherever both are given.", WHY_INTERVAL),
-        _pair("low_at_most_high", "estimate_high", "estimate_low", "estimate_low ≤ estimate_high wherever both are given.", WHY_INTERVAL),
+        _pair(
+            "estimate_at_least_low",
+            "estimate",
+            "estimate_low",
+            "estimate_low ≤ estimate wherever both are given.",
+            WHY_INTERVAL,
+        ),
+        _pair(
+            "estimate_at_most_high",
+            "estimate_high",
+            "estimate",
+            "estimate ≤ estimate_high wherever both are given.",
+            WHY_INTERVAL,
+        ),
+        _pair(
+            "low_at_most_high",
+            "estimate_high",
+            "estimate_low",
+            "estimate_low ≤ estimate_high wherever both are given.",
+            WHY_INTERVAL,
+        ),
         _between(table, "estimate", 0, None, "estimate is not negative."),
         _between(table, "estimate_low", 0, None, "estimate_low is not negative."),
         _between(table, "estimate_high", 0, None, "estimate_high is not negative."),
-        _in_set("losses_of_known", "losses_of", ["russia", "ukraine"], "losses_of is 'russia' or 'ukraine'.", WHY_RANGE),
-        _in_set("measure_known", "measure", ["deaths", "casualties"], "measure is 'deaths' or 'casualties'.", WHY_RANGE),
+        _in_set(
+            "losses_of_known", "losses_of", ["russia", "ukraine"], "losses_of is 'russia' or 'ukraine'.", WHY_RANGE
+        ),
+        _in_set(
+            "measure_known", "measure", ["deaths", "casualties"], "measure is 'deaths' or 'casualties'.", WHY_RANGE
+        ),
         Spec(
             name="source_url_is_a_url",
             expectation_type="ExpectColumnValuesToMatchRegex",
@@ -567,7 +647,9 @@ def _cost_of_advance(table: catalog.Table) -> list[Spec]:
         _between(table, "deepstate_net_change_km2", -a, a, f"deepstate_net_change_km2 is within ±{a:,.0f} km²."),
         _between(table, "isw_net_change_km2", -a, a, f"isw_net_change_km2 is within ±{a:,.0f} km²."),
         _between(table, "named_deaths", 0, None, "named_deaths is not negative."),
-        _between(table, "personnel_claimed_per_km2_gained", 0, None, "personnel_claimed_per_km2_gained is not negative."),
+        _between(
+            table, "personnel_claimed_per_km2_gained", 0, None, "personnel_claimed_per_km2_gained is not negative."
+        ),
         _between(table, "named_deaths_per_km2_gained", 0, None, "named_deaths_per_km2_gained is not negative."),
     ]
 
@@ -592,7 +674,13 @@ def _control_daily_regions(table: catalog.Table) -> list[Spec]:
     specs = [
         _between(table, "share_of_region", 0, 1.000001, "share_of_region is a fraction of the region (0–1)."),
         _in_set("class_known", "class", CONTROL_CLASSES, "class is one of the documented classes.", WHY_RANGE),
-        _in_set("coverage_known", "coverage", ["observed", "partial", "missing"], "coverage is observed, partial or missing.", WHY_GAPS),
+        _in_set(
+            "coverage_known",
+            "coverage",
+            ["observed", "partial", "missing"],
+            "coverage is observed, partial or missing.",
+            WHY_GAPS,
+        ),
     ]
     for col in ("area_km2", "gained_km2", "lost_km2"):
         specs.append(
@@ -622,12 +710,26 @@ def _reconcile_named(name: str, column: str, tolerance: float, description: str,
 def _dim_region(table: catalog.Table) -> list[Spec]:
     return [
         _between(table, "area_km2", 1, UKRAINE_AREA_KM2, "A region's geodesic area is positive and at most Ukraine's."),
-        _in_set("region_kind_known", "region_kind", ["oblast", "country", "remainder", "foreign"], "region_kind is documented.", WHY_RANGE),
+        _in_set(
+            "region_kind_known",
+            "region_kind",
+            ["oblast", "country", "remainder", "foreign"],
+            "region_kind is documented.",
+            WHY_RANGE,
+        ),
     ]
 
 
 def _control_coverage(table: catalog.Table) -> list[Spec]:
-    return [_in_set("status_known", "status", ["observed", "partial", "missing"], "status is observed, partial or missing.", WHY_GAPS)]
+    return [
+        _in_set(
+            "status_known",
+            "status",
+            ["observed", "partial", "missing"],
+            "status is observed, partial or missing.",
+            WHY_GAPS,
+        )
+    ]
 
 
 def _source_agreement(table: catalog.Table) -> list[Spec]:

@@ -11,9 +11,7 @@ from warehouse import catalog, sources
 casualty_raw_assets = [_whole_file_asset(s) for s in sources.CASUALTY_SOURCES]
 
 _LOSS_RAW = [["raw", "gs_personnel"], ["raw", "gs_equipment"], ["core", "dim_loss_category"]]
-_MEDIAZONA_RAW = [
-    ["raw", s.name] for s in sources.CASUALTY_SOURCES if s.name.startswith("mediazona")
-]
+_MEDIAZONA_RAW = [["raw", s.name] for s in sources.CASUALTY_SOURCES if s.name.startswith("mediazona")]
 
 # model → (asset key prefix, upstream asset keys)
 _MODELS = {
@@ -53,7 +51,5 @@ def _model_asset(name: str, prefix: str, deps: list) -> dg.AssetsDefinition:
     return _asset
 
 
-casualty_model_assets = [
-    _model_asset(name, prefix, deps) for name, (prefix, deps) in _MODELS.items()
-]
+casualty_model_assets = [_model_asset(name, prefix, deps) for name, (prefix, deps) in _MODELS.items()]
 casualty_assets = [*casualty_raw_assets, *casualty_model_assets]

@@ -4,7 +4,6 @@
 is published. `warnings` reports WARN-severity failures (e.g. stale upstream) without blocking.
 """
 
-
 import dagster as dg
 
 from orchestration.resources import WarehouseResource
@@ -17,8 +16,15 @@ def _checks(table: catalog.Table) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(
         name=f"{table.name}_suite",
         specs=[
-            dg.AssetCheckSpec("contract", asset=asset, blocking=True, description="ERROR expectations of the GX suite; block publishing."),
-            dg.AssetCheckSpec("warnings", asset=asset, description="WARN expectations of the GX suite; published and reported."),
+            dg.AssetCheckSpec(
+                "contract",
+                asset=asset,
+                blocking=True,
+                description="ERROR expectations of the GX suite; block publishing.",
+            ),
+            dg.AssetCheckSpec(
+                "warnings", asset=asset, description="WARN expectations of the GX suite; published and reported."
+            ),
         ],
     )
     def _suite(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):

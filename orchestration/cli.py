@@ -99,7 +99,9 @@ def cmd_quarantine(args, settings: Settings) -> int:
             print("quarantine is empty")
         for e in entries:
             where = f"{e['row']}: " if e.get("row") else ""
-            print(f"{e['fetched_at']}  {e['source']:<24} {e['key']:<12} {e['sha256'][:12]}  {where}{e.get('message', e['error'])}")
+            print(
+                f"{e['fetched_at']}  {e['source']:<24} {e['key']:<12} {e['sha256'][:12]}  {where}{e.get('message', e['error'])}"
+            )
         return 0
     matches = [e for e in entries if e["sha256"].startswith(args.id) or e["file"] == args.id]
     if not matches:
@@ -140,7 +142,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="fetch, build, check and publish what is missing or changed")
-    run.add_argument("--start", type=_date, help="first DeepState day to (re)fetch (default: a few days before the newest held)")
+    run.add_argument(
+        "--start", type=_date, help="first DeepState day to (re)fetch (default: a few days before the newest held)"
+    )
     run.add_argument("--end", type=_date, help="last DeepState day to fetch (default: today, UTC)")
     run.set_defaults(func=cmd_run)
 
@@ -159,7 +163,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     serve.set_defaults(func=cmd_serve)
 
-    postgres = sub.add_parser("postgres", help="load a published version into FRONTLINE_POSTGRES_DSN and make it current")
+    postgres = sub.add_parser(
+        "postgres", help="load a published version into FRONTLINE_POSTGRES_DSN and make it current"
+    )
     postgres.add_argument("--version", help="a published version (default: latest)")
     postgres.set_defaults(func=cmd_postgres)
 

@@ -1,6 +1,5 @@
 """Core assets: dims and facts built from the raw layer by transforms.models."""
 
-
 import dagster as dg
 
 from orchestration.resources import WarehouseResource
@@ -53,10 +52,19 @@ core_assets = [
         _sql("fact_control_daily"),
     ),
     _core("fact_control_monthly", [["core", "fact_control_daily"]], _sql("fact_control_monthly")),
-    _core("dim_loss_category", [["raw", "gs_equipment"], ["raw", "gs_equipment_corrections"]], models.build_loss_categories),
+    _core(
+        "dim_loss_category",
+        [["raw", "gs_equipment"], ["raw", "gs_equipment_corrections"]],
+        models.build_loss_categories,
+    ),
     _core(
         "fact_losses_daily",
-        [["raw", "gs_personnel"], ["raw", "gs_equipment"], ["raw", "gs_equipment_corrections"], ["core", "dim_loss_category"]],
+        [
+            ["raw", "gs_personnel"],
+            ["raw", "gs_equipment"],
+            ["raw", "gs_equipment_corrections"],
+            ["core", "dim_loss_category"],
+        ],
         _sql("fact_losses_daily"),
     ),
     _core("fact_losses_monthly", [["core", "fact_losses_daily"]], _sql("fact_losses_monthly")),

@@ -13,7 +13,15 @@ from orchestration.serving_assets import PostgresTarget, postgres_views
 from orchestration.territory_assets import territory_assets
 from warehouse.config import Settings
 
-all_assets = [deepstate_snapshots, *whole_file_assets, *core_assets, *casualty_assets, *territory_assets, extracts, postgres_views]
+all_assets = [
+    deepstate_snapshots,
+    *whole_file_assets,
+    *core_assets,
+    *casualty_assets,
+    *territory_assets,
+    extracts,
+    postgres_views,
+]
 
 
 def resources(settings: Settings | None = None) -> dict:

@@ -1,6 +1,5 @@
 """Publishing: runs only after every blocking check of every published table passed."""
 
-
 import shutil
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """Raw layer assets: fetch, parse and land each source with provenance."""
 
-
 import datetime as dt
 
 import dagster as dg
@@ -72,12 +71,15 @@ def _whole_file_asset(source: sources.Source) -> dg.AssetsDefinition:
             except ParseError as exc:
                 _fail_on([exc])
         if result.status == "not_yet":
-            raise dg.Failure(description=f"{source.name}: {result.uri} not found; the whole-history file should always exist")
+            raise dg.Failure(
+                description=f"{source.name}: {result.uri} not found; the whole-history file should always exist"
+            )
         return dg.MaterializeResult(metadata=_summary([result]))
 
     return _asset
 
 
 whole_file_assets = [
-    _whole_file_asset(s) for s in (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS)
+    _whole_file_asset(s)
+    for s in (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS)
 ]

@@ -1,6 +1,5 @@
 """The warehouse as a Dagster resource: settings in, connections out."""
 
-
 import datetime as dt
 from contextlib import contextmanager
 from pathlib import Path

@@ -63,7 +63,9 @@ class RunSummary:
     failures: list[str] = field(default_factory=list)
 
     def text(self) -> str:
-        lines = [f"run {self.run_id}: {'succeeded' if self.success else 'FAILED'} (DeepState days {self.start} … {self.end})"]
+        lines = [
+            f"run {self.run_id}: {'succeeded' if self.success else 'FAILED'} (DeepState days {self.start} … {self.end})"
+        ]
         for source, meta in self.ingested.items():
             lines.append(
                 f"  ingested {source:<26} new={meta.get('payloads_new', 0)} unchanged={meta.get('payloads_unchanged', 0)}"
@@ -132,7 +134,9 @@ def run(settings: Settings, start: dt.date | None = None, end: dt.date | None = 
         if event.is_step_failure:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
-            summary.failures.append(f"{event.step_key}: {(user.description if user else None) or (error.message if error else '')}".strip())
+            summary.failures.append(
+                f"{event.step_key}: {(user.description if user else None) or (error.message if error else '')}".strip()
+            )
     if any(check == "contract" and not passed for _, check, passed, _ in summary.checks):
         summary.blocked_report = _blocked_report(settings, summary.run_id)
     return summary

@@ -20,5 +20,8 @@ def daily_refresh_schedule(context: dg.ScheduleEvaluationContext):
     start = day - dt.timedelta(days=Settings.from_env().recheck_days)
     return dg.RunRequest(
         run_key=day.isoformat(),
-        tags={"dagster/asset_partition_range_start": start.isoformat(), "dagster/asset_partition_range_end": day.isoformat()},
+        tags={
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": day.isoformat(),
+        },
     )

@@ -34,9 +34,7 @@ class PostgresTarget(dg.ConfigurableResource):
         "in schema frontline, read-only reader role), when FRONTLINE_POSTGRES_DSN is set."
     ),
 )
-def postgres_views(
-    context: dg.AssetExecutionContext, postgres: PostgresTarget
-) -> dg.MaterializeResult:
+def postgres_views(context: dg.AssetExecutionContext, postgres: PostgresTarget) -> dg.MaterializeResult:
     if not postgres.dsn:
         return dg.MaterializeResult(metadata={"skipped": "FRONTLINE_POSTGRES_DSN is not set"})
     from pathlib import Path

@@ -71,7 +71,9 @@ def region_daily_area(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def _table_asset(name: str, deps: list, build) -> dg.AssetsDefinition:
     table = catalog.table(name)
 
-    @dg.asset(key=[table.schema, name], group_name=table.schema, kinds={"duckdb"}, deps=deps, description=table.description)
+    @dg.asset(
+        key=[table.schema, name], group_name=table.schema, kinds={"duckdb"}, deps=deps, description=table.description
+    )
     def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             rows = build(con)

@@ -27,7 +27,13 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 # Whole-history files a mirror slice carries (cut at the slice's last day when asked).
-WHOLE_FILES = (sources.ISW, sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS, *sources.CASUALTY_SOURCES)
+WHOLE_FILES = (
+    sources.ISW,
+    sources.GS_PERSONNEL,
+    sources.GS_EQUIPMENT,
+    sources.GS_EQUIPMENT_CORRECTIONS,
+    *sources.CASUALTY_SOURCES,
+)
 
 
 def _casualty_row_date(source: sources.Source, row: dict) -> dt.date | None:
@@ -37,13 +43,17 @@ def _casualty_row_date(source: sources.Source, row: dict) -> dt.date | None:
     text = (row.get("Date") or row.get("date") or "").strip()
     if not text:
         return None
-    return dt.date.fromisoformat(text) if source is sources.MEDIAZONA_2024 else dt.datetime.strptime(text, "%d/%m/%Y").date()
+    return (
+        dt.date.fromisoformat(text)
+        if source is sources.MEDIAZONA_2024
+        else dt.datetime.strptime(text, "%d/%m/%Y").date()
+    )
 
 
 def cut_casualty_csv(source: sources.Source, content: bytes, cut: dt.date) -> bytes:
     """A Mediazona or estimates CSV with the rows dated after ``cut`` removed (BOM kept)."""
     bom = b"\xef\xbb\xbf" if content.startswith(b"\xef\xbb\xbf") else b""
-    text = content[len(bom):].decode("utf-8")
+    text = content[len(bom) :].decode("utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     header = next(csv.reader(io.StringIO(text)))
     out = io.StringIO()
@@ -182,5 +192,3 @@ def published(tmp_path_factory):
         mp.undo()
     assert code == 0
     return {"home": home, "mirror": mirror, "dir": publish.version_path(home / "published")}
-
-

@@ -5,6 +5,7 @@ import datetime as dt
 import http.server
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -59,7 +60,17 @@ def case(baseline, tmp_path, monkeypatch, capsys):
     def quarantined() -> list[dict]:
         return [json.loads(p.read_text()) for p in sorted((home / "quarantine").glob("*/*.error.json"))]
 
-    return type("Case", (), {"home": home, "mirror": mirror, "run": staticmethod(run), "unchanged": staticmethod(unchanged), "quarantined": staticmethod(quarantined)})
+    return type(
+        "Case",
+        (),
+        {
+            "home": home,
+            "mirror": mirror,
+            "run": staticmethod(run),
+            "unchanged": staticmethod(unchanged),
+            "quarantined": staticmethod(quarantined),
+        },
+    )
 
 
 def _deepstate_path(mirror, day):
@@ -177,8 +188,10 @@ def test_failing_expectation_blocks_publishing(case):
     assert "published nothing (previous version stays)" in out
     assert case.unchanged()
     # The blocked run's validation report is kept outside the published versions, and named.
-    report = next(line for line in out.splitlines() if "validation report:" in line).split("validation report:")[1].strip()
+    report = (
+        next(line for line in out.splitlines() if "validation report:" in line).split("validation report:")[1].strip()
+    )
     assert (case.home / "reports").exists() and report.endswith("index.html")
-    assert "fact_control_daily" in open(report).read()
+    assert "fact_control_daily" in Path(report).read_text()
     latest = publish.latest_version(case.home / "published")
     assert latest == publish.list_versions(case.home / "published")[-1]

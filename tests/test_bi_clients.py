@@ -143,9 +143,7 @@ CLI_PROBES = {
 }
 
 
-def test_security_probes_through_frontline_query_fail_cleanly(
-    published, monkeypatch, capsys, tmp_path
-):
+def test_security_probes_through_frontline_query_fail_cleanly(published, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("FRONTLINE_HOME", str(published["home"]))
     manifest = json.loads((published["dir"] / "manifest.json").read_text())
     target, other = tmp_path / "stolen.csv", tmp_path / "other.duckdb"
@@ -159,7 +157,5 @@ def test_security_probes_through_frontline_query_fail_cleanly(
         assert "Traceback" not in out.err and names in out.err, (sql, out.err)
         # The next query in the same process still answers, from the real table.
         assert main(["query", "--format", "json", check]) == 0
-        assert json.loads(capsys.readouterr().out) == [
-            {"n": manifest["tables"]["fact_losses_daily"]["rows"]}
-        ]
+        assert json.loads(capsys.readouterr().out) == [{"n": manifest["tables"]["fact_losses_daily"]["rows"]}]
     assert not target.exists() and not other.exists()

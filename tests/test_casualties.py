@@ -95,18 +95,16 @@ def q(revised, capsys, monkeypatch):
 
 def test_rewriting_a_past_value_records_one_revision(revised):
     revisions = read(revised, "fact_loss_revisions")
-    assert [
-        (r["date"], r["category"], r["old_cumulative"], r["new_cumulative"], r["change"])
-        for r in revisions
-    ] == [(REWRITTEN, "cruise_missiles", revised["old_value"], revised["new_value"], 40)]
+    assert [(r["date"], r["category"], r["old_cumulative"], r["new_cumulative"], r["change"]) for r in revisions] == [
+        (REWRITTEN, "cruise_missiles", revised["old_value"], revised["new_value"], 40)
+    ]
     assert (revisions[0]["old_vintage"], revisions[0]["new_vintage"]) == (CUT, dt.date(2026, 6, 30))
     assert (revisions[0]["old_payload_version"], revisions[0]["new_payload_version"]) == (1, 2)
 
 
 def test_as_of_before_the_rewrite_returns_the_old_value_latest_the_new(revised, q):
     sql = (
-        "SELECT cumulative FROM losses_as_of(DATE '{}') "
-        "WHERE date = DATE '2026-06-03' AND category = 'cruise_missiles'"
+        "SELECT cumulative FROM losses_as_of(DATE '{}') WHERE date = DATE '2026-06-03' AND category = 'cruise_missiles'"
     )
     assert q(sql.format("2026-06-10")) == [[str(revised["old_value"])]]
     assert q(sql.format("2026-07-01")) == [[str(revised["new_value"])]]
@@ -147,10 +145,7 @@ def test_named_deaths_for_2022_w08_in_every_vintage(q):
     ):
         assert by_label[f"meduza_2026_weekly.csv:{column}"] == (year_end, int(w08[column]), "false")
     assert by_label["meduza_2026_weekly.csv:BmzNow"] == ("2026-01-01", int(w08["BmzNow"]), "true")
-    assert (
-        by_label["meduza_2026_weekly.csv:Bmz2022"][1] == 388
-        and by_label["meduza_2026_weekly.csv:BmzNow"][1] == 427
-    )
+    assert by_label["meduza_2026_weekly.csv:Bmz2022"][1] == 388 and by_label["meduza_2026_weekly.csv:BmzNow"][1] == 427
     # The 2025 file (DD/MM/YYYY, BOM) and the 2024 file (running totals) are vintages too.
     assert by_label["meduza_2025_weekly.csv"] == ("2025-08-17", 426, "false")
     assert by_label["meduza_2024.csv"][0] == "2024-06-23"
@@ -159,10 +154,7 @@ def test_named_deaths_for_2022_w08_in_every_vintage(q):
 
 def test_cumulative_named_deaths_by_week_in_the_latest_vintage(q):
     with (MIRROR / sources.MEDIAZONA_2026.relative_path()).open() as f:
-        now = {
-            dt.date.fromisocalendar(int(r["Year"]), int(r["Week"]), 1): int(r["BmzNow"])
-            for r in csv.DictReader(f)
-        }
+        now = {dt.date.fromisocalendar(int(r["Year"]), int(r["Week"]), 1): int(r["BmzNow"]) for r in csv.DictReader(f)}
     rows = q(
         "SELECT week_start, named_deaths_cumulative FROM fact_confirmed_deaths_weekly "
         "WHERE vintage = (SELECT max(vintage) FROM fact_confirmed_deaths_weekly) "
@@ -182,9 +174,7 @@ def test_the_2024_running_totals_become_weekly_counts(revised):
             for r in csv.DictReader(f)
         ]
     rows = {
-        r["week_start"]: r
-        for r in read(revised, "fact_confirmed_deaths_weekly")
-        if r["source"] == "mediazona_2024"
+        r["week_start"]: r for r in read(revised, "fact_confirmed_deaths_weekly") if r["source"] == "mediazona_2024"
     }
     assert rows[totals[0][0]]["named_deaths"] == totals[0][1]
     for (_, a), (week, b) in zip(totals, totals[1:], strict=False):
@@ -202,11 +192,7 @@ def test_monthly_personnel_equals_cumulative_differences_except_labelled_correct
         if day >= ends.get(month, (day, 0))[0]:
             ends[month] = (day, value)
     months = sorted(ends)
-    monthly = {
-        r["month"]: r["total"]
-        for r in read(revised, "fact_losses_monthly")
-        if r["category"] == "personnel"
-    }
+    monthly = {r["month"]: r["total"] for r in read(revised, "fact_losses_monthly") if r["category"] == "personnel"}
     for previous, month in zip(months, months[1:], strict=False):
         assert monthly[month] == ends[month][1] - ends[previous][1], month
     # Equipment: a fall of a cumulative total is always a labelled correction.
@@ -216,30 +202,20 @@ def test_monthly_personnel_equals_cumulative_differences_except_labelled_correct
 
 
 def test_cost_of_advance_for_october_2024(revised, q):
-    geoms = [
-        shape(json.loads(deepstate_file(d).read_text())["features"][0]["geometry"]) for d in DAYS
-    ]
-    gained = sum(
-        geodesic_km2(after.difference(before))
-        for before, after in zip(geoms, geoms[1:], strict=False)
-    )
+    geoms = [shape(json.loads(deepstate_file(d).read_text())["features"][0]["geometry"]) for d in DAYS]
+    gained = sum(geodesic_km2(after.difference(before)) for before, after in zip(geoms, geoms[1:], strict=False))
     personnel = {
-        r["date"]: r["personnel"]
-        for r in json.loads((MIRROR / sources.GS_PERSONNEL.relative_path()).read_text())
+        r["date"]: r["personnel"] for r in json.loads((MIRROR / sources.GS_PERSONNEL.relative_path()).read_text())
     }
     claimed = personnel["2024-10-31"] - personnel["2024-09-30"]
     with (MIRROR / sources.MEDIAZONA_2026.relative_path()).open() as f:
         named = sum(
             int(r["BmzNow"])
             for r in csv.DictReader(f)
-            if dt.date.fromisocalendar(int(r["Year"]), int(r["Week"]), 1).strftime("%Y-%m")
-            == "2024-10"
+            if dt.date.fromisocalendar(int(r["Year"]), int(r["Week"]), 1).strftime("%Y-%m") == "2024-10"
         )
     with (MIRROR / sources.ISW.relative_path()).open() as f:
-        area = {
-            r["date"]: float(r["area_assessed_as_russia_controlled"]) / 1e6
-            for r in csv.DictReader(f)
-        }
+        area = {r["date"]: float(r["area_assessed_as_russia_controlled"]) / 1e6 for r in csv.DictReader(f)}
     [row] = q(
         "SELECT deepstate_gained_km2, isw_net_change_km2, personnel_claimed, named_deaths, "
         "named_deaths_vintage, personnel_claimed_per_km2_gained, named_deaths_per_km2_gained "
@@ -248,9 +224,7 @@ def test_cost_of_advance_for_october_2024(revised, q):
     assert float(row[0]) == pytest.approx(gained, rel=1e-6)
     assert float(row[1]) == pytest.approx(area["2024-10-31"] - area["2024-09-30"], abs=1e-6)
     assert (int(row[2]), int(row[3]), row[4]) == (claimed, named, "2026-01-01")
-    assert float(row[5]) == pytest.approx(claimed / gained) and float(row[6]) == pytest.approx(
-        named / gained
-    )
+    assert float(row[5]) == pytest.approx(claimed / gained) and float(row[6]) == pytest.approx(named / gained)
 
 
 def test_estimates_keep_their_ranges_and_flag_warring_parties(revised):
@@ -261,9 +235,7 @@ def test_estimates_keep_their_ranges_and_flag_warring_parties(revised):
     newest = max(dt.datetime.strptime(u["date"], "%d/%m/%Y").date() for u in upstream)
     assert {(r["payload_version"], r["payload_vintage"]) for r in rows} == {(1, newest)}
     for r in rows:
-        present = [
-            v for v in (r["estimate_low"], r["estimate"], r["estimate_high"]) if v is not None
-        ]
+        present = [v for v in (r["estimate_low"], r["estimate"], r["estimate_high"]) if v is not None]
         assert present == sorted(present) and present, r
         assert r["source_name"] and r["source_url"]
     flagged_upstream = {
@@ -272,13 +244,9 @@ def test_estimates_keep_their_ranges_and_flag_warring_parties(revised):
         if u[parse_casualties.WARRING_FLAG] == "yes"
     }
     assert len(flagged_upstream) == 4
-    assert flagged_upstream <= {
-        (r["report_date"], r["source_name"]) for r in rows if r["is_warring_party"]
-    }
+    assert flagged_upstream <= {(r["report_date"], r["source_name"]) for r in rows if r["is_warring_party"]}
     # 'US DoD' 700,000 casualties (thousands separator upstream) is read as a number, not dropped.
-    dod = next(
-        r for r in rows if r["source_name"] == "US DoD" and r["report_date"] == dt.date(2024, 12, 7)
-    )
+    dod = next(r for r in rows if r["source_name"] == "US DoD" and r["report_date"] == dt.date(2024, 12, 7))
     assert (dod["estimate_low"], dod["estimate"], dod["is_warring_party"]) == (700000, None, False)
 
 
@@ -290,8 +258,7 @@ def test_as_of_macros_for_mediazona_and_estimates(q):
     [[count]] = q("SELECT count(*) FROM casualty_estimates_as_of(DATE '2022-12-31')")
     with (MIRROR / sources.OFFICIAL_ESTIMATES.relative_path()).open(encoding="utf-8-sig") as f:
         expected = sum(
-            dt.datetime.strptime(r["date"], "%d/%m/%Y").date() <= dt.date(2022, 12, 31)
-            for r in csv.DictReader(f)
+            dt.datetime.strptime(r["date"], "%d/%m/%Y").date() <= dt.date(2022, 12, 31) for r in csv.DictReader(f)
         )
     assert int(count) == expected
 
@@ -300,18 +267,12 @@ def test_a_broken_mediazona_file_is_quarantined_with_file_and_line(tmp_path):
     mirror = tmp_path / "mirror"
     target = mirror / sources.MEDIAZONA_2025.relative_path()
     target.parent.mkdir(parents=True)
-    content = (
-        (MIRROR / sources.MEDIAZONA_2025.relative_path())
-        .read_bytes()
-        .replace(b"07/03/2022,", b"2022-03-07,", 1)
-    )
+    content = (MIRROR / sources.MEDIAZONA_2025.relative_path()).read_bytes().replace(b"07/03/2022,", b"2022-03-07,", 1)
     target.write_bytes(content)
     settings = Settings(home=tmp_path / "home", sources=str(mirror))
     con = connect(settings.warehouse_path)
     try:
-        with pytest.raises(
-            ParseError, match=r"meduza_2025_weekly\.csv, line 4: bad date '2022-03-07'"
-        ):
+        with pytest.raises(ParseError, match=r"meduza_2025_weekly\.csv, line 4: bad date '2022-03-07'"):
             raw.ingest(con, settings, sources.MEDIAZONA_2025)
         assert con.execute("SELECT count(*) FROM raw.mediazona_weekly").fetchall() == [(0,)]
     finally:

@@ -23,9 +23,7 @@ def _warehouse(rows: dict[str, list[dict]]) -> duckdb.DuckDBPyConnection:
     con.execute("CREATE SCHEMA core; CREATE SCHEMA marts")
     for name, table_rows in rows.items():
         t = catalog.table(name)
-        con.execute(
-            f"CREATE TABLE {t.qualified} ({', '.join(f'{c.name} {c.type}' for c in t.columns)})"
-        )
+        con.execute(f"CREATE TABLE {t.qualified} ({', '.join(f'{c.name} {c.type}' for c in t.columns)})")
         frame = pd.DataFrame(table_rows, columns=t.column_names)  # noqa: F841 (read by DuckDB)
         con.execute(f"INSERT INTO {t.qualified} SELECT * FROM frame")
     return con

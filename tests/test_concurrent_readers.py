@@ -17,7 +17,9 @@ def _env(home, mirror):
 
 
 def _frontline(env, *args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], env=env, capture_output=True, text=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args], env=env, capture_output=True, text=True, **kwargs
+    )
 
 
 def test_query_and_a_separate_duckdb_process_read_while_a_run_writes(tmp_path):
@@ -30,17 +32,29 @@ def test_query_and_a_separate_duckdb_process_read_while_a_run_writes(tmp_path):
 
     writer = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "run", "--start", "2024-07-08", "--end", "2024-07-19"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     reads_during_run = 0
     try:
         while writer.poll() is None:
-            query = _frontline(env, "query", "SELECT count(*) AS n FROM fact_control_daily", "--format", "csv", timeout=60)
+            query = _frontline(
+                env, "query", "SELECT count(*) AS n FROM fact_control_daily", "--format", "csv", timeout=60
+            )
             assert query.returncode == 0, query.stderr
             assert query.stdout.startswith("n\n")
             other = subprocess.run(
-                [sys.executable, "-c", "import duckdb,sys; c=duckdb.connect(sys.argv[1], read_only=True); print(c.sql('SELECT count(*) FROM dim_source').fetchall()[0][0])", str(snapshot)],
-                capture_output=True, text=True, timeout=60,
+                [
+                    sys.executable,
+                    "-c",
+                    "import duckdb,sys; c=duckdb.connect(sys.argv[1], read_only=True); print(c.sql('SELECT count(*) FROM dim_source').fetchall()[0][0])",
+                    str(snapshot),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
             assert other.returncode == 0 and other.stdout.strip() == str(len(sources.ALL)), other.stderr
             if writer.poll() is None:

@@ -319,10 +319,7 @@ def test_monthly_losses_total_and_cumulative_end(con):
         UPDATE core.fact_losses_monthly SET total = total + 1, cumulative_end = cumulative_end - 3
         WHERE month = DATE '2026-10-01' AND category = 'tanks'
     """)
-    con.execute(
-        "DELETE FROM core.fact_losses_monthly WHERE month = DATE '2026-06-01' "
-        "AND category = 'personnel'"
-    )
+    con.execute("DELETE FROM core.fact_losses_monthly WHERE month = DATE '2026-06-01' AND category = 'personnel'")
     outcome = run_suite(con, "fact_losses_monthly", today=TODAY)
     assert sorted(r.name for r in outcome.errors) == [
         "months_match_days",
@@ -338,9 +335,7 @@ def test_monthly_losses_total_and_cumulative_end(con):
         "total": 30 * 3 - 2 + 1,
         "total_days": 30 * 3 - 2,
     } in total.examples
-    cum_end = {
-        (e["month"], e["category"]): e for e in outcome.result("reconcile_cumulative_end").examples
-    }
+    cum_end = {(e["month"], e["category"]): e for e in outcome.result("reconcile_cumulative_end").examples}
     assert cum_end[("2026-10-01", "tanks")]["cumulative_end_diff"] == -3
     assert cum_end[("2026-06-01", "personnel")]["cumulative_end"] is None  # the missing month
     missing = outcome.result("months_match_days").examples
@@ -464,9 +459,7 @@ def test_wrong_column_type(con):
         "ExpectColumnPairValuesToBeEqual",
         1,
     )
-    assert r.examples == [
-        {"column_name": "cumulative", "expected_type": "BIGINT", "data_type": "DOUBLE"}
-    ]
+    assert r.examples == [{"column_name": "cumulative", "expected_type": "BIGINT", "data_type": "DOUBLE"}]
 
 
 def test_missing_column(con):
@@ -518,7 +511,9 @@ def test_run_suites_builds_data_docs(con, tmp_path):
     assert pages == [
         "frontline-dim_source.schema.html",
         "frontline-dim_source.table.html",
+        "frontline-fact_losses_daily.anomaly.html",
         "frontline-fact_losses_daily.freshness.html",
+        "frontline-fact_losses_daily.references.html",
         "frontline-fact_losses_daily.schema.html",
         "frontline-fact_losses_daily.steps.html",
         "frontline-fact_losses_daily.table.html",

@@ -56,9 +56,7 @@ def polygon_features():
     for path in files:
         for feature in json.loads(gzip.decompress(path.read_bytes()))["features"]:
             if feature["geometry"]["type"] != "Point":
-                out.append(
-                    (path.name, feature["properties"]["name"], feature["properties"].get("fill"))
-                )
+                out.append((path.name, feature["properties"]["name"], feature["properties"].get("fill")))
     return out
 
 
@@ -78,12 +76,8 @@ def test_class_agrees_with_the_layer_colour(polygon_features):
     for _, name, fill in polygon_features:
         head = normalize(name).split("///")[0].strip()
         if COLOUR_CLASS[fill] != classify(name):
-            disagree[
-                (head.split(" ")[0] if head.startswith("зміїний") else head[:40].rstrip(), fill)
-            ] += 1
-    unexplained = {
-        k: v for k, v in disagree.items() if (k[0].split(" ///")[0].strip(), k[1]) not in NAME_WINS
-    }
+            disagree[(head.split(" ")[0] if head.startswith("зміїний") else head[:40].rstrip(), fill)] += 1
+    unexplained = {k: v for k, v in disagree.items() if (k[0].split(" ///")[0].strip(), k[1]) not in NAME_WINS}
     assert unexplained == {}
     assert sum(disagree.values()) < 0.02 * len(polygon_features)
 
@@ -113,8 +107,6 @@ def test_naming_formats_typos_and_damage(name, expected):
 
 
 def test_unknown_name_is_reported_not_guessed():
-    with pytest.raises(
-        UnknownLayer, match=r"deepstate_api: snapshot 123: unknown layer name 'Нова зона'"
-    ):
+    with pytest.raises(UnknownLayer, match=r"deepstate_api: snapshot 123: unknown layer name 'Нова зона'"):
         classify_or_raise("Нова зона", "deepstate_api", "123")
     assert classify("Багатокутник 99") is None

@@ -15,7 +15,10 @@ def test_definitions_have_partitioned_single_run_backfills_a_schedule_and_blocki
     graph = repo.asset_graph
     contract = [graph.get_check_spec(key) for key in graph.asset_check_keys if key.name == "contract"]
     assert contract and all(spec.blocking for spec in contract)
-    assert {spec.asset_key for spec in contract} >= {dg.AssetKey(["core", "fact_control_daily"]), dg.AssetKey(["core", "fact_losses_monthly"])}
+    assert {spec.asset_key for spec in contract} >= {
+        dg.AssetKey(["core", "fact_control_daily"]),
+        dg.AssetKey(["core", "fact_losses_monthly"]),
+    }
 
 
 def test_the_ui_instance_holds_the_cli_run_and_its_checks(published):

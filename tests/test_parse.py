@@ -49,7 +49,9 @@ def test_html_error_page_is_not_geojson():
 
 def test_feature_with_a_point_is_refused_with_its_index():
     doc = json.loads(deepstate_file(DAY).read_bytes())
-    doc["features"].append({"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [30, 50]}})
+    doc["features"].append(
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [30, 50]}}
+    )
     with pytest.raises(parse.ParseError) as err:
         parse.deepstate_snapshot(payload(json.dumps(doc).encode()))
     assert err.value.row == "feature 1"

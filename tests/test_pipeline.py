@@ -46,7 +46,11 @@ def read(published, table):
 
 
 def test_deepstate_area_is_geodesic(published):
-    rows = {r["date"]: r for r in read(published, "fact_control_daily") if r["source"] == "deepstate" and r["region_code"] == "UA"}
+    rows = {
+        r["date"]: r
+        for r in read(published, "fact_control_daily")
+        if r["source"] == "deepstate" and r["region_code"] == "UA"
+    }
     coordinates = json.loads(deepstate_file(DAYS[0]).read_text())["features"][0]["geometry"]["coordinates"]
     independent = sum(_ring_area_km2(p[0]) - sum(_ring_area_km2(h) for h in p[1:]) for p in coordinates)
     assert rows[DAYS[0]]["area_km2"] == pytest.approx(independent, rel=1e-3)
@@ -54,7 +58,11 @@ def test_deepstate_area_is_geodesic(published):
 
 
 def test_deepstate_gained_and_lost_are_the_geodesic_differences(published):
-    rows = {r["date"]: r for r in read(published, "fact_control_daily") if r["source"] == "deepstate" and r["region_code"] == "UA"}
+    rows = {
+        r["date"]: r
+        for r in read(published, "fact_control_daily")
+        if r["source"] == "deepstate" and r["region_code"] == "UA"
+    }
     before, after = (shape(json.loads(deepstate_file(d).read_text())["features"][0]["geometry"]) for d in DAYS[:2])
     day = rows[DAYS[1]]
     assert day["gained_km2"] == pytest.approx(geodesic_km2(after.difference(before)), rel=1e-6)
@@ -76,9 +84,13 @@ def test_isw_net_change_over_2023_equals_the_difference_of_areas(published):
 
 
 def test_personnel_total_for_june_2026_is_a_difference_of_cumulatives(published):
-    cumulative = {r["date"]: r["personnel"] for r in json.loads((MIRROR / "losses/russia_losses_personnel.json").read_text())}
+    cumulative = {
+        r["date"]: r["personnel"] for r in json.loads((MIRROR / "losses/russia_losses_personnel.json").read_text())
+    }
     row = next(
-        r for r in read(published, "fact_losses_monthly") if r["category"] == "personnel" and r["month"] == dt.date(2026, 6, 1)
+        r
+        for r in read(published, "fact_losses_monthly")
+        if r["category"] == "personnel" and r["month"] == dt.date(2026, 6, 1)
     )
     assert row["total"] == cumulative["2026-06-30"] - cumulative["2026-05-31"] == 39490
     assert row["cumulative_end"] == cumulative["2026-06-30"] and row["reported_days"] == 30
@@ -86,7 +98,9 @@ def test_personnel_total_for_june_2026_is_a_difference_of_cumulatives(published)
 
 def test_negative_daily_values_are_kept_and_flagged(published):
     rows = read(published, "fact_losses_daily")
-    negative = sorted((r["date"].isoformat(), r["category"], r["daily"]) for r in rows if r["daily"] is not None and r["daily"] < 0)
+    negative = sorted(
+        (r["date"].isoformat(), r["category"], r["daily"]) for r in rows if r["daily"] is not None and r["daily"] < 0
+    )
     # The 13 day-over-day decreases of the equipment file (see NOTES.md), never clipped.
     assert len(negative) == 13
     assert ("2024-11-30", "special_equipment", 3617 - 3700) in negative
@@ -98,26 +112,41 @@ def test_negative_daily_values_are_kept_and_flagged(published):
 def test_merged_categories_sum_their_upstream_fields(published):
     first = json.loads((MIRROR / "losses/russia_losses_equipment.json").read_text())[0]
     row = next(
-        r for r in read(published, "fact_losses_daily") if r["date"] == dt.date(2022, 2, 25) and r["category"] == "vehicles_and_fuel_tanks"
+        r
+        for r in read(published, "fact_losses_daily")
+        if r["date"] == dt.date(2022, 2, 25) and r["category"] == "vehicles_and_fuel_tanks"
     )
     assert row["cumulative"] == first["military auto"] + first["fuel tank"] == 160
 
 
 def test_manifest_describes_every_file(published):
     manifest = json.loads((published["dir"] / "manifest.json").read_text())
-    for name, entry in manifest["tables"].items():
+    for entry in manifest["tables"].values():
         path = published["dir"] / entry["file"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
         assert pq.read_metadata(path).num_rows == entry["rows"]
         assert pq.read_schema(path).names == [c["name"] for c in entry["columns"]]
     assert manifest["tables"]["fact_control_daily"]["date_range"] == ["2022-02-22", "2026-06-30"]
-    assert {s["name"] for s in manifest["sources"]} == {s.name for s in sources.ALL} >= {
-        "deepstate", "isw", "gs_personnel", "gs_equipment", "gs_equipment_corrections", "mediazona_2026", "official_estimates"
-    }
+    assert (
+        {s["name"] for s in manifest["sources"]}
+        == {s.name for s in sources.ALL}
+        >= {
+            "deepstate",
+            "isw",
+            "gs_personnel",
+            "gs_equipment",
+            "gs_equipment_corrections",
+            "mediazona_2026",
+            "official_estimates",
+        }
+    )
     assert manifest["checks"]["failed"] == 0 and manifest["checks"]["expectations_run"] > 50
     snapshot = duckdb.connect(str(published["dir"] / "frontline.duckdb"), read_only=True)
     try:
-        assert snapshot.execute("SELECT count(*) FROM fact_losses_daily").fetchall()[0][0] == manifest["tables"]["fact_losses_daily"]["rows"]
+        assert (
+            snapshot.execute("SELECT count(*) FROM fact_losses_daily").fetchall()[0][0]
+            == manifest["tables"]["fact_losses_daily"]["rows"]
+        )
     finally:
         snapshot.close()
 
@@ -125,7 +154,16 @@ def test_manifest_describes_every_file(published):
 def test_running_again_changes_nothing(published, monkeypatch, capsys):
     before = file_hashes(published["home"] / "published")
     code, out = frontline(
-        monkeypatch, capsys, published["home"], published["mirror"], dt.date(2026, 7, 1), "run", "--start", "2024-07-08", "--end", "2024-07-10"
+        monkeypatch,
+        capsys,
+        published["home"],
+        published["mirror"],
+        dt.date(2026, 7, 1),
+        "run",
+        "--start",
+        "2024-07-08",
+        "--end",
+        "2024-07-10",
     )
     assert code == 0, out
     assert "new=0 unchanged=3" in out and "published unchanged" in out
@@ -134,11 +172,26 @@ def test_running_again_changes_nothing(published, monkeypatch, capsys):
 
 def test_query_reads_the_latest_snapshot(published, monkeypatch, capsys):
     code, out = frontline(
-        monkeypatch, capsys, published["home"], published["mirror"], dt.date(2026, 7, 1),
-        "query", "SELECT category, total FROM fact_losses_monthly WHERE month = DATE '2026-06-01' AND category = 'personnel'", "--format", "csv",
+        monkeypatch,
+        capsys,
+        published["home"],
+        published["mirror"],
+        dt.date(2026, 7, 1),
+        "query",
+        "SELECT category, total FROM fact_losses_monthly WHERE month = DATE '2026-06-01' AND category = 'personnel'",
+        "--format",
+        "csv",
     )
     assert code == 0 and out == "category,total\npersonnel,39490\n"
-    code, out = frontline(monkeypatch, capsys, published["home"], published["mirror"], dt.date(2026, 7, 1), "query", "DELETE FROM dim_date")
+    code, out = frontline(
+        monkeypatch,
+        capsys,
+        published["home"],
+        published["mirror"],
+        dt.date(2026, 7, 1),
+        "query",
+        "DELETE FROM dim_date",
+    )
     assert code == 2 and "DELETE" in out
 
 
@@ -165,4 +218,6 @@ def test_adding_a_day_processes_only_that_day(tmp_path, monkeypatch, capsys):
         date_key = "date" if "date" in old[0] else "month"
         if date_key == "month":  # the month containing the new day changes; the others must not
             old = [r for r in old if r["month"] < dt.date(2024, 7, 1)]
-        assert [r for r in new if r[date_key] <= DAYS[1] and (date_key == "date" or r[date_key] < dt.date(2024, 7, 1))] == old
+        assert [
+            r for r in new if r[date_key] <= DAYS[1] and (date_key == "date" or r[date_key] < dt.date(2024, 7, 1))
+        ] == old

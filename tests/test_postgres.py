@@ -57,8 +57,7 @@ EXAMPLES = [
     "SELECT extract(year FROM month) AS year, sum(total) AS tanks FROM fact_losses_monthly "
     "WHERE category = 'tanks' GROUP BY 1 ORDER BY 1",
     # The newest personnel figure and its qualifier.
-    "SELECT date, cumulative, qualifier FROM fact_losses_daily WHERE category = 'personnel' "
-    "ORDER BY date DESC LIMIT 1",
+    "SELECT date, cumulative, qualifier FROM fact_losses_daily WHERE category = 'personnel' ORDER BY date DESC LIMIT 1",
     # Coverage of each territory source.
     "SELECT source, count(*) FILTER (WHERE is_observed) AS observed_days, min(date) AS first_day, "
     "max(date) AS last_day FROM fact_control_daily "
@@ -69,9 +68,7 @@ EXAMPLES = [
 @pytest.fixture
 def pg():
     """A fresh database and reader role; yields (dsn of the database, role, password)."""
-    assert ADMIN_DSN, (
-        "FRONTLINE_TEST_REQUIRE_SERVICES is set but FRONTLINE_TEST_POSTGRES_DSN is not"
-    )
+    assert ADMIN_DSN, "FRONTLINE_TEST_REQUIRE_SERVICES is set but FRONTLINE_TEST_POSTGRES_DSN is not"
     suffix = uuid.uuid4().hex[:10]
     database, role, password = f"frontline_t_{suffix}", f"frontline_r_{suffix}", uuid.uuid4().hex
     with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
@@ -91,9 +88,7 @@ def pg():
                 if left == 0:
                     break
                 time.sleep(0.1)
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-            )
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
@@ -167,9 +162,7 @@ def _same(a: list[list], b: list[list]) -> bool:
 
 def test_psql_reader_gets_the_same_answers_as_frontline_query(pg, published, monkeypatch, capsys):
     dsn, role, password = pg
-    loaded = publish_version(
-        dsn, published["home"] / "published", reader_role=role, reader_password=password
-    )
+    loaded = publish_version(dsn, published["home"] / "published", reader_role=role, reader_password=password)
     manifest = json.loads((published["dir"] / "manifest.json").read_text())
     assert loaded.loaded and loaded.switched
     assert loaded.tables == {name: t["rows"] for name, t in manifest["tables"].items()}
@@ -186,9 +179,7 @@ def test_psql_reader_gets_the_same_answers_as_frontline_query(pg, published, mon
     # Every published table and column is there with the catalog's description, row for row.
     with psycopg.connect(_reader_dsn(dsn, role, password)) as reader:
         for name, table in manifest["tables"].items():
-            count = reader.execute(
-                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))
-            ).fetchall()
+            count = reader.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))).fetchall()
             assert count == [(table["rows"],)], name
             columns = reader.execute(
                 "SELECT column_name, col_description(%s::regclass, ordinal_position) "
@@ -199,11 +190,7 @@ def test_psql_reader_gets_the_same_answers_as_frontline_query(pg, published, mon
             assert columns == [(c["name"], c["description"]) for c in table["columns"]], name
         # Values survive the trip: the personnel cumulative on the last day, straight from Parquet.
         data = pq.read_table(published["dir"] / "fact_losses_daily.parquet")
-        last = (
-            data.filter(pc.field("category") == "personnel")
-            .sort_by([("date", "descending")])
-            .slice(0, 1)
-        )
+        last = data.filter(pc.field("category") == "personnel").sort_by([("date", "descending")]).slice(0, 1)
         expected = (last["date"][0].as_py(), last["cumulative"][0].as_py())
         got = reader.execute(
             "SELECT date, cumulative FROM fact_losses_daily WHERE category = 'personnel' ORDER BY date DESC LIMIT 1"
@@ -228,16 +215,12 @@ WRITES = [
 
 def test_reader_role_cannot_write(pg, published):
     dsn, role, password = pg
-    publish_version(
-        dsn, published["home"] / "published", reader_role=role, reader_password=password
-    )
+    publish_version(dsn, published["home"] / "published", reader_role=role, reader_password=password)
     sources = len(publish.read_manifest(published["home"] / "published")["sources"])
     for statement in WRITES:
         done = psql(dsn, role, password, statement)
         assert done.returncode != 0, statement
-        assert "permission denied" in done.stderr or "read-only transaction" in done.stderr, (
-            done.stderr
-        )
+        assert "permission denied" in done.stderr or "read-only transaction" in done.stderr, done.stderr
     after = psql(dsn, role, password, "SELECT count(*) AS n FROM dim_source")
     assert after.returncode == 0 and _cells(after.stdout)[1] == [float(sources)]
 
@@ -276,8 +259,7 @@ def test_publish_swaps_views_atomically_while_readers_are_connected(pg, publishe
                 try:
                     seen.append(
                         reader.execute(
-                            "SELECT (SELECT version FROM current_version), "
-                            "(SELECT count(*) FROM fact_losses_daily)"
+                            "SELECT (SELECT version FROM current_version), (SELECT count(*) FROM fact_losses_daily)"
                         ).fetchall()[0]
                     )
                 except psycopg.Error as exc:  # a missing view or grant would land here
@@ -330,13 +312,9 @@ def test_dagster_asset_publishes_when_a_dsn_is_configured(pg, published):
 
     dsn, role, password = pg
     folder = str(published["home"] / "published")
-    skipped = dg.materialize(
-        [postgres_views], resources={"postgres": PostgresTarget(published_dir=folder)}
-    )
+    skipped = dg.materialize([postgres_views], resources={"postgres": PostgresTarget(published_dir=folder)})
     assert skipped.success
-    target = PostgresTarget(
-        dsn=dsn, published_dir=folder, reader_role=role, reader_password=password
-    )
+    target = PostgresTarget(dsn=dsn, published_dir=folder, reader_role=role, reader_password=password)
     result = dg.materialize([postgres_views], resources={"postgres": target})
     assert result.success
     meta = result.asset_materializations_for_node("published__postgres")[0].metadata
@@ -346,9 +324,7 @@ def test_dagster_asset_publishes_when_a_dsn_is_configured(pg, published):
         assert reader.execute("SELECT version FROM current_version").fetchall() == [(version,)]
 
 
-def test_frontline_postgres_command_loads_and_rolls_back(
-    pg, published, tmp_path, monkeypatch, capsys
-):
+def test_frontline_postgres_command_loads_and_rolls_back(pg, published, tmp_path, monkeypatch, capsys):
     dsn, role, password = pg
     old, new, old_rows, new_rows = _second_version(published["home"], tmp_path)
     monkeypatch.setenv("FRONTLINE_HOME", str(tmp_path))
@@ -366,9 +342,7 @@ def test_frontline_postgres_command_loads_and_rolls_back(
             ).fetchall()[0]
 
     assert main(["postgres"]) == 0
-    assert capsys.readouterr().out.startswith(
-        f"{new}: loaded into schema {schema_name(new)}, now current"
-    )
+    assert capsys.readouterr().out.startswith(f"{new}: loaded into schema {schema_name(new)}, now current")
     assert current() == (new, new_rows)
     assert main(["postgres"]) == 0
     assert "already loaded" in capsys.readouterr().out and current() == (new, new_rows)

@@ -75,7 +75,9 @@ def test_every_column_description_is_identical_in_manifest_duckdb_and_readme(pub
     manifest = json.loads((published["dir"] / "manifest.json").read_text())
     in_manifest = {(t, c["name"]): c["description"] for t, e in manifest["tables"].items() for c in e["columns"]}
     with duckdb.connect(str(published["dir"] / "frontline.duckdb"), read_only=True) as con:
-        rows = con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = 'frontline'").fetchall()
+        rows = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = 'frontline'"
+        ).fetchall()
         table_comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
     in_duckdb = {(t, c): comment for t, c, comment in rows}
     in_readme = _readme_descriptions()
@@ -94,7 +96,9 @@ def test_only_the_last_n_versions_are_kept(published, tmp_path):
     with duckdb.connect(str(warehouse)) as con:
         for i in range(4):
             con.execute("UPDATE core.dim_source SET description = ? WHERE source = 'isw'", [f"revision {i}"])
-            result = publish.publish(con, out, keep_versions=2, now=__import__("datetime").datetime(2026, 7, 1, 0, 0, i))
+            result = publish.publish(
+                con, out, keep_versions=2, now=__import__("datetime").datetime(2026, 7, 1, 0, 0, i)
+            )
             assert result.is_new
             made.append(result.version)
         assert not publish.publish(con, out, keep_versions=2).is_new  # same content: nothing new

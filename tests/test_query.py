@@ -80,9 +80,7 @@ def test_select_returns_exact_rows(snapshot):
 
 
 def test_parameters_positional_and_named(snapshot):
-    by_pos = run_query(
-        snapshot, "SELECT id FROM t WHERE day >= ? ORDER BY id", [dt.date(2024, 7, 9)]
-    )
+    by_pos = run_query(snapshot, "SELECT id FROM t WHERE day >= ? ORDER BY id", [dt.date(2024, 7, 9)])
     assert by_pos.to_pylist() == [{"id": 2}]
     by_name = run_query(snapshot, "SELECT oblast FROM t WHERE id = $id", {"id": 3})
     assert by_name.to_pylist() == [{"oblast": 'Luhansk "east"'}]
@@ -101,9 +99,7 @@ def test_run_query_releases_the_file(snapshot):
     # A leaked connection would make the next open with other settings fail ("different
     # configuration than existing connections").
     run_query(snapshot, "SELECT 1")
-    assert run_query(snapshot, "SELECT 2 AS x", max_execution_time_ms=1000).to_pylist() == [
-        {"x": 2}
-    ]
+    assert run_query(snapshot, "SELECT 2 AS x", max_execution_time_ms=1000).to_pylist() == [{"x": 2}]
 
 
 def test_explain_and_read_only_statement_forms(con):
@@ -113,9 +109,7 @@ def test_explain_and_read_only_statement_forms(con):
     assert execute(con, "EXPLAIN (ANALYZE, FORMAT json) /* c */ SELECT 1").num_rows == 1
     assert execute(con, "FROM t SELECT id ORDER BY id DESC LIMIT 1").to_pylist() == [{"id": 3}]
     assert execute(con, "DESCRIBE t").num_rows == 4
-    assert execute(con, "WITH x AS (SELECT 41 AS v) SELECT v + 1 AS v FROM x").to_pylist() == [
-        {"v": 42}
-    ]
+    assert execute(con, "WITH x AS (SELECT 41 AS v) SELECT v + 1 AS v FROM x").to_pylist() == [{"v": 42}]
 
 
 def test_duplicate_column_names_are_kept(con):
@@ -174,10 +168,7 @@ def test_format_other_types_and_empty(con):
     assert format_result(table, "json") == (
         '[\n{"ts": "2024-07-08T03:04:05", "dec": 2.5, "ok": true, "l": [1, 2], "nan": null}\n]\n'
     )
-    assert (
-        format_result(table, "csv")
-        == 'ts,dec,ok,l,nan\n2024-07-08T03:04:05,2.50,true,"[1, 2]",nan\n'
-    )
+    assert format_result(table, "csv") == 'ts,dec,ok,l,nan\n2024-07-08T03:04:05,2.50,true,"[1, 2]",nan\n'
     empty = execute(con, "SELECT id, oblast FROM t WHERE false")
     assert format_result(empty, "table") == "id  oblast\n--  ------\n(0 rows)\n"
     assert format_result(empty, "csv") == "id,oblast\n"
@@ -324,9 +315,7 @@ def test_explain_analyze_cannot_create_temp_objects(con):
     ):
         with pytest.raises(QueryRefused, match="EXPLAIN of a SELECT"):
             execute(con, sql)
-    assert execute(
-        con, "SELECT count(*) AS n FROM duckdb_tables() WHERE temporary"
-    ).to_pylist() == [{"n": 0}]
+    assert execute(con, "SELECT count(*) AS n FROM duckdb_tables() WHERE temporary").to_pylist() == [{"n": 0}]
     _assert_usable(con)
 
 

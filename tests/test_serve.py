@@ -30,9 +30,7 @@ class _Recording(Handler):
 @pytest.fixture(scope="module")
 def server(published):
     srv = make_server(published["home"] / "published", port=0, today=lambda: dt.date(2026, 7, 1))
-    srv.RequestHandlerClass = type(
-        "Rec", (_Recording,), {"log": [], "site": srv.RequestHandlerClass.site}
-    )
+    srv.RequestHandlerClass = type("Rec", (_Recording,), {"log": [], "site": srv.RequestHandlerClass.site})
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield srv
     srv.shutdown()
@@ -52,9 +50,7 @@ def _get(srv, path: str, headers: dict | None = None, method: str = "GET"):
 def _chunk_span(meta, name: str) -> tuple[int, int]:
     """First and last byte of a column chunk in the only row group."""
     group = meta.row_group(0)
-    chunk = next(
-        group.column(i) for i in range(group.num_columns) if group.column(i).path_in_schema == name
-    )
+    chunk = next(group.column(i) for i in range(group.num_columns) if group.column(i).path_in_schema == name)
     first = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
     return first, first + chunk.total_compressed_size - 1
 
@@ -110,16 +106,11 @@ def test_range_etag_head_and_content_types(server, published):
     assert headers["Content-Range"] == f"bytes 4-11/{len(data)}"
     assert "immutable" in headers["Cache-Control"]
     assert _get(server, f"/extracts/latest/{name}", {"Range": "bytes=-8"})[2] == data[-8:]  # footer
-    assert (
-        _get(server, f"/extracts/latest/{name}", {"Range": f"bytes={len(data) - 3}-"})[2]
-        == data[-3:]
-    )
+    assert _get(server, f"/extracts/latest/{name}", {"Range": f"bytes={len(data) - 3}-"})[2] == data[-3:]
     status, headers, _ = _get(server, f"/extracts/latest/{name}", {"Range": f"bytes={len(data)}-"})
     assert status == 416 and headers["Content-Range"] == f"bytes */{len(data)}"
     # If-Range with another version's ETag: the whole (current) file instead of a wrong slice.
-    status, _, body = _get(
-        server, f"/extracts/latest/{name}", {"Range": "bytes=0-3", "If-Range": '"old"'}
-    )
+    status, _, body = _get(server, f"/extracts/latest/{name}", {"Range": "bytes=0-3", "If-Range": '"old"'})
     assert (status, body) == (200, data)
     status, _, body = _get(server, f"/extracts/latest/{name}", {"If-None-Match": f'"{sha}"'})
     assert (status, body) == (304, b"")
@@ -130,9 +121,7 @@ def test_range_etag_head_and_content_types(server, published):
     assert status == 200 and headers["Content-Type"] == "application/json"
     assert json.loads(body)["version"] == version
     snapshot = published["dir"] / publish.SNAPSHOT
-    status, headers, body = _get(
-        server, f"/extracts/latest/{publish.SNAPSHOT}", {"Range": "bytes=0-15"}
-    )
+    status, headers, body = _get(server, f"/extracts/latest/{publish.SNAPSHOT}", {"Range": "bytes=0-15"})
     assert status == 206 and body == snapshot.read_bytes()[:16]
     status, headers, body = _get(server, "/report/")
     assert status == 302 and headers["Location"] == f"/versions/{version}/report/index.html"

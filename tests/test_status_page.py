@@ -62,9 +62,7 @@ def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
             elif kind == 4:
                 p = left + up - corner
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
-                line[i] = (
-                    line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)
-                ) & 0xFF
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
         rows.append(bytes(line))
         previous = line
     return width, height, [bytes(r[i : i + 3]) for r in rows for i in range(0, len(r), bpp)]
@@ -126,9 +124,7 @@ async def _inspect(devtools_port: int, url: str):
             await tools.wait_for("Page.loadEventFired")
             await asyncio.sleep(0.5)  # late console messages
             facts = json.loads(
-                (await tools.send("Runtime.evaluate", expression=PAGE_FACTS, returnByValue=True))[
-                    "result"
-                ]["value"]
+                (await tools.send("Runtime.evaluate", expression=PAGE_FACTS, returnByValue=True))["result"]["value"]
             )
             shots = {}
             for chart in facts["charts"]:
@@ -139,9 +135,7 @@ async def _inspect(devtools_port: int, url: str):
                     "height": chart["h"],
                     "scale": 1,
                 }
-                shot = await tools.send(
-                    "Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True
-                )
+                shot = await tools.send("Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True)
                 shots[chart["id"]] = base64.b64decode(shot["data"])
             # Control: an error logged now must be caught, or the check below proves nothing.
             await tools.send("Runtime.evaluate", expression="console.error('frontline-control')")
@@ -155,9 +149,7 @@ def _problems(events: list[dict]) -> list[str]:
     for e in events:
         p = e.get("params", {})
         console = e["method"] == "Runtime.consoleAPICalled"
-        if e["method"] == "Runtime.exceptionThrown" or (
-            console and p.get("type") in ("error", "assert", "warning")
-        ):
+        if e["method"] == "Runtime.exceptionThrown" or (console and p.get("type") in ("error", "assert", "warning")):
             found.append(json.dumps(p)[:300])
         elif e["method"] == "Log.entryAdded" and p["entry"]["level"] in ("error", "warning"):
             found.append(json.dumps(p["entry"])[:300])
@@ -197,9 +189,7 @@ def test_status_page_renders_charts_and_links_in_chromium(published, tmp_path):
     )
     try:
         port = None
-        for (
-            line
-        ) in browser.stderr:  # "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/…"
+        for line in browser.stderr:  # "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/…"
             match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
             if match:
                 port = int(match[1])
@@ -226,9 +216,7 @@ def test_status_page_renders_charts_and_links_in_chromium(published, tmp_path):
         colours = {p for p in pixels}
         # Not blank: axis text, grid lines and the series colours are all on the picture.
         assert inked / len(pixels) > 0.02 and len(colours) > 20, (chart["id"], inked, len(colours))
-        assert any(p[0] > 150 and p[1] < 90 and p[2] < 90 for p in colours), chart[
-            "id"
-        ]  # red series
+        assert any(p[0] > 150 and p[1] < 90 and p[2] < 90 for p in colours), chart["id"]  # red series
     for source in ("deepstate", "isw", "gs_personnel"):
         assert source in facts["text"]
     assert "Validation report" in facts["text"] and "fact_losses_daily.parquet" in facts["text"]

@@ -21,7 +21,13 @@ from warehouse import boundaries, db, deepstate_api, raw, sources
 from warehouse.config import Settings
 
 GEOD = Geod(ellps="WGS84")
-ARCHIVE_DAYS = [dt.date(2024, 7, 8), dt.date(2024, 9, 8), dt.date(2024, 9, 9), dt.date(2025, 6, 1), dt.date(2026, 6, 30)]
+ARCHIVE_DAYS = [
+    dt.date(2024, 7, 8),
+    dt.date(2024, 9, 8),
+    dt.date(2024, 9, 9),
+    dt.date(2025, 6, 1),
+    dt.date(2026, 6, 30),
+]
 # 2024-08-04 (before Kursk), 2024-09-08 (Kursk at its peak), 2025-06-01 (archive overlap)
 API_IDS = (1722805059, 1725828293, 1748806839)
 API_DATES = (dt.date(2024, 8, 4), dt.date(2024, 9, 8), dt.date(2025, 6, 1))
@@ -111,11 +117,20 @@ def test_an_unknown_layer_name_is_quarantined_with_source_snapshot_and_name(tmp_
     folder = make_api_mirror(tmp_path / "mirror", API_IDS[:1])
     path = folder / "deepstate_api" / f"{API_IDS[0]}.geojson.gz"
     doc = json.loads(gzip.decompress(path.resolve().read_bytes()))
-    doc["features"].append({"type": "Feature", "properties": {"name": "Нова зона"}, "geometry": {"type": "Polygon", "coordinates": [[[30, 50], [30.1, 50], [30.1, 50.1], [30, 50]]]}})
+    doc["features"].append(
+        {
+            "type": "Feature",
+            "properties": {"name": "Нова зона"},
+            "geometry": {"type": "Polygon", "coordinates": [[[30, 50], [30.1, 50], [30.1, 50.1], [30, 50]]]},
+        }
+    )
     path.unlink()
     path.write_bytes(gzip.compress(json.dumps(doc).encode()))
     settings = Settings(home=tmp_path / "home", sources=str(folder))
-    with db.session(settings.warehouse_path) as con, pytest.raises(Exception, match=r"deepstate_api: .*feature \d+: .*unknown layer name 'Нова зона'"):
+    with (
+        db.session(settings.warehouse_path) as con,
+        pytest.raises(Exception, match=r"deepstate_api: .*feature \d+: .*unknown layer name 'Нова зона'"),
+    ):
         deepstate_api.ingest(con, settings)
     sidecars = list((settings.quarantine_dir / "deepstate_api").glob("*.error.json"))
     assert len(sidecars) == 1 and "Нова зона" in json.loads(sidecars[0].read_text())["error"]
@@ -162,7 +177,13 @@ def test_oblast_areas_match_an_independent_computation(built):
     assert built["computed"] == len(ARCHIVE_DAYS) + len(API_IDS)
     regions_by_code = oblasts()
     for day in ARCHIVE_DAYS:
-        got = dict(_rows(con, "SELECT region_code, area_km2 FROM core.fact_control_daily WHERE source = 'deepstate' AND date = ?", [day]))
+        got = dict(
+            _rows(
+                con,
+                "SELECT region_code, area_km2 FROM core.fact_control_daily WHERE source = 'deepstate' AND date = ?",
+                [day],
+            )
+        )
         occupied = archive_geometry(day)
         for code, region in regions_by_code.items():
             expected = km2(occupied.intersection(region))
@@ -195,7 +216,10 @@ def test_regional_gains_and_losses_add_up_and_carry_the_gap(built):
         "FROM core.fact_control_daily WHERE is_observed AND gained_km2 IS NOT NULL AND class <> 'held_by_ukraine' GROUP BY date, source, class",
     )
     assert all(abs(g) < 0.01 and abs(lo) < 0.01 for g, lo in sums)
-    (gap,) = _rows(con, "SELECT days_since_previous FROM core.fact_control_daily WHERE source = 'deepstate' AND region_code = 'UA' AND date = DATE '2024-09-08'")
+    (gap,) = _rows(
+        con,
+        "SELECT days_since_previous FROM core.fact_control_daily WHERE source = 'deepstate' AND region_code = 'UA' AND date = DATE '2024-09-08'",
+    )
     assert gap == (62,)  # 2024-07-08 → 2024-09-08: the change covers the whole gap
 
 
@@ -208,7 +232,11 @@ def test_api_occupied_union_agrees_with_the_archive_on_2025_06_01(built):
     archive = km2(archive_geometry(dt.date(2025, 6, 1)))
     doc = json.loads(gzip.decompress((MIRROR / "deepstate_api" / f"{API_IDS[2]}.geojson.gz").read_bytes()))
     occupied = shapely.union_all(
-        [shapely.make_valid(shape(f["geometry"])) for f in doc["features"] if "status.occupied" in f["properties"]["name"] or re.search(r"crimea|ordlo|tuzla", f["properties"]["name"])]
+        [
+            shapely.make_valid(shape(f["geometry"]))
+            for f in doc["features"]
+            if "status.occupied" in f["properties"]["name"] or re.search(r"crimea|ordlo|tuzla", f["properties"]["name"])
+        ]
     )
     assert abs(ratio[0] - 1) < 0.001
     assert archive / km2(occupied) == pytest.approx(ratio[0], abs=1e-4)
@@ -216,11 +244,18 @@ def test_api_occupied_union_agrees_with_the_archive_on_2025_06_01(built):
 
 def test_kursk_series_from_the_liberated_layer_outside_ukraine(built):
     con = built["con"]
-    series = dict(_rows(con, "SELECT date, area_km2 FROM core.fact_control_daily WHERE region_code = 'RU-KRS' AND class = 'held_by_ukraine' AND is_observed"))
+    series = dict(
+        _rows(
+            con,
+            "SELECT date, area_km2 FROM core.fact_control_daily WHERE region_code = 'RU-KRS' AND class = 'held_by_ukraine' AND is_observed",
+        )
+    )
     doc = json.loads(gzip.decompress((MIRROR / "deepstate_api" / f"{API_IDS[1]}.geojson.gz").read_bytes()))
     ukraine = shapely.union_all(list(oblasts().values()))
     # The salient's colour; an 11 km² feature of that colour near Tetkino lies mostly in Sumy oblast.
-    blue = [shapely.make_valid(shape(f["geometry"])) for f in doc["features"] if f["properties"].get("fill") == "#01579b"]
+    blue = [
+        shapely.make_valid(shape(f["geometry"])) for f in doc["features"] if f["properties"].get("fill") == "#01579b"
+    ]
     kursk = [g for g in blue if km2(g.difference(ukraine)) > 0.5 * km2(g)]
     assert len(blue) == 2 and len(kursk) == 1
     assert series[API_DATES[0]] == 0
@@ -237,7 +272,9 @@ def test_adding_a_day_computes_that_day_and_its_successor_only(built):
     before = dict(_rows(con, "SELECT date, sha256 FROM core.region_day_inputs WHERE source = 'deepstate'"))
     assert territory.build_region_areas(con) == 2
     assert territory.build_region_areas(con) == 0
-    after = _rows(con, "SELECT date, previous_date FROM core.region_day_inputs WHERE source = 'deepstate' ORDER BY date")
+    after = _rows(
+        con, "SELECT date, previous_date FROM core.region_day_inputs WHERE source = 'deepstate' ORDER BY date"
+    )
     assert (dt.date(2024, 9, 8), day) in after and len(after) == len(before) + 1
 
 
@@ -287,7 +324,9 @@ def test_published_version_carries_the_geoparquet_change_maps(published):
         for r in pq_rows(published, "fact_control_daily")
         if r["region_code"] == "UA" and r["class"] == "occupied_total" and r["gained_km2"] is not None
     }
-    gained = frame[frame["change"] == "gained"].assign(day=lambda f: f["date"].map(lambda d: getattr(d, "date", lambda: d)()))
+    gained = frame[frame["change"] == "gained"].assign(
+        day=lambda f: f["date"].map(lambda d: getattr(d, "date", lambda: d)())
+    )
     sums = gained[gained["class"] == "occupied_total"].groupby(["day", "source"])["area_km2"].sum()
     assert len(sums) >= 2  # deepstate 2024-07-09, 2024-07-10 (and the API's 2024-07-14)
     for (day, source), total in sums.items():
@@ -300,7 +339,6 @@ def pq_rows(published, table):
     return pq.read_table(published["dir"] / f"{table}.parquet").to_pylist()
 
 
-
 def test_only_the_last_snapshot_of_a_kyiv_day_is_used():
     utc = dt.UTC
     entries = [
@@ -311,7 +349,10 @@ def test_only_the_last_snapshot_of_a_kyiv_day_is_used():
     ]
     assert deepstate_api.last_of_each_day(entries) == [2, 3, 4]
     assert [deepstate_api.snapshot_date(c) for _, c in entries] == [
-        dt.date(2024, 9, 8), dt.date(2024, 9, 8), dt.date(2024, 9, 9), dt.date(2025, 1, 5)
+        dt.date(2024, 9, 8),
+        dt.date(2024, 9, 8),
+        dt.date(2024, 9, 9),
+        dt.date(2025, 1, 5),
     ]
 
 

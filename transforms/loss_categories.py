@@ -19,15 +19,30 @@ class Category:
 
 
 CATEGORIES: tuple[Category, ...] = (
-    Category("personnel", ("personnel",), "russia_losses_personnel.json", "Personnel killed, wounded or captured, as claimed ('about'/'more' in qualifier)."),
+    Category(
+        "personnel",
+        ("personnel",),
+        "russia_losses_personnel.json",
+        "Personnel killed, wounded or captured, as claimed ('about'/'more' in qualifier).",
+    ),
     Category("pow", ("POW",), "russia_losses_personnel.json", "Prisoners of war; reported only in 2022."),
     Category("aircraft", ("aircraft",), "russia_losses_equipment.json", "Fixed-wing aircraft."),
     Category("helicopters", ("helicopter",), "russia_losses_equipment.json", "Helicopters."),
     Category("tanks", ("tank",), "russia_losses_equipment.json", "Tanks."),
-    Category("armoured_combat_vehicles", ("APC",), "russia_losses_equipment.json", "Armoured combat vehicles (upstream 'APC')."),
+    Category(
+        "armoured_combat_vehicles",
+        ("APC",),
+        "russia_losses_equipment.json",
+        "Armoured combat vehicles (upstream 'APC').",
+    ),
     Category("artillery_systems", ("field artillery",), "russia_losses_equipment.json", "Artillery systems."),
     Category("multiple_rocket_launchers", ("MRL",), "russia_losses_equipment.json", "Multiple rocket launchers."),
-    Category("air_defence_systems", ("anti-aircraft warfare",), "russia_losses_equipment.json", "Anti-aircraft warfare systems."),
+    Category(
+        "air_defence_systems",
+        ("anti-aircraft warfare",),
+        "russia_losses_equipment.json",
+        "Anti-aircraft warfare systems.",
+    ),
     Category("drones", ("drone",), "russia_losses_equipment.json", "Operational-tactical UAVs."),
     Category("naval_ships", ("naval ship",), "russia_losses_equipment.json", "Warships and boats."),
     Category("submarines", ("submarines",), "russia_losses_equipment.json", "Submarines; reported from 2023-09-14."),
@@ -43,8 +58,18 @@ CATEGORIES: tuple[Category, ...] = (
         "russia_losses_equipment.json",
         "Cruise missiles; 'mobile SRBM system' (2022-03-26 … 2022-04-30) was folded into this category upstream.",
     ),
-    Category("special_equipment", ("special equipment",), "russia_losses_equipment.json", "Special equipment; reported from 2022-03-16."),
-    Category("ground_robotic_systems", ("ground robotic systems",), "russia_losses_equipment.json", "Ground robotic systems; reported from 2026-05-03."),
+    Category(
+        "special_equipment",
+        ("special equipment",),
+        "russia_losses_equipment.json",
+        "Special equipment; reported from 2022-03-16.",
+    ),
+    Category(
+        "ground_robotic_systems",
+        ("ground robotic systems",),
+        "russia_losses_equipment.json",
+        "Ground robotic systems; reported from 2026-05-03.",
+    ),
 )
 
 FIELD_TO_CATEGORY: dict[str, str] = {f: c.name for c in CATEGORIES for f in c.upstream_fields}

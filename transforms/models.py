@@ -73,11 +73,18 @@ def build_loss_categories(con: duckdb.DuckDBPyConnection) -> int:
         con,
         "dim_loss_category",
         [
-            {"category": c.name, "upstream_fields": " + ".join(c.upstream_fields), "file": c.file, "description": c.description}
+            {
+                "category": c.name,
+                "upstream_fields": " + ".join(c.upstream_fields),
+                "file": c.file,
+                "description": c.description,
+            }
             for c in CATEGORIES
         ],
     )
-    field_map = pa.Table.from_pylist([{"upstream_field": f, "category": c.name} for c in CATEGORIES for f in c.upstream_fields])
+    field_map = pa.Table.from_pylist(
+        [{"upstream_field": f, "category": c.name} for c in CATEGORIES for f in c.upstream_fields]
+    )
     con.execute(load("transforms", "loss_field_map"))
     con.register("incoming_map", field_map)
     con.execute("INSERT INTO core.loss_field_map SELECT * FROM incoming_map")
@@ -98,7 +105,13 @@ def build_dim_source(con: duckdb.DuckDBPyConnection) -> int:
         con,
         "dim_source",
         [
-            {"source": s.name, "description": s.description, "publisher": s.publisher, "licence": s.licence, "upstream_url": s.live_url}
+            {
+                "source": s.name,
+                "description": s.description,
+                "publisher": s.publisher,
+                "licence": s.licence,
+                "upstream_url": s.live_url,
+            }
             for s in sources.ALL
         ],
     )

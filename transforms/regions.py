@@ -32,7 +32,14 @@ from warehouse.sqlfiles import load
 OUTSIDE_UKRAINE = "RU-KRS"
 UNATTRIBUTED = "UNATTRIBUTED"
 WHOLE = "UA"
-API_CLASSES = ("occupied_after_2022", "occupied_before_2022", "occupied_total", "grey_zone", "liberated", "held_by_ukraine")
+API_CLASSES = (
+    "occupied_after_2022",
+    "occupied_before_2022",
+    "occupied_total",
+    "grey_zone",
+    "liberated",
+    "held_by_ukraine",
+)
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,12 @@ def compute_day(
         codes = set(areas) | {c for c, v in gained.items() if v > 0} | {c for c, v in lost.items() if v > 0}
         for code in sorted(codes):
             area = areas.get(code, 0.0)
-            if code not in (WHOLE, UNATTRIBUTED, OUTSIDE_UKRAINE) and area == 0 and not gained.get(code) and not lost.get(code):
+            if (
+                code not in (WHOLE, UNATTRIBUTED, OUTSIDE_UKRAINE)
+                and area == 0
+                and not gained.get(code)
+                and not lost.get(code)
+            ):
                 continue
             g = gained.get(code, 0.0) if previous is not None else None
             lo = lost.get(code, 0.0) if previous is not None else None
@@ -210,12 +222,26 @@ def _geometries(con, todo: list[Wanted], regions: Regions) -> dict[tuple[str, ob
 
 
 _AREA_SCHEMA = pa.schema(
-    [("source", pa.string()), ("date", pa.date32()), ("region_code", pa.string()), ("class", pa.string()),
-     ("area_km2", pa.float64()), ("gained_km2", pa.float64()), ("lost_km2", pa.float64())]
+    [
+        ("source", pa.string()),
+        ("date", pa.date32()),
+        ("region_code", pa.string()),
+        ("class", pa.string()),
+        ("area_km2", pa.float64()),
+        ("gained_km2", pa.float64()),
+        ("lost_km2", pa.float64()),
+    ]
 )
 _CHANGE_SCHEMA = pa.schema(
-    [("source", pa.string()), ("date", pa.date32()), ("class", pa.string()), ("change", pa.string()),
-     ("region_code", pa.string()), ("area_km2", pa.float64()), ("geometry_wkb", pa.binary())]
+    [
+        ("source", pa.string()),
+        ("date", pa.date32()),
+        ("class", pa.string()),
+        ("change", pa.string()),
+        ("region_code", pa.string()),
+        ("area_km2", pa.float64()),
+        ("geometry_wkb", pa.binary()),
+    ]
 )
 
 
@@ -256,8 +282,15 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
             "INSERT INTO core.region_day_inputs VALUES (?, ?, ?, ?, ?, ?)",
             [[w.source, w.date, w.sha256, w.previous_date, w.previous_sha256, w.regions_sha256] for w, _, _ in results],
         )
-        _append(con, "core.region_daily_area", _AREA_SCHEMA, [(w.source, w.date, *r) for w, areas, _ in results for r in areas])
-        _append(con, "core.region_changes", _CHANGE_SCHEMA, [(w.source, w.date, *r) for w, _, ch in results for r in ch])
+        _append(
+            con,
+            "core.region_daily_area",
+            _AREA_SCHEMA,
+            [(w.source, w.date, *r) for w, areas, _ in results for r in areas],
+        )
+        _append(
+            con, "core.region_changes", _CHANGE_SCHEMA, [(w.source, w.date, *r) for w, _, ch in results for r in ch]
+        )
         con.commit()
     except BaseException:
         con.rollback()

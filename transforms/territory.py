@@ -38,14 +38,26 @@ def build_dim_region(con: duckdb.DuckDBPyConnection) -> int:
     out = []
     for code, name_en, name_uk, wkb in rows:
         out.append(
-            {"region_code": code, "name_en": name_en, "name_uk": name_uk, "region_kind": "oblast",
-             "area_km2": area_km2(shapely.from_wkb(wkb)), "geometry_wkb": wkb}
+            {
+                "region_code": code,
+                "name_en": name_en,
+                "name_uk": name_uk,
+                "region_kind": "oblast",
+                "area_km2": area_km2(shapely.from_wkb(wkb)),
+                "geometry_wkb": wkb,
+            }
         )
     total = sum(r["area_km2"] for r in out) if out else None
     for code, name_en, name_uk, kind in PSEUDO_REGIONS:
         out.append(
-            {"region_code": code, "name_en": name_en, "name_uk": name_uk, "region_kind": kind,
-             "area_km2": total if code == "UA" else None, "geometry_wkb": None}
+            {
+                "region_code": code,
+                "name_en": name_en,
+                "name_uk": name_uk,
+                "region_kind": kind,
+                "area_km2": total if code == "UA" else None,
+                "geometry_wkb": None,
+            }
         )
     table = catalog.table("dim_region")
     schema = pa.schema([(c.name, _ARROW[c.type]) for c in table.columns])

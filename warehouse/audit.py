@@ -18,8 +18,18 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, table_name: str, results
         for r in results:
             con.execute(
                 "INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run_id, now, table_name, r.name, r.expectation_type, r.severity, r.success,
-                 r.unexpected_count, r.description, json.dumps(r.examples, default=str)],
+                [
+                    run_id,
+                    now,
+                    table_name,
+                    r.name,
+                    r.expectation_type,
+                    r.severity,
+                    r.success,
+                    r.unexpected_count,
+                    r.description,
+                    json.dumps(r.examples, default=str),
+                ],
             )
         con.commit()
     except BaseException:

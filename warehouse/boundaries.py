@@ -37,7 +37,9 @@ def parse(payload) -> list[tuple]:
         code = props.get("iso3166-2")
         name_en, name_uk = props.get("name:en"), props.get("name:uk") or props.get("name")
         if not (isinstance(code, str) and code.startswith("UA-") and name_en and name_uk):
-            raise ParseError(SOURCE, payload.uri, f"feature {i}", f"needs iso3166-2 'UA-nn', name:en and name:uk, got {code!r}")
+            raise ParseError(
+                SOURCE, payload.uri, f"feature {i}", f"needs iso3166-2 'UA-nn', name:en and name:uk, got {code!r}"
+            )
         if code in seen:
             raise ParseError(SOURCE, payload.uri, f"feature {i}", f"region {code} appears twice")
         seen.add(code)
@@ -76,7 +78,16 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> Ingested:
     try:
         con.execute(
             "INSERT INTO raw.payloads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [SOURCE, WHOLE_FILE_KEY, version, uri, payload.sha256, payload.fetched_at, len(payload.content), payload.content],
+            [
+                SOURCE,
+                WHOLE_FILE_KEY,
+                version,
+                uri,
+                payload.sha256,
+                payload.fetched_at,
+                len(payload.content),
+                payload.content,
+            ],
         )
         con.executemany("INSERT INTO raw.oblast_boundaries VALUES (?, ?, ?, ?, ?, ?, ?)", [[version, *r] for r in rows])
         con.commit()

@@ -100,7 +100,12 @@ FACT_CONTROL_DAILY = Table(
         _key("source", "VARCHAR", "Which source measured the area. " + CONTROL_SOURCES_NOTE),
         _key("region_code", "VARCHAR", REGION_NOTE),
         _key("class", "VARCHAR", CLASS_NOTE),
-        Column("area_km2", "DOUBLE", "Area of the class in the region on this date (0 when the class does not touch it).", "km²"),
+        Column(
+            "area_km2",
+            "DOUBLE",
+            "Area of the class in the region on this date (0 when the class does not touch it).",
+            "km²",
+        ),
         Column(
             "share_of_region",
             "DOUBLE",
@@ -130,8 +135,7 @@ FACT_CONTROL_DAILY = Table(
         _key(
             "is_observed",
             "BOOLEAN",
-            "True when the source published a snapshot for this date; false for a gap day "
-            "(all measures NULL).",
+            "True when the source published a snapshot for this date; false for a gap day (all measures NULL).",
         ),
         Column(
             "days_since_previous",
@@ -201,15 +205,13 @@ FACT_LOSSES_DAILY = Table(
         Column(
             "correction",
             "BIGINT",
-            "Signed amount the corrections file says the General Staff folded into this day's "
-            "total (0 when none).",
+            "Signed amount the corrections file says the General Staff folded into this day's total (0 when none).",
             "count",
         ),
         _key(
             "is_correction",
             "BOOLEAN",
-            "True when daily is negative or the corrections file lists an amount for this date "
-            "and category.",
+            "True when daily is negative or the corrections file lists an amount for this date and category.",
         ),
         Column(
             "qualifier",
@@ -311,7 +313,12 @@ DIM_REGION = Table(
         _key("name_en", "VARCHAR", "English name (OSM name:en)."),
         _key("name_uk", "VARCHAR", "Ukrainian name (OSM name:uk)."),
         _key("region_kind", "VARCHAR", "oblast | country (UA) | remainder (UNATTRIBUTED) | foreign (RU-KRS)."),
-        Column("area_km2", "DOUBLE", "Geodesic area on WGS84 (UA: the sum of the oblasts). NULL for pseudo-regions without a polygon.", "km²"),
+        Column(
+            "area_km2",
+            "DOUBLE",
+            "Geodesic area on WGS84 (UA: the sum of the oblasts). NULL for pseudo-regions without a polygon.",
+            "km²",
+        ),
         Column("geometry_wkb", "BLOB", "Region polygon as WKB, lon/lat WGS84 (OGC:CRS84). NULL for pseudo-regions."),
     ),
 )
@@ -330,8 +337,14 @@ FACT_CONTROL_COVERAGE_DAILY = Table(
         _key("date", "DATE", "Calendar day."),
         _key("source", "VARCHAR", "Territory source. " + CONTROL_SOURCES_NOTE),
         _key("status", "VARCHAR", "observed | partial | missing."),
-        Column("snapshot_id", "BIGINT", "deepstate_api: id (unix seconds) of the snapshot used for the day; NULL elsewhere."),
-        Column("snapshots_that_day", "INTEGER", "deepstate_api: snapshots published that Kyiv day (the last one is used)."),
+        Column(
+            "snapshot_id",
+            "BIGINT",
+            "deepstate_api: id (unix seconds) of the snapshot used for the day; NULL elsewhere.",
+        ),
+        Column(
+            "snapshots_that_day", "INTEGER", "deepstate_api: snapshots published that Kyiv day (the last one is used)."
+        ),
         Column("note", "VARCHAR", "Why a day is partial (the missing layers); NULL otherwise."),
     ),
 )
@@ -459,7 +472,9 @@ FACT_LOSS_REVISIONS = Table(
     ),
 )
 
-_MEDIAZONA_EST = "Mediazona/Meduza estimate by week of death, as published in this vintage; NULL where this vintage publishes none."
+_MEDIAZONA_EST = (
+    "Mediazona/Meduza estimate by week of death, as published in this vintage; NULL where this vintage publishes none."
+)
 
 FACT_CONFIRMED_DEATHS_WEEKLY = Table(
     name="fact_confirmed_deaths_weekly",
@@ -495,7 +510,12 @@ FACT_CONFIRMED_DEATHS_WEEKLY = Table(
             "Running total of named_deaths from the first week of this vintage through this week.",
             "persons",
         ),
-        Column("excess_deaths_estimate", "DOUBLE", "Excess deaths (killed in action) from the probate registry. " + _MEDIAZONA_EST, "persons"),
+        Column(
+            "excess_deaths_estimate",
+            "DOUBLE",
+            "Excess deaths (killed in action) from the probate registry. " + _MEDIAZONA_EST,
+            "persons",
+        ),
         Column("excess_deaths_low", "DOUBLE", "Lower limit of the 95% interval of excess_deaths_estimate.", "persons"),
         Column("excess_deaths_high", "DOUBLE", "Upper limit of the 95% interval of excess_deaths_estimate.", "persons"),
         Column(
@@ -507,10 +527,30 @@ FACT_CONFIRMED_DEATHS_WEEKLY = Table(
         ),
         Column("flash_estimate_low", "DOUBLE", "Lower limit of flash_estimate's 95% interval.", "persons"),
         Column("flash_estimate_high", "DOUBLE", "Upper limit of flash_estimate's 95% interval.", "persons"),
-        Column("mia_floor_estimate", "DOUBLE", "Floor estimate for missing in action (crude excess of inheritance cases; 2026 file only; may be negative).", "persons"),
-        Column("mia_estimate", "DOUBLE", "Central estimate for missing in action from inheritance cases (2026 file only; may be negative).", "persons"),
-        Column("mia_courts_estimate", "DOUBLE", "Missing-in-action estimate from court decisions (2026 file only; may be negative).", "persons"),
-        Column("total_deaths_estimate", "DOUBLE", "Mediazona's most trusted total: excess deaths (or flash estimate) for KIA plus MIA (2026 file only).", "persons"),
+        Column(
+            "mia_floor_estimate",
+            "DOUBLE",
+            "Floor estimate for missing in action (crude excess of inheritance cases; 2026 file only; may be negative).",
+            "persons",
+        ),
+        Column(
+            "mia_estimate",
+            "DOUBLE",
+            "Central estimate for missing in action from inheritance cases (2026 file only; may be negative).",
+            "persons",
+        ),
+        Column(
+            "mia_courts_estimate",
+            "DOUBLE",
+            "Missing-in-action estimate from court decisions (2026 file only; may be negative).",
+            "persons",
+        ),
+        Column(
+            "total_deaths_estimate",
+            "DOUBLE",
+            "Mediazona's most trusted total: excess deaths (or flash estimate) for KIA plus MIA (2026 file only).",
+            "persons",
+        ),
         Column("total_deaths_low", "DOUBLE", "Lower limit of total_deaths_estimate's 95% interval.", "persons"),
         Column("total_deaths_high", "DOUBLE", "Upper limit of total_deaths_estimate's 95% interval.", "persons"),
         _key("source", "VARCHAR", "Raw source (mediazona_2024, mediazona_2025 or mediazona_2026)."),
@@ -536,7 +576,11 @@ FACT_CASUALTY_ESTIMATES = Table(
         Column("estimate_low", "DOUBLE", "Low end of the range given; NULL when none.", "persons"),
         Column("estimate_high", "DOUBLE", "High end of the range given; NULL when none.", "persons"),
         _key("source_name", "VARCHAR", "Who published the estimate (surrounding spaces removed)."),
-        _key("source_url", "VARCHAR", "Where it was published, as given upstream (one row cites an e-mail instead of a URL)."),
+        _key(
+            "source_url",
+            "VARCHAR",
+            "Where it was published, as given upstream (one row cites an e-mail instead of a URL).",
+        ),
         _key(
             "is_warring_party",
             "BOOLEAN",
@@ -564,16 +608,48 @@ MART_COST_OF_ADVANCE_MONTHLY = Table(
     sources=("deepstate", "isw", "gs_personnel", "mediazona_2026"),
     columns=(
         _key("month", "DATE", "First day of the calendar month."),
-        Column("deepstate_gained_km2", "DOUBLE", "Area Russia gained per DeepState (sum of daily gained_km2; a change after a gap counts in the month reporting it). NULL before the DeepState archive starts (2024-07-08).", "km²"),
+        Column(
+            "deepstate_gained_km2",
+            "DOUBLE",
+            "Area Russia gained per DeepState (sum of daily gained_km2; a change after a gap counts in the month reporting it). NULL before the DeepState archive starts (2024-07-08).",
+            "km²",
+        ),
         Column("deepstate_lost_km2", "DOUBLE", "Area Russia lost per DeepState.", "km²"),
-        Column("deepstate_net_change_km2", "DOUBLE", "Net change of the area held per DeepState (gained − lost).", "km²"),
+        Column(
+            "deepstate_net_change_km2", "DOUBLE", "Net change of the area held per DeepState (gained − lost).", "km²"
+        ),
         Column("deepstate_observed_days", "INTEGER", "Days of the month with a DeepState snapshot.", "days"),
-        Column("isw_net_change_km2", "DOUBLE", "Net change of the area assessed as Russian-controlled per ISW (different method: compare, never merge).", "km²"),
-        Column("personnel_claimed", "BIGINT", "Russian personnel losses (killed, wounded, captured) claimed by the General Staff of Ukraine in the month: a warring party's claim, corrections included.", "persons"),
-        Column("named_deaths", "BIGINT", "Deaths confirmed by name in weeks whose Monday falls in the month, latest Mediazona vintage; recent months grow as names are confirmed.", "persons"),
+        Column(
+            "isw_net_change_km2",
+            "DOUBLE",
+            "Net change of the area assessed as Russian-controlled per ISW (different method: compare, never merge).",
+            "km²",
+        ),
+        Column(
+            "personnel_claimed",
+            "BIGINT",
+            "Russian personnel losses (killed, wounded, captured) claimed by the General Staff of Ukraine in the month: a warring party's claim, corrections included.",
+            "persons",
+        ),
+        Column(
+            "named_deaths",
+            "BIGINT",
+            "Deaths confirmed by name in weeks whose Monday falls in the month, latest Mediazona vintage; recent months grow as names are confirmed.",
+            "persons",
+        ),
         Column("named_deaths_vintage", "DATE", "Vintage named_deaths was taken from."),
-        Column("personnel_claimed_per_km2_gained", "DOUBLE", "personnel_claimed / deepstate_gained_km2; NULL when nothing was gained. Claims include wounded and are not verified.", "persons per km²"),
-        Column("named_deaths_per_km2_gained", "DOUBLE", "named_deaths / deepstate_gained_km2; NULL when nothing was gained. A floor: most deaths are never named.", "persons per km²"),
+        Column(
+            "personnel_claimed_per_km2_gained",
+            "DOUBLE",
+            "personnel_claimed / deepstate_gained_km2; NULL when nothing was gained. Claims include wounded and are not verified.",
+            "persons per km²",
+        ),
+        Column(
+            "named_deaths_per_km2_gained",
+            "DOUBLE",
+            "named_deaths / deepstate_gained_km2; NULL when nothing was gained. A floor: most deaths are never named.",
+            "persons per km²",
+        ),
     ),
 )
 

@@ -84,9 +84,7 @@ def _empty(title: str, unit: str) -> str:
     return _frame(
         title,
         unit,
-        [
-            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#777">no data in this version</text>'
-        ],
+        [f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#777">no data in this version</text>'],
         [],
     )
 
@@ -129,16 +127,11 @@ def line_chart(series: dict[str, list[Point]], title: str, unit: str) -> str:
             previous = day
         body.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="2"/>')
         if len(values) <= 31:  # few points: mark them, a lone day would be invisible otherwise
-            body += [
-                f'<circle cx="{x_of(d):.1f}" cy="{y_of(v):.1f}" r="3" fill="{colour}"/>'
-                for d, v in values
-            ]
+            body += [f'<circle cx="{x_of(d):.1f}" cy="{y_of(v):.1f}" r="3" fill="{colour}"/>' for d, v in values]
     return _frame(title, unit, body, legend)
 
 
-def bar_chart(
-    months: list[dt.date], series: dict[str, list[float | None]], title: str, unit: str
-) -> str:
+def bar_chart(months: list[dt.date], series: dict[str, list[float | None]], title: str, unit: str) -> str:
     """Bars per month, one bar per series side by side; negative values hang below zero."""
     values = [v for vs in series.values() for v in vs if v is not None]
     if not months or not values:
@@ -167,9 +160,7 @@ def bar_chart(
                 f'<rect x="{x:.2f}" y="{y:.2f}" width="{bar:.2f}" height="{h:.2f}" fill="{colour}">'
                 f"<title>{month:%Y-%m} {escape(name)}: {value:,.0f}</title></rect>"
             )
-    body.append(
-        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}" stroke="#333"/>'
-    )
+    body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}" stroke="#333"/>')
     for i, month in enumerate(months):
         if month.month == 1 or i == 0:
             x = LEFT + (i + 0.5) * slot

@@ -53,7 +53,9 @@ class Settings:
             sources=os.environ.get("FRONTLINE_SOURCES") or None,
             keep_versions=int(os.environ.get("FRONTLINE_KEEP_VERSIONS", "10")),
             recheck_days=int(os.environ.get("FRONTLINE_RECHECK_DAYS", "3")),
-            today_override=dt.date.fromisoformat(os.environ["FRONTLINE_TODAY"]) if os.environ.get("FRONTLINE_TODAY") else None,
+            today_override=dt.date.fromisoformat(os.environ["FRONTLINE_TODAY"])
+            if os.environ.get("FRONTLINE_TODAY")
+            else None,
             postgres_dsn=os.environ.get("FRONTLINE_POSTGRES_DSN") or None,
             postgres_reader=os.environ.get("FRONTLINE_POSTGRES_READER") or "frontline_reader",
             postgres_reader_password=os.environ.get("FRONTLINE_POSTGRES_READER_PASSWORD") or None,

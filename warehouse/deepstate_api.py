@@ -65,9 +65,7 @@ def snapshot_uri(base: str | None, snapshot_id: int) -> str:
 
 
 def _decoded(payload: Payload) -> bytes:
-    return (
-        gzip.decompress(payload.content) if payload.content[:2] == b"\x1f\x8b" else payload.content
-    )
+    return gzip.decompress(payload.content) if payload.content[:2] == b"\x1f\x8b" else payload.content
 
 
 def _json(payload: Payload, row: str | None = None):
@@ -84,9 +82,7 @@ def parse_index(payload: Payload) -> list[tuple[int, dt.datetime]]:
     """``(id, created_at)`` per listed snapshot, oldest first."""
     doc = _json(payload)
     if not isinstance(doc, list) or not doc:
-        raise ParseError(
-            DEEPSTATE_API.name, payload.uri, None, "expected a non-empty JSON array of snapshots"
-        )
+        raise ParseError(DEEPSTATE_API.name, payload.uri, None, "expected a non-empty JSON array of snapshots")
     out = []
     for i, item in enumerate(doc):
         try:
@@ -100,9 +96,7 @@ def parse_index(payload: Payload) -> list[tuple[int, dt.datetime]]:
                 f"needs integer 'id' and ISO 'createdAt': {exc}",
             ) from exc
         if created.tzinfo is None:
-            raise ParseError(
-                DEEPSTATE_API.name, payload.uri, f"element {i}", "createdAt has no time zone"
-            )
+            raise ParseError(DEEPSTATE_API.name, payload.uri, f"element {i}", "createdAt has no time zone")
         out.append((snapshot_id, created))
     return sorted(out)
 
@@ -144,11 +138,7 @@ def _polygonal(geom: shapely.Geometry) -> tuple[shapely.Geometry, int]:
 
 def parse_snapshot(payload: Payload, snapshot_id: int) -> Snapshot:
     doc = _json(payload)
-    if (
-        not isinstance(doc, dict)
-        or doc.get("type") != "FeatureCollection"
-        or not isinstance(doc.get("features"), list)
-    ):
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         raise ParseError(DEEPSTATE_API.name, payload.uri, None, "not a GeoJSON FeatureCollection")
     out = Snapshot()
     for i, feature in enumerate(doc["features"]):
@@ -166,29 +156,21 @@ def parse_snapshot(payload: Payload, snapshot_id: int) -> Snapshot:
             )
         name = str(((feature.get("properties") or {}).get("name")) or "")
         try:
-            cls = classify_or_raise(
-                name, DEEPSTATE_API.name, f"{snapshot_id} ({payload.uri}) feature {i}"
-            )
+            cls = classify_or_raise(name, DEEPSTATE_API.name, f"{snapshot_id} ({payload.uri}) feature {i}")
             geom, dropped = _polygonal(shape(geometry))
         except (ValueError, TypeError, AttributeError, IndexError) as exc:
             if isinstance(exc, UnknownLayer):
                 raise ParseError(DEEPSTATE_API.name, payload.uri, f"feature {i}", str(exc)) from exc
-            raise ParseError(
-                DEEPSTATE_API.name, payload.uri, f"feature {i}", f"unreadable geometry: {exc}"
-            ) from exc
+            raise ParseError(DEEPSTATE_API.name, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
         if dropped:
-            out.quirks.append(
-                f"feature {i}: {dropped} non-polygon parts of a GeometryCollection ignored"
-            )
+            out.quirks.append(f"feature {i}: {dropped} non-polygon parts of a GeometryCollection ignored")
         if not geom.is_valid:
             geom = shapely.make_valid(geom, method="structure")
             out.quirks.append(f"feature {i}: geometry repaired with make_valid")
         if geom.is_empty:
             out.quirks.append(f"feature {i}: empty polygon layer {name!r}")
             continue
-        out.rows.append(
-            (i, name, cls, shapely.to_wkb(shapely.orient_polygons(geom, exterior_cw=False)))
-        )
+        out.rows.append((i, name, cls, shapely.to_wkb(shapely.orient_polygons(geom, exterior_cw=False))))
     return out
 
 
@@ -279,18 +261,12 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> ApiIngested:
         uri = snapshot_uri(base, snapshot_id)
         payload = fetch(uri)
         if payload is None:
-            errors.append(
-                ParseError(
-                    DEEPSTATE_API.name, uri, None, f"snapshot {snapshot_id} is listed but not found"
-                )
-            )
+            errors.append(ParseError(DEEPSTATE_API.name, uri, None, f"snapshot {snapshot_id} is listed but not found"))
             continue
         try:
             parsed = parse_snapshot(payload, snapshot_id)
         except ParseError as exc:
-            quarantine.put(
-                settings.quarantine_dir, DEEPSTATE_API.name, str(snapshot_id), payload, exc
-            )
+            quarantine.put(settings.quarantine_dir, DEEPSTATE_API.name, str(snapshot_id), payload, exc)
             errors.append(exc)
             continue
         _land_snapshot(con, snapshot_id, payload, parsed)

@@ -99,9 +99,7 @@ class UnknownLayer(ValueError):
 
     def __init__(self, source: str, snapshot: str, name: str):
         self.source, self.snapshot, self.name = source, snapshot, name
-        super().__init__(
-            f"{source}: snapshot {snapshot}: unknown layer name {name!r}; add it to warehouse/layers.py"
-        )
+        super().__init__(f"{source}: snapshot {snapshot}: unknown layer name {name!r}; add it to warehouse/layers.py")
 
 
 def normalize(name: str) -> str:
@@ -130,9 +128,7 @@ def _matches(head: str, stem: str) -> bool:
     if _DAMAGED not in head:
         return head.startswith(stem)
     units = _units(head)
-    return len(units) >= len(stem) and all(
-        u is None or u == c for u, c in zip(units, stem, strict=False)
-    )
+    return len(units) >= len(stem) and all(u is None or u == c for u, c in zip(units, stem, strict=False))
 
 
 def classify(name: str) -> str | None:

@@ -50,7 +50,9 @@ def _json(source: str, payload: Payload):
     except UnicodeDecodeError as exc:
         raise ParseError(source, payload.uri, None, f"not UTF-8: {exc}") from exc
     except json.JSONDecodeError as exc:
-        raise ParseError(source, payload.uri, f"line {exc.lineno} column {exc.colno}", f"invalid JSON (truncated?): {exc.msg}") from exc
+        raise ParseError(
+            source, payload.uri, f"line {exc.lineno} column {exc.colno}", f"invalid JSON (truncated?): {exc.msg}"
+        ) from exc
 
 
 def _date(source: str, uri: str, row: str, value) -> dt.date:
@@ -117,7 +119,9 @@ def isw_area(payload: Payload, source: str = "isw") -> Parsed:
             raise ParseError(source, payload.uri, line, f"area {area!r} is not a finite non-negative number")
         if day in seen:
             if seen[day] != area:
-                raise ParseError(source, payload.uri, line, f"date {day} repeated with a different area ({seen[day]} then {area})")
+                raise ParseError(
+                    source, payload.uri, line, f"date {day} repeated with a different area ({seen[day]} then {area})"
+                )
             out.quirks.append(f"{line}: date {day} repeated with the same area; kept the first")
             continue
         seen[day] = area

@@ -69,9 +69,7 @@ MEDIAZONA_2026_ESTIMATES = {
     "EDAssembledHigh": "total_deaths_high",
     "EDAssembledLow": "total_deaths_low",
 }
-MEASURES = tuple(
-    dict.fromkeys([NAMED, *MEDIAZONA_2024_COLUMNS.values(), *MEDIAZONA_2026_ESTIMATES.values()])
-)
+MEASURES = tuple(dict.fromkeys([NAMED, *MEDIAZONA_2024_COLUMNS.values(), *MEDIAZONA_2026_ESTIMATES.values()]))
 _BMZ_YEAR = re.compile(r"^Bmz(\d{4})$")
 BMZ_NOW = "BmzNow"
 
@@ -80,9 +78,7 @@ def _reader(source: str, payload: Payload) -> csv.DictReader:
     if not payload.content.strip():
         raise ParseError(source, payload.uri, None, "empty payload")
     if _looks_like_html(payload.content):
-        raise ParseError(
-            source, payload.uri, None, "got an HTML page, not CSV (an error page served with 200?)"
-        )
+        raise ParseError(source, payload.uri, None, "got an HTML page, not CSV (an error page served with 200?)")
     try:
         text = payload.content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -93,9 +89,7 @@ def _reader(source: str, payload: Payload) -> csv.DictReader:
 def _require(source: str, payload: Payload, reader: csv.DictReader, columns) -> None:
     missing = [c for c in columns if c not in (reader.fieldnames or ())]
     if missing:
-        raise ParseError(
-            source, payload.uri, "line 1", f"missing columns {missing} (layout changed upstream?)"
-        )
+        raise ParseError(source, payload.uri, "line 1", f"missing columns {missing} (layout changed upstream?)")
 
 
 def _number(source: str, uri: str, line: str, column: str, text: str) -> float | None:
@@ -114,9 +108,7 @@ def _number(source: str, uri: str, line: str, column: str, text: str) -> float |
 def _count(source: str, uri: str, line: str, column: str, text: str) -> float | None:
     value = _number(source, uri, line, column, text)
     if value is not None and (value < 0 or not value.is_integer()):
-        raise ParseError(
-            source, uri, line, f"{column!r} is not a non-negative whole count: {text!r}"
-        )
+        raise ParseError(source, uri, line, f"{column!r} is not a non-negative whole count: {text!r}")
     return value
 
 
@@ -181,16 +173,12 @@ def _dated_layout(
 
 def mediazona_2024(payload: Payload, source: str = "mediazona_2024") -> Parsed:
     """``meduza_2024.csv``: Russian headers, ISO dates, every column a running total by week."""
-    return _dated_layout(
-        source, payload, MEDIAZONA_2024_COLUMNS, "%Y-%m-%d", True, "meduza_2024.csv"
-    )
+    return _dated_layout(source, payload, MEDIAZONA_2024_COLUMNS, "%Y-%m-%d", True, "meduza_2024.csv")
 
 
 def mediazona_2025(payload: Payload, source: str = "mediazona_2025") -> Parsed:
     """``meduza_2025_weekly.csv``: English headers, BOM, DD/MM/YYYY, weekly values."""
-    return _dated_layout(
-        source, payload, MEDIAZONA_2025_COLUMNS, "%d/%m/%Y", False, "meduza_2025_weekly.csv"
-    )
+    return _dated_layout(source, payload, MEDIAZONA_2025_COLUMNS, "%d/%m/%Y", False, "meduza_2025_weekly.csv")
 
 
 def mediazona_2026(payload: Payload, source: str = "mediazona_2026") -> Parsed:
@@ -295,9 +283,7 @@ WARRING_PARTY_SOURCES = frozenset(
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
 
 
-def _estimate_number(
-    source: str, uri: str, line: str, column: str, text: str, quirks: list[str]
-) -> float | None:
+def _estimate_number(source: str, uri: str, line: str, column: str, text: str, quirks: list[str]) -> float | None:
     text = (text or "").strip()
     if _THOUSANDS.match(text):
         quirks.append(f"{line}: {column} {text!r} has thousands separators")
@@ -323,9 +309,7 @@ def official_estimates(payload: Payload, source: str = "official_estimates") -> 
         try:
             day = dt.datetime.strptime(record["date"].strip(), "%d/%m/%Y").date()
         except ValueError as exc:
-            raise ParseError(
-                source, payload.uri, line, f"bad date {record['date']!r} (expected DD/MM/YYYY)"
-            ) from exc
+            raise ParseError(source, payload.uri, line, f"bad date {record['date']!r} (expected DD/MM/YYYY)") from exc
         losses_of, measure = record["country"].strip().lower(), record["type"].strip().lower()
         if losses_of not in LOSSES_OF:
             raise ParseError(
@@ -346,14 +330,10 @@ def official_estimates(payload: Payload, source: str = "official_estimates") -> 
             for c in ("estimate", "estimate_low", "estimate_high")
         )
         if point is None and low is None and high is None:
-            raise ParseError(
-                source, payload.uri, line, "no estimate, estimate_low or estimate_high"
-            )
+            raise ParseError(source, payload.uri, line, "no estimate, estimate_low or estimate_high")
         name, url = record["source"].strip(), record["source_url"].strip()
         if not name or not url:
-            raise ParseError(
-                source, payload.uri, line, "an estimate needs a source and a source_url"
-            )
+            raise ParseError(source, payload.uri, line, "an estimate needs a source and a source_url")
         if name != record["source"]:
             out.quirks.append(f"{line}: source name {record['source']!r} had surrounding spaces")
         flag = (record[WARRING_FLAG] or "").strip().lower()
@@ -364,9 +344,7 @@ def official_estimates(payload: Payload, source: str = "official_estimates") -> 
                 line,
                 f"warring-party flag {record[WARRING_FLAG]!r} is neither empty nor 'yes'",
             )
-        out.rows.append(
-            (reader.line_num, day, losses_of, measure, point, low, high, name, url, flag == "yes")
-        )
+        out.rows.append((reader.line_num, day, losses_of, measure, point, low, high, name, url, flag == "yes"))
     if not out.rows:
         raise ParseError(source, payload.uri, None, "no data rows")
     return out

@@ -90,9 +90,7 @@ def _identifier(name: str, what: str) -> str:
 
 
 def _template(name: str, **identifiers: str | sql.Composable) -> sql.Composed:
-    parts = {
-        k: v if isinstance(v, sql.Composable) else sql.Identifier(v) for k, v in identifiers.items()
-    }
+    parts = {k: v if isinstance(v, sql.Composable) else sql.Identifier(v) for k, v in identifiers.items()}
     return sql.SQL(load("warehouse", name).strip()).format(**parts)
 
 
@@ -114,14 +112,10 @@ def _load_version(cur: psycopg.Cursor, folder: Path, manifest: dict, schema: str
         table = _identifier(name, "table")
         columns = [_identifier(c["name"], f"column of {name}") for c in entry["columns"]]
         definition = sql.SQL(", ").join(
-            sql.SQL("{} {}").format(
-                sql.Identifier(c["name"]), sql.SQL(pg_type(c["type"], f"{name}.{c['name']}"))
-            )
+            sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(pg_type(c["type"], f"{name}.{c['name']}")))
             for c in entry["columns"]
         )
-        cur.execute(
-            _template("postgres_create_table", schema=schema, table=table, columns=definition)
-        )
+        cur.execute(_template("postgres_create_table", schema=schema, table=table, columns=definition))
         column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
         copy = _template("postgres_copy_table", schema=schema, table=table, columns=column_list)
         n = 0
@@ -156,13 +150,9 @@ def _load_version(cur: psycopg.Cursor, folder: Path, manifest: dict, schema: str
 def _ensure_reader(cur: psycopg.Cursor, role: str, password: str | None, timeout: str) -> None:
     if not cur.execute(load("warehouse", "postgres_role_exists"), {"role": role}).fetchall():
         cur.execute(_template("postgres_create_reader", role=role))
-    cur.execute(
-        _template("postgres_configure_reader", role=role, statement_timeout=sql.Literal(timeout))
-    )
+    cur.execute(_template("postgres_configure_reader", role=role, statement_timeout=sql.Literal(timeout)))
     if password:
-        cur.execute(
-            _template("postgres_reader_password", role=role, password=sql.Literal(password))
-        )
+        cur.execute(_template("postgres_reader_password", role=role, password=sql.Literal(password)))
 
 
 def _swap(conn: psycopg.Connection, manifest: dict, schema: str, role: str, version: str) -> None:
@@ -173,9 +163,7 @@ def _swap(conn: psycopg.Connection, manifest: dict, schema: str, role: str, vers
     for attempt in range(1, SWAP_ATTEMPTS + 1):
         try:
             with conn.transaction(), conn.cursor() as cur:
-                cur.execute(
-                    sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT))
-                )
+                cur.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
                 for table in tables:
                     cur.execute(_template("postgres_swap_view", schema=schema, table=table))
                     entry = manifest["tables"][table]
@@ -201,9 +189,7 @@ def _swap(conn: psycopg.Connection, manifest: dict, schema: str, role: str, vers
                     cur.execute(_template("postgres_drop_view", table=view))
                 cur.execute(load("warehouse", "postgres_set_current"), {"version": version})
                 database = cur.execute("SELECT current_database()").fetchall()[0][0]
-                cur.execute(
-                    _template("postgres_grant_reader", database=database, role=role, schema=schema)
-                )
+                cur.execute(_template("postgres_grant_reader", database=database, role=role, schema=schema))
             return
         except psycopg.errors.LockNotAvailable:
             if attempt == SWAP_ATTEMPTS:
@@ -242,9 +228,7 @@ def publish_version(
                 cur.execute(load("warehouse", "postgres_meta"))
                 _ensure_reader(cur, role, reader_password, statement_timeout)
             with conn.cursor() as cur:
-                found = cur.execute(
-                    load("warehouse", "postgres_version_loaded"), {"version": version}
-                ).fetchall()
+                found = cur.execute(load("warehouse", "postgres_version_loaded"), {"version": version}).fetchall()
             counts = {n: t["rows"] for n, t in manifest["tables"].items()}
             loaded = False
             if not found:
@@ -266,11 +250,7 @@ def publish_version(
             else:  # already current: only make sure the reader (maybe new) can read it
                 with conn.transaction(), conn.cursor() as cur:
                     database = cur.execute("SELECT current_database()").fetchall()[0][0]
-                    cur.execute(
-                        _template(
-                            "postgres_grant_reader", database=database, role=role, schema=schema
-                        )
-                    )
+                    cur.execute(_template("postgres_grant_reader", database=database, role=role, schema=schema))
             _prune(conn, keep_versions)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK])

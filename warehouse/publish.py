@@ -142,7 +142,9 @@ def _write_extracts(con, folder: Path) -> dict[str, dict]:
 
 
 def _write_snapshot(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    con.execute(f"ATTACH {sql_literal(str(path))} AS publish_snapshot (STORAGE_VERSION {sql_literal(SNAPSHOT_STORAGE_VERSION)})")
+    con.execute(
+        f"ATTACH {sql_literal(str(path))} AS publish_snapshot (STORAGE_VERSION {sql_literal(SNAPSHOT_STORAGE_VERSION)})"
+    )
     try:
         for table in catalog.PUBLISHED:
             con.execute(f"CREATE TABLE publish_snapshot.main.{table.name} AS {_select(table)}")
@@ -228,15 +230,19 @@ def publish(
             "snapshot": {"file": SNAPSHOT, "sha256": _sha256(staging / SNAPSHOT)},
             "tables": tables,
             "sources": [
-                {"name": s.name, "description": s.description, "publisher": s.publisher, "licence": s.licence, "upstream_url": s.live_url}
+                {
+                    "name": s.name,
+                    "description": s.description,
+                    "publisher": s.publisher,
+                    "licence": s.licence,
+                    "upstream_url": s.live_url,
+                }
                 for s in sources.ALL
             ],
             "checks": checks or {},
             "report": f"{REPORT_DIR}/index.html" if report_dir is not None else None,
             # Every file of the version but this manifest, for `frontline verify`.
-            "files": {
-                str(p.relative_to(staging)): _sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()
-            },
+            "files": {str(p.relative_to(staging)): _sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()},
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         for path in staging.rglob("*"):
@@ -266,9 +272,7 @@ def verify(published_dir: Path, version: str | None = None) -> list[str]:
             problems.append(f"{relative}: missing")
         elif _sha256(path) != sha:
             problems.append(f"{relative}: sha256 differs from the manifest")
-    extra = sorted(
-        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST
-    )
+    extra = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
     problems += [f"{relative}: not in the manifest" for relative in extra if relative not in expected]
     for name, table in manifest["tables"].items():
         if expected.get(table["file"]) != table["sha256"]:

@@ -12,7 +12,9 @@ from pathlib import Path
 from warehouse.fetch import Payload
 
 
-def put(quarantine_dir: Path, source: str, key: str, payload: Payload, error: Exception, rows: list | None = None) -> Path:
+def put(
+    quarantine_dir: Path, source: str, key: str, payload: Payload, error: Exception, rows: list | None = None
+) -> Path:
     folder = quarantine_dir / source
     folder.mkdir(parents=True, exist_ok=True)
     suffix = Path(payload.uri).suffix or ".bin"
@@ -42,5 +44,7 @@ def put(quarantine_dir: Path, source: str, key: str, payload: Payload, error: Ex
 
 def entries(quarantine_dir: Path) -> list[dict]:
     """Every quarantined payload's sidecar, oldest first."""
-    found = [json.loads(p.read_text(encoding="utf-8")) | {"sidecar": str(p)} for p in quarantine_dir.glob("*/*.error.json")]
+    found = [
+        json.loads(p.read_text(encoding="utf-8")) | {"sidecar": str(p)} for p in quarantine_dir.glob("*/*.error.json")
+    ]
     return sorted(found, key=lambda e: e["fetched_at"])

@@ -256,9 +256,7 @@ def execute(
         return rel.to_arrow_table()
     table = rel.limit(max_rows + 1).to_arrow_table()
     if table.num_rows > max_rows:
-        raise ResultTooLarge(
-            f"the result has more than {max_rows:,} rows; add a LIMIT or aggregate"
-        )
+        raise ResultTooLarge(f"the result has more than {max_rows:,} rows; add a LIMIT or aggregate")
     # The LIMIT wrapper renames duplicate column names (a, a_1); give back the query's own.
     return table.rename_columns(names)
 
@@ -336,19 +334,14 @@ def _is_numeric(t: pa.DataType) -> bool:
 
 
 def _format_table(names: list[str], numeric: list[bool], rows: list[tuple]) -> str:
-    cells = [
-        [("NULL" if v is None else _text(v).rstrip("\n")).split("\n") for v in row] for row in rows
-    ]
+    cells = [[("NULL" if v is None else _text(v).rstrip("\n")).split("\n") for v in row] for row in rows]
     widths = [len(n) for n in names]
     for row in cells:
         for j, lines in enumerate(row):
             widths[j] = max(widths[j], *(len(line) for line in lines))
 
     def line(values: list[str]) -> str:
-        parts = [
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ]
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
         return "  ".join(parts).rstrip()
 
     out = [line(list(names)), line(["-" * w for w in widths])]

@@ -18,21 +18,37 @@ WHOLE_FILE_KEY = "all"
 # Parsed-row tables per whole-history source, with the parser and the arrow schema of its rows.
 # The table names are the whitelist the insert statements are built from.
 _ROW_TABLES: dict[str, tuple[str, object, pa.Schema]] = {
-    "isw": ("raw.isw_area", parse.isw_area, pa.schema([("line", pa.int32()), ("date", pa.date32()), ("area_m2", pa.float64())])),
+    "isw": (
+        "raw.isw_area",
+        parse.isw_area,
+        pa.schema([("line", pa.int32()), ("date", pa.date32()), ("area_m2", pa.float64())]),
+    ),
     "gs_personnel": (
         "raw.gs_personnel",
         parse.gs_personnel,
-        pa.schema([("element", pa.int32()), ("date", pa.date32()), ("personnel", pa.int64()), ("qualifier", pa.string()), ("pow", pa.int64())]),
+        pa.schema(
+            [
+                ("element", pa.int32()),
+                ("date", pa.date32()),
+                ("personnel", pa.int64()),
+                ("qualifier", pa.string()),
+                ("pow", pa.int64()),
+            ]
+        ),
     ),
     "gs_equipment": (
         "raw.gs_equipment",
         lambda p: parse.gs_counts(p, "gs_equipment"),
-        pa.schema([("element", pa.int32()), ("date", pa.date32()), ("upstream_field", pa.string()), ("value", pa.int64())]),
+        pa.schema(
+            [("element", pa.int32()), ("date", pa.date32()), ("upstream_field", pa.string()), ("value", pa.int64())]
+        ),
     ),
     "gs_equipment_corrections": (
         "raw.gs_equipment_corrections",
         lambda p: parse.gs_counts(p, "gs_equipment_corrections"),
-        pa.schema([("element", pa.int32()), ("date", pa.date32()), ("upstream_field", pa.string()), ("value", pa.int64())]),
+        pa.schema(
+            [("element", pa.int32()), ("date", pa.date32()), ("upstream_field", pa.string()), ("value", pa.int64())]
+        ),
     ),
 }
 
@@ -97,7 +113,9 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, d
                 [day, version, payload.sha256, wkb, repaired],
             )
         else:
-            incoming = pa.Table.from_pylist([dict(zip(schema.names, r, strict=True)) for r in parsed.rows], schema=schema)
+            incoming = pa.Table.from_pylist(
+                [dict(zip(schema.names, r, strict=True)) for r in parsed.rows], schema=schema
+            )
             con.register("incoming_rows", incoming)
             con.execute(f"INSERT INTO {table} SELECT ?::INTEGER AS version, * FROM incoming_rows", [version])  # noqa: S608 - whitelisted
             con.unregister("incoming_rows")

@@ -111,9 +111,7 @@ class Site:
             if version not in self._charts:
                 folder = publish.version_path(self.published_dir, version)
                 manifest = publish.read_manifest(self.published_dir, version)
-                self._charts = {
-                    version: {name: draw(folder, manifest) for name, draw in status.CHARTS.items()}
-                }
+                self._charts = {version: {name: draw(folder, manifest) for name, draw in status.CHARTS.items()}}
             return self._charts[version]
 
 
@@ -306,9 +304,7 @@ def make_server(
     return Server((host, port), handler)
 
 
-def serve(
-    published_dir: Path, host: str, port: int, today: Callable[[], dt.date], verbose: bool = False
-) -> None:
+def serve(published_dir: Path, host: str, port: int, today: Callable[[], dt.date], verbose: bool = False) -> None:
     server = make_server(published_dir, host, port, today)
     server.verbose = verbose
     bound_host, bound_port = server.server_address[:2]

@@ -152,9 +152,7 @@ def losses_chart(folder: Path, manifest: dict) -> str:
     if data is None:
         return charts.bar_chart([], {}, title, unit)
     data = data.filter(pc.field("category") == LOSSES_CATEGORY).sort_by("month")
-    return charts.bar_chart(
-        data["month"].to_pylist(), {LOSSES_CATEGORY: data["total"].to_pylist()}, title, unit
-    )
+    return charts.bar_chart(data["month"].to_pylist(), {LOSSES_CATEGORY: data["total"].to_pylist()}, title, unit)
 
 
 CHARTS = {"area": area_chart, "gained-lost": gained_lost_chart, "losses": losses_chart}
@@ -189,9 +187,7 @@ figure{margin:12px 0 20px}figcaption{font-size:13px;color:#555}
 """
 
 
-def page(
-    published_dir: Path, today: dt.date, chart_svgs: dict[str, str], *, stale_after_days: int = 2
-) -> str:
+def page(published_dir: Path, today: dt.date, chart_svgs: dict[str, str], *, stale_after_days: int = 2) -> str:
     """The status page of the latest version as one HTML document."""
     version = publish.latest_version(published_dir)
     if version is None:
@@ -226,9 +222,7 @@ def page(
             f"{checks.get('failed', 0)} failed.</p>"
         )
         if checks.get("not_passed"):
-            out.append(
-                "<table><tr><th>table</th><th>expectation</th><th>severity</th><th>rows</th><th>what</th></tr>"
-            )
+            out.append("<table><tr><th>table</th><th>expectation</th><th>severity</th><th>rows</th><th>what</th></tr>")
             for item in checks["not_passed"]:
                 out.append(
                     f"<tr><td>{escape(item['table'])}</td><td>{escape(item['expectation'])}</td>"
@@ -239,9 +233,7 @@ def page(
     else:
         out.append("<p>No check summary in this version.</p>")
     if manifest.get("report"):
-        out.append(
-            f'<p><a href="versions/{escape(version)}/{escape(manifest["report"])}">Validation report</a></p>'
-        )
+        out.append(f'<p><a href="versions/{escape(version)}/{escape(manifest["report"])}">Validation report</a></p>')
 
     out.append("<h2>Charts</h2>")
     for name, svg in chart_svgs.items():
@@ -255,10 +247,7 @@ def page(
         "<h2>Downloads</h2><p>Stable links follow the latest version; per-version links never change.</p>"
         "<table><tr><th>file</th><th>rows</th><th>size</th><th>sha256</th><th>this version</th></tr>"
     )
-    files = [
-        (entry["file"], entry["rows"], entry["bytes"], entry["sha256"])
-        for entry in manifest["tables"].values()
-    ]
+    files = [(entry["file"], entry["rows"], entry["bytes"], entry["sha256"]) for entry in manifest["tables"].values()]
     snapshot = manifest.get("snapshot")
     if snapshot:
         path = folder / snapshot["file"]
