@@ -47,6 +47,7 @@ REFERENCES_SQL = {
 ANOMALY_SQL = {
     "fact_control_daily": "anomaly_control_daily.sql",
     "fact_losses_daily": "anomaly_losses_daily.sql",
+    "fact_loss_revisions": "anomaly_loss_revisions.sql",
 }
 
 # Severity reasons, one line each, stored in the GX expectation's meta.
@@ -398,6 +399,12 @@ _ANOMALIES = {
         "A DeepState day's gain per day covered stays under max(150 km², 8 × the median of the "
         "previous 28 observed days' gains per day).",
         ("gained_per_day_km2", "bound_km2", "days_since_previous"),
+    ),
+    "fact_loss_revisions": (
+        "anomaly_revision_size",
+        "A rewrite of a past total moves it by at most max(10, 28 × the category's median |daily|), "
+        "about four weeks of typical reports.",
+        ("old_cumulative", "new_cumulative", "change", "bound"),
     ),
     "fact_losses_daily": (
         "anomaly_personnel_daily",

@@ -21,9 +21,10 @@ TODAY = dt.date(2026, 11, 25)
 def _warehouse(rows: dict[str, list[dict]]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA core; CREATE SCHEMA marts")
+    for t in catalog.PUBLISHED:  # every table exists (empty unless given): some frames join others
+        con.execute(f"CREATE TABLE {t.qualified} ({', '.join(f'{c.name} {c.type}' for c in t.columns)})")
     for name, table_rows in rows.items():
         t = catalog.table(name)
-        con.execute(f"CREATE TABLE {t.qualified} ({', '.join(f'{c.name} {c.type}' for c in t.columns)})")
         frame = pd.DataFrame(table_rows, columns=t.column_names)  # noqa: F841 (read by DuckDB)
         con.execute(f"INSERT INTO {t.qualified} SELECT * FROM frame")
     return con

@@ -67,3 +67,12 @@ def test_an_implausible_personnel_claim_is_a_warning(con):
     result = outcome.result("anomaly_personnel_daily")
     assert not result.success and result.severity == "warn"
     assert result.examples[0]["date"] == "2026-09-10" and result.examples[0]["bound"] == 3300
+
+
+def test_a_large_rewrite_of_a_past_total_is_a_warning(con):
+    # The June 2026 rewrite moved cruise missiles by 40; here tanks (3 a day) move by 500.
+    con.execute("UPDATE core.fact_loss_revisions SET new_cumulative = old_cumulative + 500, change = 500")
+    outcome = run_suite(con, "fact_loss_revisions", today=TODAY)
+    result = outcome.result("anomaly_revision_size")
+    assert not result.success and result.severity == "warn" and outcome.passed
+    assert result.examples[0]["change"] == 500 and result.examples[0]["bound"] == 84  # 28 × 3
