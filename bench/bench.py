@@ -71,7 +71,11 @@ def frontline_run(mirror: Path, home: Path, start: dt.date, end: dt.date) -> int
 
 def _child(queue, fn, args):
     t0 = time.perf_counter()
-    result = fn(*args)
+    try:
+        result = fn(*args)
+    except BaseException as exc:  # report it: the parent must never wait for a dead child
+        queue.put(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+        raise
     queue.put((time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, result))
 
 
@@ -81,8 +85,11 @@ def measure(fn, *args) -> tuple[float, float, object]:
     queue = ctx.Queue()
     child = ctx.Process(target=_child, args=(queue, fn, args))
     child.start()
-    seconds, rss, result = queue.get()
+    outcome = queue.get()
     child.join()
+    if isinstance(outcome, Exception):
+        raise SystemExit(f"{fn.__name__} failed: {outcome}")
+    seconds, rss, result = outcome
     if child.exitcode:
         raise SystemExit(f"{fn.__name__} failed (exit {child.exitcode})")
     return seconds, rss, result
