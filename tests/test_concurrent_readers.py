@@ -30,16 +30,20 @@ def test_query_and_a_separate_duckdb_process_read_while_a_run_writes(tmp_path):
     assert first.returncode == 0, first.stdout + first.stderr
     snapshot = publish.latest_snapshot(home / "published")
 
+    # The run's log goes to a file: a pipe nobody reads until the end would fill and stall it.
+    log_path = tmp_path / "run.log"
+    log = log_path.open("w")
     writer = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "run", "--start", "2024-07-08", "--end", "2024-07-19"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
     reads_during_run = 0
+    deadline = time.monotonic() + 900
     try:
-        while writer.poll() is None:
+        while writer.poll() is None and time.monotonic() < deadline:
             query = _frontline(
                 env, "query", "SELECT count(*) AS n FROM fact_control_daily", "--format", "csv", timeout=60
             )
@@ -60,8 +64,12 @@ def test_query_and_a_separate_duckdb_process_read_while_a_run_writes(tmp_path):
             if writer.poll() is None:
                 reads_during_run += 1
     finally:
-        output = writer.communicate(timeout=600)[0]
-    assert writer.returncode == 0, output
+        if writer.poll() is None:
+            writer.kill()
+        writer.wait(timeout=60)
+        log.close()
+    output = log_path.read_text()
+    assert writer.returncode == 0, output[-5000:]
     assert "new=10 unchanged=2" in output
     assert reads_during_run >= 2, "the run finished before the readers overlapped it"
     assert publish.latest_snapshot(home / "published") != snapshot
