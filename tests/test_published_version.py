@@ -66,7 +66,7 @@ def _readme_descriptions() -> dict[tuple[str, str], str]:
     for line in README.read_text().splitlines():
         if m := re.match(r"### `(\w+)`", line):
             table = m.group(1)
-        elif table and (m := re.match(r"\| `(\w+)` \| [A-Z]+ \| (.*) \|$", line)):
+        elif table and (m := re.match(r"\| `(\w+)` \| [A-Z][A-Z0-9 ()\[\],]* \| (.*) \|$", line)):
             found[(table, m.group(1))] = m.group(2).replace("\\|", "|")
     return found
 
