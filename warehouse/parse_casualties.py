@@ -86,6 +86,16 @@ def _reader(source: str, payload: Payload) -> csv.DictReader:
     return csv.DictReader(io.StringIO(text))
 
 
+def _data_rows(reader: csv.DictReader, out: Parsed):
+    """Yield ("line N", record) for every non-empty row; empty rows are reported as quirks."""
+    for record in reader:
+        line = f"line {reader.line_num}"
+        if not any((v or "").strip() for v in record.values()):
+            out.quirks.append(f"{line}: empty row skipped")
+            continue
+        yield line, record
+
+
 def _require(source: str, payload: Payload, reader: csv.DictReader, columns) -> None:
     missing = [c for c in columns if c not in (reader.fieldnames or ())]
     if missing:
@@ -132,11 +142,7 @@ def _dated_layout(
     out = Parsed(rows=[])
     weeks: list[tuple[int, dt.date, dict[str, float]]] = []
     seen: set[dt.date] = set()
-    for record in reader:
-        line = f"line {reader.line_num}"
-        if not any((v or "").strip() for v in record.values()):
-            out.quirks.append(f"{line}: empty row skipped")
-            continue
+    for line, record in _data_rows(reader, out):
         try:
             day = dt.datetime.strptime(record["Date"].strip(), date_format).date()
         except ValueError as exc:
@@ -193,11 +199,7 @@ def mediazona_2026(payload: Payload, source: str = "mediazona_2026") -> Parsed:
     weeks = []
     seen: set[dt.date] = set()
     out = Parsed(rows=[])
-    for record in reader:
-        line = f"line {reader.line_num}"
-        if not any((v or "").strip() for v in record.values()):
-            out.quirks.append(f"{line}: empty row skipped")
-            continue
+    for line, record in _data_rows(reader, out):
         try:
             day = dt.date.fromisocalendar(int(record["Year"]), int(record["Week"]), 1)
         except (TypeError, ValueError) as exc:
@@ -301,11 +303,7 @@ def official_estimates(payload: Payload, source: str = "official_estimates") -> 
     reader = _reader(source, payload)
     _require(source, payload, reader, [*ESTIMATE_COLUMNS, WARRING_FLAG])
     out = Parsed(rows=[])
-    for record in reader:
-        line = f"line {reader.line_num}"
-        if not any((v or "").strip() for v in record.values()):
-            out.quirks.append(f"{line}: empty row skipped")
-            continue
+    for line, record in _data_rows(reader, out):
         try:
             day = dt.datetime.strptime(record["date"].strip(), "%d/%m/%Y").date()
         except ValueError as exc:
