@@ -7,23 +7,14 @@ from transforms import models
 from warehouse import catalog
 
 
-def _core(name: str, deps: list, build, description: str | None = None) -> dg.AssetsDefinition:
-    table = catalog.BY_NAME.get(name)
+def _core(name: str, deps: list, build) -> dg.AssetsDefinition:
+    table = catalog.table(name)
 
-    @dg.asset(
-        key=["core", name],
-        group_name="core",
-        kinds={"duckdb"},
-        deps=deps,
-        description=description or (table.description if table else None),
-    )
+    @dg.asset(key=["core", name], group_name="core", kinds={"duckdb"}, deps=deps, description=table.description)
     def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            work = build(con)
-            metadata = {"rows": models.row_count(con, name)} if table else {}
-            if name == "deepstate_daily_area":
-                metadata["days_computed"] = work
-        return dg.MaterializeResult(metadata=metadata)
+            build(con)
+            return dg.MaterializeResult(metadata={"rows": models.row_count(con, name)})
 
     return _asset
 
@@ -34,18 +25,10 @@ def _sql(name: str):
 
 core_assets = [
     _core(
-        "deepstate_daily_area",
-        [["raw", "deepstate_snapshots"]],
-        models.build_deepstate_areas,
-        "Internal: geodesic area, gained and lost per DeepState day, recomputed only for changed days.",
-    ),
-    _core(
         "fact_control_daily",
         [
-            ["core", "deepstate_daily_area"],
-            ["raw", "isw"],
-            # issue 3: per-region rows, share_of_region, coverage
             ["core", "region_daily_area"],
+            ["raw", "isw"],
             ["core", "dim_region"],
             ["core", "fact_control_coverage_daily"],
         ],

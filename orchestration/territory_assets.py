@@ -65,7 +65,7 @@ def oblast_boundaries(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def region_daily_area(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         computed = territory.build_region_areas(con)
-    return dg.MaterializeResult(metadata={"region_days_computed": computed})
+    return dg.MaterializeResult(metadata={"days_computed": computed})
 
 
 def _table_asset(name: str, deps: list, build) -> dg.AssetsDefinition:

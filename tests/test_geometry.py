@@ -7,7 +7,7 @@ from pyproj import Geod
 from shapely.geometry import box
 
 from tests.conftest import deepstate_file
-from transforms.geometry import area_km2, change_km2
+from transforms.geometry import area_km2
 
 GEOD = Geod(ellps="WGS84")
 
@@ -25,14 +25,25 @@ def test_area_of_a_one_degree_cell_at_the_equator():
     assert area_km2(shapely.orient_polygons(cell, exterior_cw=True)) == pytest.approx(12308.778, rel=1e-5)
 
 
-def test_gained_and_lost_are_the_two_differences():
-    yesterday = box(0, 0, 1, 1)
-    today = box(0.5, 0, 1.5, 1)  # half a cell lost in the west, half gained in the east
-    gained, lost = change_km2(yesterday, today)
-    half = area_km2(box(0, 0, 0.5, 1))
-    assert gained == pytest.approx(half, rel=1e-9)
-    assert lost == pytest.approx(half, rel=1e-9)
-    assert change_km2(today, today) == (0.0, 0.0)
+def test_holes_subtract_and_lines_points_and_empty_parts_count_nothing():
+    # what set operations hand over: holes in either orientation, nested collections, stray
+    # lines and points, empty polygons — the areas come from pyproj ring by ring, by hand here
+    cell = _ring_area_km2(box(30, 50, 31, 51).exterior.coords)
+    hole = _ring_area_km2(box(30.2, 50.2, 30.4, 50.4).exterior.coords)
+    other = _ring_area_km2(box(32, 50, 33, 51).exterior.coords)
+    holed = box(30, 50, 31, 51).difference(box(30.2, 50.2, 30.4, 50.4))
+    assert area_km2(holed) == pytest.approx(cell - hole, rel=1e-12)
+    assert area_km2(shapely.orient_polygons(holed, exterior_cw=True)) == pytest.approx(cell - hole, rel=1e-12)
+    mixed = shapely.GeometryCollection(
+        [
+            shapely.MultiPolygon([holed, box(32, 50, 33, 51)]),
+            shapely.LineString([(0, 0), (1, 1)]),
+            shapely.GeometryCollection([shapely.Polygon(), shapely.Point(1, 1), box(32, 50, 33, 51).reverse()]),
+        ]
+    )
+    assert area_km2(mixed) == pytest.approx(cell - hole + 2 * other, rel=1e-12)
+    assert area_km2(shapely.LineString([(0, 0), (1, 1)])) == 0.0
+    assert area_km2(shapely.Polygon()) == area_km2(None) == 0.0
 
 
 def test_deepstate_area_matches_an_independent_pyproj_computation():

@@ -211,7 +211,10 @@ def test_adding_a_day_processes_only_that_day(tmp_path, monkeypatch, capsys):
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         # The geometry step ran for the new day only (its metadata is kept by Dagster; the
         # stored result says which snapshots each day was computed from).
-        assert con.execute("SELECT count(*) FROM core.deepstate_daily_area").fetchall()[0][0] == 3
+        inputs = con.execute(
+            "SELECT date, previous_date FROM core.region_day_inputs WHERE source = 'deepstate' ORDER BY date"
+        ).fetchall()
+        assert inputs == [(DAYS[0], None), (DAYS[1], DAYS[0]), (DAYS[2], DAYS[1])]
     for table in ("fact_control_daily", "fact_losses_daily", "fact_control_monthly"):
         old = pq.read_table(first / f"{table}.parquet").to_pylist()
         new = pq.read_table(second / f"{table}.parquet").to_pylist()

@@ -16,7 +16,7 @@ from pyproj import Geod
 from shapely.geometry import shape
 
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
-from transforms import control, models, regions, territory
+from transforms import models, regions, territory
 from warehouse import boundaries, db, deepstate_api, raw, sources
 from warehouse.config import Settings
 
@@ -156,7 +156,6 @@ def built(tmp_path_factory):
     raw.ingest(con, settings, sources.ISW)
     boundaries.ingest(con, settings)
     deepstate_api.ingest(con, settings)
-    control.update(con)
     computed = territory.build_region_areas(con)
     territory.build_dim_region(con)
     territory.build(con, "fact_control_coverage_daily")

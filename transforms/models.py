@@ -1,6 +1,6 @@
 """Build the core tables from the raw layer, one model per table, each in a transaction.
 
-The geometry step (:mod:`transforms.control`) is incremental; the SQL models are cheap,
+The geometry step (:mod:`transforms.regions`) is incremental; the SQL models are cheap,
 deterministic full refreshes of small tables, so re-running them leaves every row identical.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from transforms import control
 from transforms.loss_categories import CATEGORIES
 from warehouse import catalog, sources
 from warehouse.db import comment_on
@@ -44,11 +43,6 @@ def _replace_from_rows(con, name: str, rows: list[dict]) -> None:
         con.commit()
     finally:
         con.unregister("incoming_rows")
-
-
-def build_deepstate_areas(con: duckdb.DuckDBPyConnection) -> int:
-    """Returns the number of DeepState days whose geometry was (re)computed."""
-    return control.update(con)
 
 
 SQL_MODELS = ("fact_control_daily", "fact_control_monthly", "fact_losses_daily", "fact_losses_monthly", "dim_date")
@@ -116,12 +110,3 @@ def build_dim_source(con: duckdb.DuckDBPyConnection) -> int:
         ],
     )
     return len(sources.ALL)
-
-
-def build_all(con: duckdb.DuckDBPyConnection) -> None:
-    """Every core table in dependency order (what the Dagster assets do one by one)."""
-    build_deepstate_areas(con)
-    build_loss_categories(con)
-    build_dim_source(con)
-    for name in SQL_MODELS:
-        build(con, name)

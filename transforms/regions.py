@@ -8,8 +8,8 @@ the source's previous observed day. Results go to ``core.region_daily_area`` (ar
 ``core.region_day_inputs`` by the hashes of the two snapshots and of the boundaries file: adding
 one day computes one day (two when the next day already existed); re-running computes none.
 
-Regions: ``UA`` is the class's whole area inside Ukraine (the archive polygon as a whole, like
-``core.deepstate_daily_area``); each oblast row is the part inside that oblast; ``UNATTRIBUTED``
+Regions: ``UA`` is the class's whole area inside Ukraine (for the archive, the polygon as a whole:
+the spine's country-level DeepState series); each oblast row is the part inside that oblast; ``UNATTRIBUTED``
 is ``UA`` minus the sum of the oblasts (coastline and boundary mismatches, ~1.7 k km² of the
 occupied area, mostly Sevastopol and the Azov coast), so regional rows always add up to ``UA``.
 ``RU-KRS`` / ``held_by_ukraine``: the liberated layer's features lying mostly outside Ukraine in

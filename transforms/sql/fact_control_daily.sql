@@ -5,13 +5,8 @@
 -- without a stored row is a class that does not touch that region: area 0, change 0.
 CREATE OR REPLACE TABLE core.fact_control_daily AS
 WITH measured AS (
-    SELECT date, 'deepstate' AS source, 'UA' AS region_code, 'occupied_total' AS class,
-           area_km2, gained_km2, lost_km2
-    FROM core.deepstate_daily_area
-    UNION ALL
     SELECT date, source, region_code, class, area_km2, gained_km2, lost_km2
     FROM core.region_daily_area
-    WHERE NOT (source = 'deepstate' AND region_code = 'UA')
     UNION ALL
     SELECT date, 'isw', 'UA', 'occupied_total', area_m2 / 1e6, NULL::DOUBLE, NULL::DOUBLE
     FROM raw.isw_area
