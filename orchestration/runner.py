@@ -148,7 +148,7 @@ def _blocked_report(settings: Settings, run_id: str) -> Path:
 
     folder = settings.home / "reports" / run_id
     with db.session(settings.warehouse_path) as con:
-        run_suites(con, today=settings.today, docs_dir=folder)
+        run_suites(con, today=settings.today, docs_dir=folder, session=run_id)
     return folder / "index.html"
 
 

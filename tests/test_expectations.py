@@ -518,3 +518,23 @@ def test_run_suites_builds_data_docs(con, tmp_path):
         "frontline-fact_losses_daily.steps.html",
         "frontline-fact_losses_daily.table.html",
     ]
+
+
+def test_a_session_builds_its_report_from_the_checks_validations(con, tmp_path):
+    # what a pipeline run does: each check validates its table in the run's session, publishing
+    # builds the report from those results (every suite runs once per run)
+    from expectations import run_suites
+
+    session = f"run-{tmp_path.name}"
+    checked = run_suite(con, "dim_source", today=TODAY, session=session)
+    con.execute("UPDATE core.dim_source SET licence = NULL")  # after the check: not seen again
+    outcomes = run_suites(con, ["dim_source", "fact_losses_daily"], TODAY, docs_dir=tmp_path / "docs", session=session)
+    assert outcomes["dim_source"] is checked and checked.passed
+    assert outcomes["fact_losses_daily"].passed  # not checked in the session: validated here
+    pages = sorted(p.name for p in (tmp_path / "docs" / "validations").rglob("*.html"))
+    assert pages.count("frontline-dim_source.table.html") == 1 and len(pages) == 8
+    # a retried check in the same session validates afresh; another session never sees these
+    again = run_suite(con, "dim_source", today=TODAY, session=session)
+    assert not again.passed and "licence" in again.summary_text()
+    other = run_suites(con, ["dim_source"], TODAY, session=f"other-{tmp_path.name}")
+    assert not other["dim_source"].passed
