@@ -1,4 +1,5 @@
-"""How fresh each upstream source is expected to be — the one place the cadence lives.
+"""How fresh each checked source is expected to be, from each source's ``freshness``
+(warehouse.sources: the one place the cadence lives, also read by the status page).
 
 A source is stale when its newest date in the warehouse is older than `today − allowed lag`.
 Staleness is a WARN: the pipeline still publishes what it has checked, and reports the lag.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from warehouse import sources
+
 
 @dataclass(frozen=True)
 class Cadence:
@@ -16,12 +19,13 @@ class Cadence:
     why: str
 
 
+# "general_staff": personnel and equipment come from the same daily report.
 CADENCE: dict[str, Cadence] = {
-    c.source: c
-    for c in (
-        Cadence("deepstate", 3, "DeepState archives a map file daily; 3 days absorbs mirror gaps."),
-        Cadence("isw", 7, "ISW/CTP area assessments are irregular, roughly weekly at worst."),
-        Cadence("general_staff", 3, "The General Staff reports losses every morning."),
+    name: Cadence(name, source.freshness.allowed_lag_days, source.freshness.why)
+    for name, source in (
+        ("deepstate", sources.DEEPSTATE),
+        ("isw", sources.ISW),
+        ("general_staff", sources.GS_PERSONNEL),
     )
 }
 

@@ -223,12 +223,24 @@ def test_status_page_reports_each_sources_newest_day_from_the_mirror(server, pub
     status, headers, body = _get(server, "/")
     page = body.decode()
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
-    for source, newest in (("deepstate", max(PIPELINE_DAYS)), ("isw", isw), ("gs_personnel", gs)):
+    with (MIRROR / "mediazona/meduza_2024.csv").open(encoding="utf-8-sig") as f:
+        mediazona_2024 = max(dt.date.fromisoformat(r["Date"]) for r in csv.DictReader(f))  # closed vintage
+    for source, newest, verdict in (
+        ("deepstate", max(PIPELINE_DAYS), "stale"),  # the slice stops in 2024: past the 3 days allowed
+        ("isw", isw, "ok"),  # allowed 7 days
+        ("gs_personnel", gs, "ok"),  # allowed 3 days
+        ("mediazona_2024", mediazona_2024, "no fixed cadence"),
+    ):
         age = (today - newest).days
         unit = "day" if age == 1 else "days"
-        row = f'<tr><td>{source}</td><td class="d">{newest.isoformat()}</td><td class="n '
+        row = f'<tr><td>{source}</td><td class="d">{newest.isoformat()}</td><td class="n'
         assert row in page, source
-        assert f">{age} {unit}</td>" in page.split(row, 1)[1].split("</tr>", 1)[0], source
+        cells = page.split(row, 1)[1].split("</tr>", 1)[0]
+        assert f">{age} {unit}</td>" in cells, source
+        if verdict == "no fixed cadence":
+            assert "no fixed cadence" in cells and "stale" not in cells and " ok" not in cells, source
+        else:
+            assert cells.startswith(f' {verdict}"'), (source, cells)
     # Download links with the manifest's sizes and checksums.
     manifest = json.loads(_get(server, "/manifest.json")[2])
     for entry in manifest["tables"].values():

@@ -18,6 +18,16 @@ _PETRO = f"{_GITHUB_RAW}/PetroIvaniuk/2022-Ukraine-Russia-War-Dataset/main/data"
 
 
 @dataclass(frozen=True)
+class Freshness:
+    """How far behind today a source's newest date may be before it counts as stale: used by the
+    freshness expectations (WARN) and the status page. ``None``: no fixed cadence (a closed
+    vintage, irregular publications, a reference file), never stale."""
+
+    allowed_lag_days: int | None
+    why: str
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     description: str
@@ -25,6 +35,7 @@ class Source:
     licence: str
     live_url: str  # may contain {yyyymmdd}
     mirror_path: str  # relative to a mirror base, may contain {yyyymmdd}
+    freshness: Freshness
     daily: bool = False  # one file per day (else one file with the whole history)
 
     def relative_path(self, day: dt.date | None = None) -> str:
@@ -42,6 +53,7 @@ class Source:
 
 DEEPSTATE = Source(
     name="deepstate",
+    freshness=Freshness(3, "DeepState archives a map file daily; 3 days absorbs mirror gaps."),
     description=(
         "DeepStateMap daily archive: one GeoJSON per day with the Russian-occupied territory of "
         "Ukraine as one MultiPolygon (Crimea and areas occupied before 2022 included)."
@@ -54,6 +66,7 @@ DEEPSTATE = Source(
 )
 ISW = Source(
     name="isw",
+    freshness=Freshness(7, "ISW/CTP area assessments are irregular, roughly weekly at worst."),
     description="ISW/CTP daily area assessed as Russian-controlled (m² upstream), from 2022-02-22.",
     publisher="Institute for the Study of War / Critical Threats (compiled by The Economist)",
     licence="MIT (compilation); data by ISW/CTP",
@@ -62,6 +75,7 @@ ISW = Source(
 )
 GS_PERSONNEL = Source(
     name="gs_personnel",
+    freshness=Freshness(3, "The General Staff reports losses every morning."),
     description="General Staff of the Armed Forces of Ukraine: cumulative Russian personnel losses claimed.",
     publisher="General Staff of the Armed Forces of Ukraine (compiled by PetroIvaniuk)",
     licence="MIT",
@@ -70,6 +84,7 @@ GS_PERSONNEL = Source(
 )
 GS_EQUIPMENT = Source(
     name="gs_equipment",
+    freshness=Freshness(3, "The General Staff reports losses every morning."),
     description="General Staff: cumulative Russian equipment losses claimed, by category.",
     publisher="General Staff of the Armed Forces of Ukraine (compiled by PetroIvaniuk)",
     licence="MIT",
@@ -78,6 +93,7 @@ GS_EQUIPMENT = Source(
 )
 GS_EQUIPMENT_CORRECTIONS = Source(
     name="gs_equipment_corrections",
+    freshness=Freshness(None, "Corrections appear only when the General Staff revises a past total."),
     description="General Staff: signed corrections folded into earlier equipment totals.",
     publisher="General Staff of the Armed Forces of Ukraine (compiled by PetroIvaniuk)",
     licence="MIT",
@@ -90,6 +106,7 @@ _MEDIAZONA_PUBLISHER = "Mediazona / BBC Russian / Meduza (compiled by The Econom
 _MEDIAZONA_LICENCE = "MIT (compilation); data by Mediazona/BBC Russian/Meduza"
 MEDIAZONA_2024 = Source(
     name="mediazona_2024",
+    freshness=Freshness(None, "A closed vintage: published once, never updated."),
     description=(
         "Mediazona/Meduza 2024 vintage: running totals by week of death of Russian military deaths "
         "confirmed by name, and excess-death estimates (Russian headers, ISO dates)."
@@ -101,6 +118,7 @@ MEDIAZONA_2024 = Source(
 )
 MEDIAZONA_2025 = Source(
     name="mediazona_2025",
+    freshness=Freshness(None, "A closed vintage: published once, never updated."),
     description=(
         "Mediazona/Meduza 2025 vintage: weekly named deaths by week of death and excess-death "
         "estimates (English headers, BOM, DD/MM/YYYY dates)."
@@ -112,6 +130,7 @@ MEDIAZONA_2025 = Source(
 )
 MEDIAZONA_2026 = Source(
     name="mediazona_2026",
+    freshness=Freshness(None, "Counted by week of death, confirmed by name months later: its newest week always lags."),
     description=(
         "Mediazona/Meduza 2026 file: weekly named deaths by ISO week of death in every vintage "
         "(Bmz2022 … Bmz2025, BmzNow) and the current excess-death, missing-in-action and total "
@@ -124,6 +143,7 @@ MEDIAZONA_2026 = Source(
 )
 OFFICIAL_ESTIMATES = Source(
     name="official_estimates",
+    freshness=Freshness(None, "Estimates are published irregularly, months apart."),
     description=(
         "Dated casualty and death estimates for both sides published by governments, intelligence "
         "services and researchers, with low/high where given, source name and URL."
@@ -140,6 +160,9 @@ CASUALTY_SOURCES: tuple[Source, ...] = (MEDIAZONA_2024, MEDIAZONA_2025, MEDIAZON
 # plus one file per snapshot id, fetched by warehouse.deepstate_api.
 DEEPSTATE_API = Source(
     name="deepstate_api",
+    freshness=Freshness(
+        3, "DeepStateMap publishes several snapshots a day (the mirror holds one a week up to 2025-08)."
+    ),
     description=(
         "DeepStateMap history API: every snapshot of the map with all its layers (occupied after and "
         "before 2022-02-24, grey zone, liberated, editorial layers), classified by layer name."
@@ -151,6 +174,7 @@ DEEPSTATE_API = Source(
 )
 OBLAST_BOUNDARIES = Source(
     name="oblast_boundaries",
+    freshness=Freshness(None, "A reference file: boundaries do not change with the war."),
     description="The 25 first-level regions of Ukraine (oblasts and Crimea) with ISO 3166-2 codes, from OpenStreetMap.",
     publisher="OpenStreetMap contributors (compiled by github.com/EugeneBorshch/ukraine_geojson)",
     licence="ODbL",

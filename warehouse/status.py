@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from warehouse import catalog, charts, publish
+from warehouse import catalog, charts, publish, sources
 
 TOTAL_REGION = "UA"
 TOTAL_CLASS = "occupied_total"  # tables split by class (issue 3): all territory held
@@ -187,7 +187,18 @@ figure{margin:12px 0 20px}figcaption{font-size:13px;color:#555}
 """
 
 
-def page(published_dir: Path, today: dt.date, chart_svgs: dict[str, str], *, stale_after_days: int = 2) -> str:
+def _freshness_cell(source: str, age: int | None) -> str:
+    """Age of the newest day, marked stale past the source's allowed lag (warehouse.sources)."""
+    known = sources.BY_NAME.get(source)
+    allowed = known.freshness.allowed_lag_days if known else None
+    title = escape(known.freshness.why if known else "not a known source", quote=True)
+    if allowed is None:
+        return f'<td class="n" title="{title}">{_age(age)}</td><td>no fixed cadence</td>'
+    css = "ok" if age is not None and age <= allowed else "stale"
+    return f'<td class="n {css}" title="{title}">{_age(age)}</td><td>within {_age(allowed)}</td>'
+
+
+def page(published_dir: Path, today: dt.date, chart_svgs: dict[str, str]) -> str:
     """The status page of the latest version as one HTML document."""
     version = publish.latest_version(published_dir)
     if version is None:
@@ -200,14 +211,12 @@ def page(published_dir: Path, today: dt.date, chart_svgs: dict[str, str], *, sta
         f"<p>Latest version <code>{escape(version)}</code>, published {escape(manifest['created_at'])}. "
         f"Today (UTC): {today.isoformat()}. "
         '<a href="manifest.json">manifest.json</a> · <a href="versions.json">all versions</a></p>',
-        "<h2>Sources</h2><table><tr><th>source</th><th>newest day</th><th>age</th><th>tables</th></tr>",
+        "<h2>Sources</h2><table><tr><th>source</th><th>newest day</th><th>age</th><th>expected</th><th>tables</th></tr>",
     ]
     for fresh in source_freshness(folder, manifest):
-        age = fresh.age_days(today)
-        css = "ok" if age is not None and age <= stale_after_days else "stale"
         out.append(
             f'<tr><td>{escape(fresh.source)}</td><td class="d">{fresh.newest or "—"}</td>'
-            f'<td class="n {css}">{_age(age)}</td>'
+            f"{_freshness_cell(fresh.source, fresh.age_days(today))}"
             f"<td>{escape(', '.join(fresh.tables))}</td></tr>"
         )
     out.append("</table>")
