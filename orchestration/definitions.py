@@ -24,11 +24,11 @@ all_assets = [
 ]
 
 
-def resources(settings: Settings | None = None) -> dict:
+def resources(settings: Settings | None = None, secrets_by_name: bool = False) -> dict:
     settings = settings or Settings.from_env()
     return {
         "warehouse": WarehouseResource.from_settings(settings),
-        "postgres": PostgresTarget.from_settings(settings),
+        "postgres": PostgresTarget.from_settings(settings, secrets_by_name),
     }
 
 
@@ -37,7 +37,7 @@ defs = dg.Definitions(
     asset_checks=suite_checks,
     jobs=[daily_refresh_job],
     schedules=[daily_refresh_schedule],
-    resources=resources(),
+    resources=resources(secrets_by_name=True),  # the UI shows env var names, not passwords
     # DuckDB allows one writer process per file: run every step in the run's own process.
     executor=dg.in_process_executor,
 )

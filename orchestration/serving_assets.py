@@ -15,12 +15,19 @@ class PostgresTarget(dg.ConfigurableResource):
     keep_versions: int = 3
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "PostgresTarget":
+    def from_settings(cls, settings: Settings, secrets_by_name: bool = False) -> "PostgresTarget":
+        """With ``secrets_by_name`` (the code location the UI loads), the DSN and the reader's
+        password are bound as ``dg.EnvVar``: Dagster resolves them when a run starts and the UI
+        shows the variable's name, not the password."""
+
+        def secret(value: str | None, variable: str):
+            return dg.EnvVar(variable) if secrets_by_name and value else value
+
         return cls(
-            dsn=settings.postgres_dsn,
+            dsn=secret(settings.postgres_dsn, "FRONTLINE_POSTGRES_DSN"),
             published_dir=str(settings.published_dir),
             reader_role=settings.postgres_reader,
-            reader_password=settings.postgres_reader_password,
+            reader_password=secret(settings.postgres_reader_password, "FRONTLINE_POSTGRES_READER_PASSWORD"),
         )
 
 

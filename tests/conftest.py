@@ -192,3 +192,13 @@ def published(tmp_path_factory):
         mp.undo()
     assert code == 0
     return {"home": home, "mirror": mirror, "dir": publish.version_path(home / "published")}
+
+
+# The longest modules (whole-mirror or several `frontline run`s) go first, so with xdist's
+# per-file distribution the two workers finish together instead of one waiting on a late long file.
+LONG_MODULES = ("test_concurrent_readers.py", "test_territory_full_history.py", "test_bad_input.py", "test_pipeline.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONG_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_MODULES)))  # stable: the rest keep their order

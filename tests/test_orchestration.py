@@ -1,5 +1,7 @@
 """The Dagster wiring: what the UI shows is what `frontline run` ran."""
 
+import os
+
 import dagster as dg
 
 from orchestration.definitions import defs
@@ -31,3 +33,26 @@ def test_the_ui_instance_holds_the_cli_run_and_its_checks(published):
         [dg.AssetCheckKey(dg.AssetKey(["core", "fact_control_daily"]), "contract")]
     )
     assert evaluation
+
+
+def test_the_ui_never_sees_the_postgres_passwords(tmp_path):
+    # What `dagster dev` loads and shows on its Resources page: the repository snapshot of the
+    # code location, built in a fresh process with the variables set.
+    import subprocess
+    import sys
+
+    code = (
+        "from dagster._core.remote_representation.external_data import RepositorySnap\n"
+        "from orchestration.definitions import defs\n"
+        "snap = RepositorySnap.from_def(defs.get_repository_def())\n"
+        "print({r.name: r.configured_values for r in snap.resources})\n"
+    )
+    env = {
+        **os.environ,
+        "FRONTLINE_HOME": str(tmp_path),
+        "FRONTLINE_POSTGRES_DSN": "postgresql://loader:dsn-s3cret@127.0.0.1:5432/frontline",
+        "FRONTLINE_POSTGRES_READER_PASSWORD": "reader-s3cret",
+    }
+    shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert "FRONTLINE_POSTGRES_DSN" in shown and "FRONTLINE_POSTGRES_READER_PASSWORD" in shown
+    assert "s3cret" not in shown
