@@ -403,7 +403,8 @@ _ANOMALIES = {
     "fact_loss_revisions": (
         "anomaly_revision_size",
         "A rewrite of a past total moves it by at most max(10, 28 × the category's median |daily|), "
-        "about four weeks of typical reports.",
+        "about four weeks of typical reports; a past total dropped from or restored to the file is "
+        "flagged too.",
         ("old_cumulative", "new_cumulative", "change", "bound"),
     ),
     "fact_losses_daily": (
@@ -516,8 +517,9 @@ def _losses_bitemporal(table: catalog.Table) -> list[Spec]:
         _in_set(
             "one_current_value",
             "current_values",
-            [1],
-            "Every (date, category) has exactly one current value (known_to IS NULL).",
+            [0, 1],
+            "Every (date, category) has at most one current value (known_to IS NULL); none once the "
+            "latest payload dropped the date.",
             WHY_BITEMPORAL,
             frame="steps",
         ),

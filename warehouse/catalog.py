@@ -415,7 +415,9 @@ FACT_LOSSES_BITEMPORAL = Table(
         "with the period during which frontline knew it: one row per value per payload that first "
         "carried it. A payload's vintage is the newest report date inside it (when upstream "
         "published that state). A value first seen is known from its own report date; a value "
-        "that replaced another is known from the vintage of the payload that changed it. "
+        "that replaced another, or came back after a payload had dropped its date, is known from "
+        "the vintage of the payload that brought it. A payload that drops a date ends its value "
+        "(known_to) and leaves no current value for that date. "
         + AS_OF_NOTE
         + " Revisions made upstream before frontline's first fetch are invisible; the corrections "
         "file is not versioned here (see fact_losses_daily)."
@@ -438,7 +440,7 @@ FACT_LOSSES_BITEMPORAL = Table(
         Column(
             "known_to",
             "DATE",
-            "Day a later payload replaced this value (exclusive); NULL = still current.",
+            "Day a later payload replaced or dropped this value (exclusive); NULL = still current.",
         ),
         _key("source", "VARCHAR", "Raw source the value was read from (gs_personnel or gs_equipment)."),
         _key("payload_version", "INTEGER", "Version of the source's payload in raw.payloads (1, 2, …)."),
@@ -450,9 +452,11 @@ FACT_LOSSES_BITEMPORAL = Table(
 FACT_LOSS_REVISIONS = Table(
     name="fact_loss_revisions",
     description=(
-        "Every change of a past General Staff cumulative figure between two payloads of the same "
-        "whole-history file: what changed, old → new, and the two vintages. Upstream rewrites "
-        "history silently (e.g. cruise missiles, June 2026); this table is how it is seen."
+        "Every change of a past General Staff cumulative figure between two consecutive payloads of "
+        "the same whole-history file: what changed, old → new, and the two vintages; a date the "
+        "later payload dropped has new_cumulative NULL, a date it brought back old_cumulative NULL. "
+        "Upstream rewrites history silently (e.g. cruise missiles, June 2026); this table is how "
+        "it is seen."
     ),
     grain=("date", "category", "new_payload_version"),
     date_column="date",
@@ -460,9 +464,9 @@ FACT_LOSS_REVISIONS = Table(
     columns=(
         _key("date", "DATE", "Report date whose cumulative total was rewritten."),
         _key("category", "VARCHAR", "Stable snake_case category."),
-        _key("old_cumulative", "BIGINT", "Value in the earlier payload.", "count"),
-        _key("new_cumulative", "BIGINT", "Value in the later payload.", "count"),
-        _key("change", "BIGINT", "new_cumulative − old_cumulative.", "count"),
+        Column("old_cumulative", "BIGINT", "Value in the earlier payload; NULL = it did not have this date.", "count"),
+        Column("new_cumulative", "BIGINT", "Value in the later payload; NULL = it dropped this date.", "count"),
+        Column("change", "BIGINT", "new_cumulative − old_cumulative; NULL for a dropped or restored date.", "count"),
         _key("source", "VARCHAR", "Raw source (gs_personnel or gs_equipment)."),
         _key("old_payload_version", "INTEGER", "Payload version that carried the old value."),
         _key("new_payload_version", "INTEGER", "Payload version that carried the new value."),

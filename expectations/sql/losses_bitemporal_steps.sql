@@ -1,5 +1,6 @@
 -- fact_losses_bitemporal with the number of current values (known_to IS NULL) of its
--- (date, category): an as-of query on the latest state must find exactly one.
+-- (date, category): an as-of query on the latest state finds one, or none once the latest
+-- payload dropped the date.
 SELECT
     date,
     category,
