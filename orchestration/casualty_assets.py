@@ -5,7 +5,7 @@ import dagster as dg
 
 from orchestration.raw_assets import _whole_file_asset
 from orchestration.resources import WarehouseResource
-from transforms import casualties
+from transforms import casualties, loss_history
 from warehouse import catalog, sources
 
 casualty_raw_assets = [_whole_file_asset(s) for s in sources.CASUALTY_SOURCES]
@@ -15,9 +15,8 @@ _MEDIAZONA_RAW = [["raw", s.name] for s in sources.CASUALTY_SOURCES if s.name.st
 
 # model → (asset key prefix, upstream asset keys)
 _MODELS = {
-    "loss_values_by_version": ("core", _LOSS_RAW),
-    "fact_losses_bitemporal": ("core", [["core", "loss_values_by_version"]]),
-    "fact_loss_revisions": ("core", [["core", "loss_values_by_version"]]),
+    "fact_losses_bitemporal": ("core", [["core", "loss_value_events"]]),
+    "fact_loss_revisions": ("core", [["core", "loss_value_events"]]),
     "fact_confirmed_deaths_weekly": ("core", _MEDIAZONA_RAW),
     "fact_casualty_estimates": ("core", [["raw", "official_estimates"]]),
     "mart_cost_of_advance_monthly": (
@@ -32,17 +31,9 @@ _MODELS = {
 
 
 def _model_asset(name: str, prefix: str, deps: list) -> dg.AssetsDefinition:
-    table = catalog.BY_NAME.get(name)
+    table = catalog.table(name)
 
-    @dg.asset(
-        key=[prefix, name],
-        group_name=prefix,
-        kinds={"duckdb"},
-        deps=deps,
-        description=table.description
-        if table
-        else "Internal: every General Staff value in every payload version, with its vintage.",
-    )
+    @dg.asset(key=[prefix, name], group_name=prefix, kinds={"duckdb"}, deps=deps, description=table.description)
     def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             rows = casualties.build(con, name)
@@ -51,5 +42,22 @@ def _model_asset(name: str, prefix: str, deps: list) -> dg.AssetsDefinition:
     return _asset
 
 
-casualty_model_assets = [_model_asset(name, prefix, deps) for name, (prefix, deps) in _MODELS.items()]
+@dg.asset(
+    key=["core", "loss_value_events"],
+    group_name="core",
+    kinds={"duckdb"},
+    deps=_LOSS_RAW,
+    description="Internal: what each General Staff payload version changed against the one before it "
+    "(folded once per version).",
+)
+def loss_value_events(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        folded = loss_history.update(con)
+    return dg.MaterializeResult(metadata={"payloads_folded": folded})
+
+
+casualty_model_assets = [
+    loss_value_events,
+    *(_model_asset(name, prefix, deps) for name, (prefix, deps) in _MODELS.items()),
+]
 casualty_assets = [*casualty_raw_assets, *casualty_model_assets]

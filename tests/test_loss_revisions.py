@@ -10,7 +10,7 @@ import pytest
 
 from expectations import run_suite
 from tests.conftest import make_mirror
-from transforms import casualties, models
+from transforms import casualties, loss_history, models
 from warehouse import db, raw, sources
 from warehouse.config import Settings
 
@@ -40,7 +40,9 @@ def warehouse(tmp_path_factory):
         assert raw.ingest(con, settings, sources.GS_PERSONNEL).version == version
     models.build_loss_categories(con)
     models.build(con, "fact_losses_daily")  # the anomaly guard's typical daily figures
-    for name in ("loss_values_by_version", "fact_losses_bitemporal", "fact_loss_revisions"):
+    assert loss_history.update(con) == 5  # personnel v1-v3; equipment v1-v2 (the same file twice is one version)
+    assert loss_history.update(con) == 0
+    for name in ("fact_losses_bitemporal", "fact_loss_revisions"):
         casualties.build(con, name)
     yield con, original
     con.close()

@@ -1,7 +1,7 @@
 """Build the casualty tables of issue 4 from the raw layer: one SQL model per table.
 
-Order matters: ``loss_values_by_version`` (internal) feeds the bitemporal General Staff table and
-its revisions; the mart reads the territory, losses and Mediazona facts. Each model runs in its own
+Order matters: ``core.loss_value_events`` (internal, folded incrementally by
+:mod:`transforms.loss_history`) feeds the bitemporal General Staff table and its revisions; the mart reads the territory, losses and Mediazona facts. Each model runs in its own
 transaction and gets the catalog's comments, like transforms.models.
 """
 
@@ -15,7 +15,6 @@ from warehouse.parse_casualties import WARRING_PARTY_SOURCES
 from warehouse.sqlfiles import load
 
 MODELS = (
-    "loss_values_by_version",
     "fact_losses_bitemporal",
     "fact_loss_revisions",
     "fact_confirmed_deaths_weekly",

@@ -4,29 +4,17 @@
 -- the payload that brought it. A payload that drops the date ends the value (known_to) and
 -- leaves that date without a current value until a payload carries it again.
 CREATE OR REPLACE TABLE core.fact_losses_bitemporal AS
-WITH states AS (
-    SELECT date, category, cumulative, qualifier, source, payload_version, payload_vintage, fetched_at,
-           CASE WHEN previous_present_version IS NULL THEN date ELSE payload_vintage END AS known_from,
-           false AS is_drop
-    FROM core.loss_values_by_version
-    WHERE previous_present_version IS NULL
-       OR previous_present_version <> source_previous_version
-       OR cumulative IS DISTINCT FROM previous_cumulative
-       OR qualifier IS DISTINCT FROM previous_qualifier
+WITH timeline AS (
+    SELECT e.*,
+           p.payload_vintage,
+           p.fetched_at,
+           CASE WHEN e.change_kind = 'first_seen' THEN e.date ELSE p.payload_vintage END AS known_from
+    FROM core.loss_value_events AS e
+    JOIN core.loss_payloads AS p USING (source, payload_version)
 ),
-payloads AS (
-    SELECT DISTINCT source, payload_version, payload_vintage FROM core.loss_values_by_version
-),
-drops AS (
-    SELECT v.date, v.category, NULL::BIGINT, NULL::VARCHAR, v.source, n.payload_version, n.payload_vintage,
-           NULL::TIMESTAMPTZ, n.payload_vintage AS known_from, true AS is_drop
-    FROM core.loss_values_by_version AS v
-    JOIN payloads AS n ON n.source = v.source AND n.payload_version = v.source_next_version
-    WHERE v.next_present_version IS DISTINCT FROM v.source_next_version
-),
-timeline AS (
+with_end AS (
     SELECT *, lead(known_from) OVER (PARTITION BY date, category ORDER BY payload_version) AS known_to
-    FROM (SELECT * FROM states UNION ALL SELECT * FROM drops)
+    FROM timeline
 )
 SELECT date,
        category,
@@ -38,6 +26,6 @@ SELECT date,
        payload_version,
        payload_vintage,
        fetched_at
-FROM timeline
-WHERE NOT is_drop
+FROM with_end
+WHERE change_kind <> 'dropped'
 ORDER BY category, date, payload_version;
