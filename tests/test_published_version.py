@@ -105,3 +105,30 @@ def test_only_the_last_n_versions_are_kept(published, tmp_path):
     assert publish.list_versions(out) == made[-2:]
     assert publish.latest_version(out) == made[-1]
     assert (out / "latest").resolve() == (out / "versions" / made[-1]).resolve()
+
+
+def test_stale_readme_examples_are_found(published):
+    # The README's answers are checked with `python -m warehouse.docs --check-examples` after a
+    # full run; here on the slice: an answer printed as the snapshot gives it passes, a changed
+    # digit does not, and the answer comes from the raw ISW file, not from the code under test.
+    import csv
+
+    from tests.conftest import MIRROR
+    from warehouse import docs
+
+    with (MIRROR / "isw/area_assessed_as_controlled_by_russia.csv").open() as f:
+        area = (
+            next(float(r["area_assessed_as_russia_controlled"]) for r in csv.DictReader(f) if r["date"] == "2024-07-08")
+            / 1e6
+        )
+    sql = "SELECT round(area_km2) AS km2 FROM fact_control_daily WHERE source = 'isw' AND region_code = 'UA' AND date = DATE '2024-07-08';\n"
+    value = f"{round(area)}.0"
+    printed = f"{'km2':>{len(value)}}\n{'-' * len(value)}\n{value}\n(1 row)\n"
+
+    def readme(answer):
+        return f"{docs.EXAMPLES_START}\n**ISW**\n\n```sql\n{sql}```\n```\n{answer}```\n{docs.EXAMPLES_END}\n"
+
+    snapshot = published["dir"] / publish.SNAPSHOT
+    assert docs.stale_examples(readme(printed), snapshot) == []
+    (stale,) = docs.stale_examples(readme(printed.replace(f"{round(area)}.0", f"{round(area) + 1}.0")), snapshot)
+    assert "--- now" in stale and f"{round(area)}.0" in stale
