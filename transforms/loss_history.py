@@ -32,11 +32,11 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("DELETE FROM core.loss_value_events")
             con.execute("DELETE FROM core.loss_payloads")
         pending = con.execute(load("transforms", "loss_pending_payloads")).fetchall()
+        fold, record = load("transforms", "loss_fold_payload"), load("transforms", "loss_record_payload")
         for source, version, previous in pending:
-            params = {"source": source, "version": version, "previous": previous}
-            con.execute(load("transforms", "loss_fold_payload"), params)
+            con.execute(fold, {"source": source, "version": version, "previous": previous})
             con.execute(
-                load("transforms", "loss_record_payload"),
+                record,
                 {"source": source, "version": version, "field_map": field_map},
             )
         con.commit()
