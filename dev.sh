@@ -14,6 +14,7 @@ if [ ! -x .tools/bin/uv ]; then
     .tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==${UV_VERSION}"
 fi
 UV=.tools/bin/uv
+export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"  # trust the machine's CA store (as pip does), e.g. behind a TLS proxy
 "$UV" sync --frozen --quiet
 command="${1:-help}"
 shift || true

@@ -265,31 +265,34 @@ def test_publish_swaps_views_atomically_while_readers_are_connected(pg, publishe
                 except psycopg.Error as exc:  # a missing view or grant would land here
                     errors.append(repr(exc))
 
-    pollers = [threading.Thread(target=poll) for _ in range(3)]
+    pollers = [threading.Thread(target=poll, daemon=True) for _ in range(3)]
     for t in pollers:
         t.start()
 
-    # A reader in the middle of a transaction keeps a consistent view: the swap waits for it.
-    with psycopg.connect(_reader_dsn(dsn, role, password)) as holder:
-        holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-        assert holder.execute("SELECT count(*) FROM fact_losses_daily").fetchall() == [(old_rows,)]
-        result = {}
-        swap = threading.Thread(
-            target=lambda: result.update(
-                loaded=publish_version(dsn, folder, new, reader_role=role, reader_password=password)
+    try:
+        # A reader in the middle of a transaction keeps a consistent view: the swap waits for it.
+        with psycopg.connect(_reader_dsn(dsn, role, password)) as holder:
+            holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            assert holder.execute("SELECT count(*) FROM fact_losses_daily").fetchall() == [(old_rows,)]
+            result = {}
+            swap = threading.Thread(
+                target=lambda: result.update(
+                    loaded=publish_version(dsn, folder, new, reader_role=role, reader_password=password)
+                ),
+                daemon=True,
             )
-        )
-        swap.start()
-        time.sleep(1.0)
-        assert swap.is_alive(), "the swap must wait for the open reader transaction"
-        assert holder.execute("SELECT count(*) FROM fact_losses_daily").fetchall() == [(old_rows,)]
-        holder.execute("COMMIT")
-        swap.join(timeout=60)
-    assert not swap.is_alive() and result["loaded"].switched
-    time.sleep(0.3)
-    stop.set()
-    for t in pollers:
-        t.join(timeout=30)
+            swap.start()
+            time.sleep(1.0)
+            assert swap.is_alive(), "the swap must wait for the open reader transaction"
+            assert holder.execute("SELECT count(*) FROM fact_losses_daily").fetchall() == [(old_rows,)]
+            holder.execute("COMMIT")
+            swap.join(timeout=60)
+        assert not swap.is_alive() and result["loaded"].switched
+        time.sleep(0.3)
+    finally:  # the pollers stop even when an assertion above fails
+        stop.set()
+        for t in pollers:
+            t.join(timeout=30)
 
     assert errors == []
     assert set(seen) == {(old, old_rows), (new, new_rows)}, set(seen)

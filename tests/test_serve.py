@@ -179,6 +179,7 @@ def test_frontline_serve_command_binds_loopback_and_serves(published):
     """The real command in its own process: binds 127.0.0.1 by default and answers."""
     import os
     import re
+    import select
     import subprocess
     import sys
     from pathlib import Path
@@ -190,10 +191,13 @@ def test_frontline_serve_command_binds_loopback_and_serves(published):
         [sys.executable, "-c", code, "serve", "--port", "0"],
         cwd=root,
         env=env,
+        stdin=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
+        ready, _, _ = select.select([process.stderr], [], [], 60)  # a server that never says where it listens fails
+        assert ready, "frontline serve printed nothing for 60 s"
         line = process.stderr.readline()
         match = re.search(r"on http://(127\.0\.0\.1):(\d+)/", line)
         assert match, line

@@ -10,11 +10,11 @@ import datetime as dt
 import http.client
 import json
 import os
-import re
 import shutil
 import struct
 import subprocess
 import threading
+import time
 import zlib
 from urllib.parse import urljoin, urlsplit
 
@@ -26,6 +26,19 @@ from warehouse.serve import make_server
 
 def _chromium() -> str | None:
     return os.environ.get("FRONTLINE_TEST_CHROMIUM") or shutil.which("chromium")
+
+
+def _devtools_port(browser: subprocess.Popen, profile, log, deadline_s: float = 60) -> int:
+    """The port Chromium's DevTools endpoint listens on, from the `DevToolsActivePort` file it
+    writes into its profile; fails with Chromium's own output if it exits or takes too long."""
+    active = profile / "DevToolsActivePort"
+    for _ in range(int(deadline_s * 10)):
+        if active.exists() and (first := active.read_text().split("\n")[0]).isdigit():
+            return int(first)
+        if browser.poll() is not None:
+            break
+        time.sleep(0.1)
+    pytest.fail(f"chromium did not open DevTools (exit {browser.poll()}):\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
@@ -165,36 +178,34 @@ def test_status_page_renders_charts_and_links_in_chromium(published, tmp_path):
     server = make_server(published["home"] / "published", port=0, today=lambda: dt.date(2026, 7, 1))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
-    browser = subprocess.Popen(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1280,1600",
-            "--remote-debugging-address=127.0.0.1",
-            "--remote-debugging-port=0",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    profile, log = tmp_path / "profile", tmp_path / "chromium.log"
+    with open(log, "wb") as log_file:
+        browser = subprocess.Popen(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                # No name lookups at all: a machine whose resolver never answers must not stall the test.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                f"--user-data-dir={profile}",
+                "--window-size=1280,1600",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+        )
     try:
-        port = None
-        for line in browser.stderr:  # "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/…"
-            match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
-            if match:
-                port = int(match[1])
-                break
-        assert port, "chromium did not start its DevTools endpoint"
+        port = _devtools_port(browser, profile, log)
         facts, shots, events = asyncio.run(asyncio.wait_for(_inspect(port, base), 120))
     finally:
         browser.terminate()
