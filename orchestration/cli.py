@@ -21,9 +21,13 @@ def _date(text: str) -> dt.date:
 
 
 def cmd_run(args, settings: Settings) -> int:
-    from orchestration.runner import run
+    from orchestration.runner import RunRangeError, run
 
-    summary = run(settings, args.start, args.end)
+    try:
+        summary = run(settings, args.start, args.end)
+    except RunRangeError as exc:
+        print(f"frontline run: error: {exc}", file=sys.stderr)
+        return 2
     print(summary.text())
     failed_checks = [c for c in summary.checks if c[1] == "contract" and not c[2]]
     return 0 if summary.success and not failed_checks else 1

@@ -94,6 +94,23 @@ def _value(meta_value):
     return getattr(meta_value, "value", meta_value)
 
 
+class RunRangeError(ValueError):
+    """`--start`/`--end` outside the days frontline has partitions for."""
+
+
+def _check_range(start: dt.date, end: dt.date) -> None:
+    """A clear error instead of Dagster's invariant traceback for days it has no partition for."""
+    from orchestration.partitions import deepstate_days
+
+    last = dt.date.fromisoformat(deepstate_days.get_last_partition_key())
+    if end < start:
+        raise RunRangeError(f"--end {end} is before --start {start}")
+    if start < DEEPSTATE_FIRST_DAY:
+        raise RunRangeError(f"--start {start} is before {DEEPSTATE_FIRST_DAY}, the first day of the DeepState daily archive")
+    if end > last:
+        raise RunRangeError(f"--end {end} is after {last}, the newest day that can have been published (today, UTC)")
+
+
 def run(settings: Settings, start: dt.date | None = None, end: dt.date | None = None) -> RunSummary:
     from orchestration.checks import suite_checks
     from orchestration.definitions import all_assets, resources
@@ -101,8 +118,7 @@ def run(settings: Settings, start: dt.date | None = None, end: dt.date | None = 
     instance = prepare_instance(settings)
     default_start, default_end = default_range(settings)
     start, end = start or default_start, end or default_end
-    if end < start:
-        raise ValueError(f"--end {end} is before --start {start}")
+    _check_range(start, end)
     result = dg.materialize(
         [*all_assets, *suite_checks],
         instance=instance,

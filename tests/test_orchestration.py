@@ -1,5 +1,6 @@
 """The Dagster wiring: what the UI shows is what `frontline run` ran."""
 
+import datetime as dt
 import os
 
 import dagster as dg
@@ -56,3 +57,19 @@ def test_the_ui_never_sees_the_postgres_passwords(tmp_path):
     shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert "FRONTLINE_POSTGRES_DSN" in shown and "FRONTLINE_POSTGRES_READER_PASSWORD" in shown
     assert "s3cret" not in shown
+
+
+def test_run_outside_the_partitioned_days_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    from orchestration.cli import main
+
+    monkeypatch.setenv("FRONTLINE_HOME", str(tmp_path))
+    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    cases = {
+        ("2024-07-01", "2024-07-09"): "--start 2024-07-01 is before 2024-07-08",
+        ("2024-07-10", "2024-07-09"): "--end 2024-07-09 is before --start 2024-07-10",
+        ("2024-07-10", tomorrow.isoformat()): f"--end {tomorrow} is after {tomorrow - dt.timedelta(days=1)}",
+    }
+    for (start, end), message in cases.items():
+        assert main(["run", "--start", start, "--end", end]) == 2
+        assert f"frontline run: error: {message}" in capsys.readouterr().err
+    assert not (tmp_path / "published").exists()
