@@ -15,6 +15,9 @@ if [ ! -x .tools/bin/uv ]; then
 fi
 UV=.tools/bin/uv
 export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"  # trust the machine's CA store (as pip does), e.g. behind a TLS proxy
+# Bytecode at install: every `frontline` process imports Dagster and GX, which otherwise compile
+# their sources on each start where .pyc files are not written (PYTHONDONTWRITEBYTECODE, read-only venv).
+export UV_COMPILE_BYTECODE="${UV_COMPILE_BYTECODE:-1}"
 "$UV" sync --frozen --quiet
 command="${1:-help}"
 shift || true
