@@ -16,6 +16,7 @@ class WarehouseResource(dg.ConfigurableResource):
     home: str
     sources: str | None = None
     keep_versions: int = 10
+    http_interval_s: float = 1.0
     today: str | None = None  # ISO date; None = the real date (UTC)
 
     @property
@@ -24,6 +25,7 @@ class WarehouseResource(dg.ConfigurableResource):
             home=Path(self.home),
             sources=self.sources,
             keep_versions=self.keep_versions,
+            http_interval_s=self.http_interval_s,
             today_override=dt.date.fromisoformat(self.today) if self.today else None,
         )
 
@@ -38,5 +40,6 @@ class WarehouseResource(dg.ConfigurableResource):
             home=str(settings.home),
             sources=settings.sources,
             keep_versions=settings.keep_versions,
+            http_interval_s=settings.http_interval_s,
             today=settings.today_override.isoformat() if settings.today_override else None,
         )

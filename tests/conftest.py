@@ -24,6 +24,8 @@ from warehouse.config import Settings
 MIRROR = Path(os.environ.get("FRONTLINE_MIRROR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# Tests serve the mirror on loopback: no pacing between requests there (test_territory checks pacing).
+os.environ.setdefault("FRONTLINE_HTTP_INTERVAL", "0")
 
 
 # Whole-history files a mirror slice carries (cut at the slice's last day when asked).
@@ -142,7 +144,7 @@ def settings_for(tmp_path):
     """Settings with a fresh FRONTLINE_HOME under tmp_path, reading from the given base."""
 
     def _make(base: str | Path, today: dt.date = dt.date(2026, 7, 1)) -> Settings:
-        return Settings(home=tmp_path / "home", sources=str(base), today_override=today)
+        return Settings(home=tmp_path / "home", sources=str(base), today_override=today, http_interval_s=0)
 
     return _make
 

@@ -73,3 +73,20 @@ def test_run_outside_the_partitioned_days_is_a_clear_error(tmp_path, monkeypatch
         assert main(["run", "--start", start, "--end", end]) == 2
         assert f"frontline run: error: {message}" in capsys.readouterr().err
     assert not (tmp_path / "published").exists()
+
+
+def test_fetch_settings_reach_the_assets_through_the_resource(tmp_path, monkeypatch):
+    from orchestration.resources import WarehouseResource
+    from warehouse.config import Settings
+
+    monkeypatch.setenv("FRONTLINE_HOME", str(tmp_path))
+    monkeypatch.setenv("FRONTLINE_SOURCES", "http://127.0.0.1:9/mirror")
+    monkeypatch.setenv("FRONTLINE_HTTP_INTERVAL", "2.5")
+    monkeypatch.setenv("FRONTLINE_TODAY", "2026-07-01")
+    seen = WarehouseResource.from_settings(Settings.from_env()).settings
+    assert (seen.home, seen.sources, seen.http_interval_s, seen.today) == (
+        tmp_path.resolve(),
+        "http://127.0.0.1:9/mirror",
+        2.5,
+        dt.date(2026, 7, 1),
+    )

@@ -9,6 +9,7 @@ import http.server
 import json
 import re
 import threading
+import time
 
 import pytest
 import shapely
@@ -55,6 +56,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         super().__init__(*args, **kwargs)
 
     def do_GET(self):  # noqa: N802 (http.server API)
+        self.server.arrivals.append(time.monotonic())
         if self.path == "/api/history/public":
             body = (self.folder / "deepstate_api" / "index.json").read_bytes()
         elif m := re.fullmatch(r"/api/history/(\d+)/geojson", self.path):
@@ -82,10 +84,12 @@ def api_server():
 
     def _serve(folder):
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(ApiHandler, folder=folder))
+        server.arrivals = []
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}"
 
+    _serve.arrivals = lambda base: next(s.arrivals for s in servers if base.endswith(f":{s.server_address[1]}"))
     yield _serve
     for server in servers:
         server.shutdown()
@@ -94,7 +98,8 @@ def api_server():
 
 def test_api_over_http_lands_every_layer_once(tmp_path, api_server):
     folder = make_api_mirror(tmp_path / "mirror", API_IDS)
-    settings = Settings(home=tmp_path / "home", sources=api_server(folder))
+    base = api_server(folder)
+    settings = Settings(home=tmp_path / "home", sources=base, http_interval_s=0.4)
     with db.session(settings.warehouse_path) as con:
         first = deepstate_api.ingest(con, settings)
         again = deepstate_api.ingest(con, settings)
@@ -111,6 +116,10 @@ def test_api_over_http_lands_every_layer_once(tmp_path, api_server):
     assert [d for _, d in dates] == list(API_DATES)  # createdAt 19:00–21:00 UTC → same Kyiv day
     assert any(u.endswith("/api/history/public") for u in uris)
     assert any(u.endswith(f"/api/history/{API_IDS[0]}/geojson") for u in uris)
+    # Requests to one host are spaced by the interval (listing + 3 snapshots, then the listing again).
+    arrivals = api_server.arrivals(base)
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert len(arrivals) == 5 and min(gaps) > 0.35, gaps
 
 
 def test_an_unknown_layer_name_is_quarantined_with_source_snapshot_and_name(tmp_path):

@@ -60,7 +60,7 @@ def parse(payload) -> list[tuple]:
 def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> Ingested:
     """Same bytes as the current version: nothing happens; new bytes: a new version."""
     uri = OBLAST_BOUNDARIES.url(settings.sources)
-    payload = fetch(uri)
+    payload = fetch(uri, interval_s=settings.http_interval_s)
     if payload is None:
         raise ParseError(SOURCE, uri, None, "boundaries file not found")
     current = con.execute(

@@ -3,6 +3,7 @@
 `FRONTLINE_HOME` holds the warehouse, the Dagster instance, quarantine and published versions.
 `FRONTLINE_SOURCES` selects one base for every source (a folder, `file://` or `http(s)://` URL laid
 out like the mirror in `../shared/data`); unset, each source is fetched from its live upstream URL.
+`FRONTLINE_HTTP_INTERVAL` spaces HTTP requests to one host (seconds, default 1).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Settings:
     sources: str | None  # None = live upstream URLs
     keep_versions: int = 10
     recheck_days: int = 3
+    http_interval_s: float = 1.0  # between two HTTP requests to one host: be gentle with upstream
     today_override: dt.date | None = None  # FRONTLINE_TODAY: pin "today" for reproducible checks
     # Optional PostgreSQL publish target (warehouse/postgres.py); None = not used.
     postgres_dsn: str | None = None
@@ -53,6 +55,7 @@ class Settings:
             sources=os.environ.get("FRONTLINE_SOURCES") or None,
             keep_versions=int(os.environ.get("FRONTLINE_KEEP_VERSIONS", "10")),
             recheck_days=int(os.environ.get("FRONTLINE_RECHECK_DAYS", "3")),
+            http_interval_s=float(os.environ.get("FRONTLINE_HTTP_INTERVAL", "1")),
             today_override=dt.date.fromisoformat(os.environ["FRONTLINE_TODAY"])
             if os.environ.get("FRONTLINE_TODAY")
             else None,

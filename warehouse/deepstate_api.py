@@ -220,7 +220,7 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> ApiIngested:
     yet, each in its own transaction. Bad payloads are quarantined and the first error re-raised
     after the good ones have landed."""
     base = settings.sources
-    listing = fetch(index_uri(base))
+    listing = fetch(index_uri(base), interval_s=settings.http_interval_s)
     if listing is None:
         raise ParseError(DEEPSTATE_API.name, index_uri(base), None, "snapshot listing not found")
     try:
@@ -259,7 +259,7 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> ApiIngested:
             result.unchanged += 1
             continue
         uri = snapshot_uri(base, snapshot_id)
-        payload = fetch(uri)
+        payload = fetch(uri, interval_s=settings.http_interval_s)
         if payload is None:
             errors.append(ParseError(DEEPSTATE_API.name, uri, None, f"snapshot {snapshot_id} is listed but not found"))
             continue

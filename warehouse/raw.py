@@ -86,7 +86,7 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, d
     A payload that fails parsing is quarantined and the :class:`parse.ParseError` re-raised."""
     key = day.isoformat() if day else WHOLE_FILE_KEY
     uri = source.url(settings.sources, day)
-    payload = fetch(uri)
+    payload = fetch(uri, interval_s=settings.http_interval_s)
     if payload is None:
         return Ingested(source.name, key, "not_yet", uri)
     current = _current(con, source.name, key)
