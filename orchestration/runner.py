@@ -106,7 +106,9 @@ def _check_range(start: dt.date, end: dt.date) -> None:
     if end < start:
         raise RunRangeError(f"--end {end} is before --start {start}")
     if start < DEEPSTATE_FIRST_DAY:
-        raise RunRangeError(f"--start {start} is before {DEEPSTATE_FIRST_DAY}, the first day of the DeepState daily archive")
+        raise RunRangeError(
+            f"--start {start} is before {DEEPSTATE_FIRST_DAY}, the first day of the DeepState daily archive"
+        )
     if end > last:
         raise RunRangeError(f"--end {end} is after {last}, the newest day that can have been published (today, UTC)")
 

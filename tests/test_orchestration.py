@@ -63,7 +63,7 @@ def test_run_outside_the_partitioned_days_is_a_clear_error(tmp_path, monkeypatch
     from orchestration.cli import main
 
     monkeypatch.setenv("FRONTLINE_HOME", str(tmp_path))
-    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
     cases = {
         ("2024-07-01", "2024-07-09"): "--start 2024-07-01 is before 2024-07-08",
         ("2024-07-10", "2024-07-09"): "--end 2024-07-09 is before --start 2024-07-10",
