@@ -1,6 +1,7 @@
 """Raw layer assets: fetch, parse and land each source with provenance."""
 
 import datetime as dt
+import warnings
 
 import dagster as dg
 
@@ -30,6 +31,11 @@ def _fail_on(errors: list[ParseError]) -> None:
             metadata={"quarantined": len(errors)},
             allow_retries=False,
         )
+
+
+# Full history in one run is what the DeepState asset needs; Dagster marks the parameter beta and
+# would say so on every `frontline` start.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 
 @dg.asset(
