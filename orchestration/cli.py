@@ -24,7 +24,7 @@ def cmd_run(args, settings: Settings) -> int:
     from orchestration.runner import RunRangeError, run
 
     try:
-        summary = run(settings, args.start, args.end)
+        summary = run(settings, args.start, args.end, console_level="DEBUG" if args.verbose else "INFO")
     except RunRangeError as exc:
         print(f"frontline run: error: {exc}", file=sys.stderr)
         return 2
@@ -150,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
         "--start", type=_date, help="first DeepState day to (re)fetch (default: a few days before the newest held)"
     )
     run.add_argument("--end", type=_date, help="last DeepState day to fetch (default: today, UTC)")
+    run.add_argument("--verbose", action="store_true", help="print every Dagster event (the UI keeps them all anyway)")
     run.set_defaults(func=cmd_run)
 
     query = sub.add_parser("query", help="run read-only SQL on the latest published snapshot")

@@ -6,6 +6,7 @@ assets, checks and run history.
 
 import datetime as dt
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,7 +77,8 @@ class RunSummary:
         for table, rows in self.rows.items():
             lines.append(f"  rows     {table:<26} {rows}")
         for asset, check, passed, description in self.checks:
-            lines.append(f"  check    {asset + '.' + check:<40} {'passed' if passed else 'FAILED'}")
+            state = "passed" if passed else "warned" if check == "warnings" else "FAILED"
+            lines.append(f"  check    {asset + '.' + check:<40} {state}")
             if description and not passed:
                 lines.extend("      " + line for line in description.splitlines())
         if self.published:
@@ -113,7 +115,11 @@ def _check_range(start: dt.date, end: dt.date) -> None:
         raise RunRangeError(f"--end {end} is after {last}, the newest day that can have been published (today, UTC)")
 
 
-def run(settings: Settings, start: dt.date | None = None, end: dt.date | None = None) -> RunSummary:
+def run(
+    settings: Settings, start: dt.date | None = None, end: dt.date | None = None, console_level: str = "INFO"
+) -> RunSummary:
+    """Materialize what is missing or changed. `console_level` only filters what Dagster prints;
+    its event log (the UI) keeps every event."""
     from orchestration.checks import suite_checks
     from orchestration.definitions import all_assets, resources
 
@@ -121,6 +127,12 @@ def run(settings: Settings, start: dt.date | None = None, end: dt.date | None = 
     default_start, default_end = default_range(settings)
     start, end = start or default_start, end or default_end
     _check_range(start, end)
+    print(
+        f"frontline run: DeepState days {start} … {end}; every Dagster event is kept for `frontline dev`"
+        " (the UI), --verbose prints them",
+        file=sys.stderr,
+        flush=True,
+    )
     result = dg.materialize(
         [*all_assets, *suite_checks],
         instance=instance,
@@ -130,6 +142,7 @@ def run(settings: Settings, start: dt.date | None = None, end: dt.date | None = 
             "dagster/asset_partition_range_end": end.isoformat(),
         },
         raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": console_level}}}},
     )
     summary = RunSummary(success=result.success, run_id=result.run_id, start=start, end=end)
     for event in result.get_asset_materialization_events():

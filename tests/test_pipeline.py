@@ -5,7 +5,9 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import re
 
+import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
@@ -168,6 +170,14 @@ def test_running_again_changes_nothing(published, monkeypatch, capsys):
     assert code == 0, out
     assert "new=0 unchanged=3" in out and "published unchanged" in out
     assert file_hashes(published["home"] / "published") == before
+    # The console gets the summary, not Dagster's step-by-step events; the instance (the UI) keeps them.
+    assert " - DEBUG - " not in out and "STEP_SUCCESS" not in out
+    run_id = re.search(r"^run ([0-9a-f-]{36}): succeeded", out, re.M)[1]
+    instance = dg.DagsterInstance.from_config(str(published["home"] / "dagster"))
+    steps = [
+        e for e in instance.all_logs(run_id) if e.dagster_event and e.dagster_event.event_type_value == "STEP_SUCCESS"
+    ]
+    assert len(steps) > 20
 
 
 def test_query_reads_the_latest_snapshot(published, monkeypatch, capsys):
