@@ -24,7 +24,7 @@ def cmd_run(args, settings: Settings) -> int:
     from orchestration.runner import RunRangeError, run
 
     try:
-        summary = run(settings, args.start, args.end, console_level="DEBUG" if args.verbose else "INFO")
+        summary = run(settings, args.start, args.end, console_level="DEBUG" if args.verbose else "CRITICAL")
     except RunRangeError as exc:
         print(f"frontline run: error: {exc}", file=sys.stderr)
         return 2

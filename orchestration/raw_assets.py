@@ -2,12 +2,14 @@
 
 import datetime as dt
 import warnings
+from contextlib import contextmanager
 
 import dagster as dg
 
 from orchestration.partitions import deepstate_days
 from orchestration.resources import WarehouseResource
 from warehouse import raw, sources
+from warehouse.fetch import FetchError
 from warehouse.parse import ParseError
 
 # Fetches retry (network, 5xx); a payload that does not parse fails without retrying.
@@ -22,6 +24,18 @@ def _summary(results: list[raw.Ingested]) -> dict:
     if quirks:
         meta["quirks"] = "\n".join(quirks)
     return meta
+
+
+@contextmanager
+def unreachable_fails_now():
+    """A host that cannot be reached fails the step at once instead of through FETCH_RETRY's
+    minutes of waiting (the HTTP layer has already retried it)."""
+    try:
+        yield
+    except FetchError as exc:
+        if exc.retryable:
+            raise
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
 
 
 def _fail_on(errors: list[ParseError]) -> None:
@@ -51,7 +65,7 @@ def deepstate_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseR
     window = context.partition_time_window
     days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
     results, errors = [], []
-    with warehouse.connect() as con:
+    with warehouse.connect() as con, unreachable_fails_now():
         for day in days:
             try:
                 results.append(raw.ingest(con, warehouse.settings, sources.DEEPSTATE, day))
@@ -71,7 +85,7 @@ def _whole_file_asset(source: sources.Source) -> dg.AssetsDefinition:
         description=source.description,
     )
     def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        with warehouse.connect() as con:
+        with warehouse.connect() as con, unreachable_fails_now():
             try:
                 result = raw.ingest(con, warehouse.settings, source)
             except ParseError as exc:

@@ -92,6 +92,16 @@ class RunSummary:
         return "\n".join(lines)
 
 
+def _root_cause(error) -> str:
+    """The error that started a step failure ("Exceeded max_retries of 3" says nothing by itself)."""
+    if error is None:
+        return ""
+    message = error.message.strip()
+    while error.cause is not None:
+        error = error.cause
+    return message if error.message.strip() == message else f"{message} — {error.message.strip()}"
+
+
 def _value(meta_value):
     return getattr(meta_value, "value", meta_value)
 
@@ -116,7 +126,7 @@ def _check_range(start: dt.date, end: dt.date) -> None:
 
 
 def run(
-    settings: Settings, start: dt.date | None = None, end: dt.date | None = None, console_level: str = "INFO"
+    settings: Settings, start: dt.date | None = None, end: dt.date | None = None, console_level: str = "CRITICAL"
 ) -> RunSummary:
     """Materialize what is missing or changed. `console_level` only filters what Dagster prints;
     its event log (the UI) keeps every event."""
@@ -165,9 +175,7 @@ def run(
         if event.is_step_failure:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
-            summary.failures.append(
-                f"{event.step_key}: {(user.description if user else None) or (error.message if error else '')}".strip()
-            )
+            summary.failures.append(f"{event.step_key}: {(user.description if user else None) or _root_cause(error)}")
     if any(check == "contract" and not passed for _, check, passed, _ in summary.checks):
         summary.blocked_report = _blocked_report(settings, summary.run_id)
     return summary

@@ -3,7 +3,7 @@ incremental per-region geometry step, dim_region, coverage, source agreement and
 
 import dagster as dg
 
-from orchestration.raw_assets import FETCH_RETRY, _fail_on
+from orchestration.raw_assets import FETCH_RETRY, _fail_on, unreachable_fails_now
 from orchestration.resources import WarehouseResource
 from transforms import territory
 from warehouse import boundaries, catalog, deepstate_api, sources
@@ -18,7 +18,7 @@ from warehouse.parse import ParseError
     description=sources.DEEPSTATE_API.description,
 )
 def deepstate_api_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    with warehouse.connect() as con:
+    with warehouse.connect() as con, unreachable_fails_now():
         try:
             result = deepstate_api.ingest(con, warehouse.settings)
         except ParseError as exc:
@@ -44,7 +44,7 @@ def deepstate_api_snapshots(context: dg.AssetExecutionContext, warehouse: Wareho
     description=sources.OBLAST_BOUNDARIES.description,
 )
 def oblast_boundaries(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    with warehouse.connect() as con:
+    with warehouse.connect() as con, unreachable_fails_now():
         try:
             result = boundaries.ingest(con, warehouse.settings)
         except ParseError as exc:

@@ -57,3 +57,37 @@ def test_folder_and_file_url_read_the_same_bytes():
 def test_unknown_scheme_is_refused():
     with pytest.raises(FetchError, match="unsupported scheme 'ftp'"):
         fetch("ftp://example.org/x.csv")
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_host_fails_the_step_once_with_the_reason(tmp_path):
+    """No Dagster retries on top of the HTTP layer's own (an offline first run once waited ten
+    minutes for 'Exceeded max_retries of 3'), and the summary says which host and why."""
+    import dagster as dg
+
+    from orchestration.raw_assets import whole_file_assets
+    from orchestration.resources import WarehouseResource
+    from orchestration.runner import _root_cause
+    from warehouse import sources
+    from warehouse.config import Settings
+
+    base = f"http://127.0.0.1:{_closed_port()}"
+    isw = next(a for a in whole_file_assets if a.key.path == ["raw", sources.ISW.name])
+    settings = Settings(home=tmp_path, sources=base, http_interval_s=0)
+    result = dg.materialize(
+        [isw], resources={"warehouse": WarehouseResource.from_settings(settings)}, raise_on_error=False
+    )
+    kinds = [e.event_type_value for e in result.all_events]
+    assert not result.success and kinds.count("STEP_FAILURE") == 1
+    assert "STEP_UP_FOR_RETRY" not in kinds and "STEP_RESTARTED" not in kinds
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
+    reason = failure.user_failure_data.description if failure.user_failure_data else _root_cause(failure.error)
+    assert f"{base}/{ISW}: cannot reach {base[7:]} after 4 retries" in reason and "refused" in reason.lower()

@@ -24,11 +24,24 @@ from urllib3.util.retry import Retry
 
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 120
+HTTP_RETRIES = 4  # urllib3's, with backoff 0, 2, 4, 8 s; 429/5xx honour Retry-After
 USER_AGENT = "frontline (+https://github.com/frontline-warehouse/frontline)"
 
 
 class FetchError(RuntimeError):
-    pass
+    """`retryable` is False when the host could not be reached at all (no such name, connection
+    refused) even after the HTTP retries: trying the same step again minutes later rarely helps
+    and only delays the report (an offline first run waited ten minutes for it)."""
+
+    def __init__(self, message: str, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """The innermost cause of a requests error, not its wrapper's repr."""
+    reason = exc.args[0] if exc.args else exc
+    return str(getattr(reason, "reason", reason))
 
 
 @dataclass(frozen=True)
@@ -46,7 +59,7 @@ class Payload:
 
 def _session() -> requests.Session:
     retry = Retry(
-        total=4,
+        total=HTTP_RETRIES,
         backoff_factor=1.0,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=("GET",),
@@ -84,8 +97,15 @@ def fetch(uri: str, *, interval_s: float = 0.0) -> Payload | None:
         now = dt.datetime.now(dt.UTC)
         try:
             response = _SESSION.get(uri, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+        except requests.Timeout as exc:
+            raise FetchError(f"{uri}: timed out after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
+        except requests.ConnectionError as exc:
+            host = urlparse(uri).netloc
+            raise FetchError(
+                f"{uri}: cannot reach {host} after {HTTP_RETRIES} retries: {_reason(exc)}", retryable=False
+            ) from exc
         except requests.RequestException as exc:
-            raise FetchError(f"{uri}: {exc}") from exc
+            raise FetchError(f"{uri}: {_reason(exc)}") from exc
         if response.status_code == 404:
             return None
         if response.status_code != 200:
