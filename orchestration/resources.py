@@ -8,6 +8,7 @@ import dagster as dg
 
 from warehouse import db
 from warehouse.config import Settings
+from warehouse.writer_lock import exclusive_writer
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -28,6 +29,13 @@ class WarehouseResource(dg.ConfigurableResource):
             http_interval_s=self.http_interval_s,
             today_override=dt.date.fromisoformat(self.today) if self.today else None,
         )
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        """A run holds the warehouse's writer lock from its first step to its last, however it
+        was started (CLI, schedule, UI): overlapping runs would collide step by step."""
+        with exclusive_writer(Path(self.home)):
+            yield self
 
     @contextmanager
     def connect(self):

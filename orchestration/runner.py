@@ -15,6 +15,7 @@ import dagster as dg
 from warehouse import db
 from warehouse.config import Settings
 from warehouse.sources import DEEPSTATE_FIRST_DAY
+from warehouse.writer_lock import exclusive_writer
 
 DAGSTER_YAML = """\
 # Written by frontline. Machines running frontline may have no internet: no telemetry.
@@ -129,7 +130,12 @@ def run(
     settings: Settings, start: dt.date | None = None, end: dt.date | None = None, console_level: str = "CRITICAL"
 ) -> RunSummary:
     """Materialize what is missing or changed. `console_level` only filters what Dagster prints;
-    its event log (the UI) keeps every event."""
+    its event log (the UI) keeps every event. Raises WarehouseBusy if another run is writing."""
+    with exclusive_writer(settings.home):
+        return _run(settings, start, end, console_level)
+
+
+def _run(settings: Settings, start: dt.date | None, end: dt.date | None, console_level: str) -> RunSummary:
     from orchestration.checks import suite_checks
     from orchestration.definitions import all_assets, resources
 
