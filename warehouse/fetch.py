@@ -5,7 +5,7 @@ means "not published yet", which is not a failure. Everything else that goes wro
 :class:`FetchError` naming the URI.
 
 HTTP requests to one host are spaced by ``interval_s`` (``FRONTLINE_HTTP_INTERVAL``): a first run
-backfills ~2,400 files from volunteer-run servers, and should not arrive as a burst.
+backfills ~2,500 files from volunteer-run servers, and should not arrive as a burst.
 """
 
 from __future__ import annotations
