@@ -5,8 +5,9 @@ the history API (``deepstate_api``, every class) — the day's geometry per clas
 with the oblasts its bounding box touches (STRtree), and so are the polygons gained and lost since
 the source's previous observed day. Results go to ``core.region_daily_area`` (areas) and
 ``core.region_changes`` (the gained/lost polygons per region, for the change maps), keyed in
-``core.region_day_inputs`` by the hashes of the two snapshots and of the boundaries file: adding
-one day computes one day (two when the next day already existed); re-running computes none.
+``core.region_day_inputs`` by the hashes of the two snapshots and of the boundaries file, and by
+:data:`METHOD`: adding one day computes one day (two when the next day already existed);
+re-running computes none; a new method recomputes every day once.
 
 Regions: ``UA`` is the class's whole area inside Ukraine (for the archive, the polygon as a whole:
 the spine's country-level DeepState series); each oblast row is the part inside that oblast; ``UNATTRIBUTED``
@@ -84,19 +85,28 @@ class Regions:
         return area_km2(shapely.difference(polygon, self.union)) / total if total else 0.0
 
 
+# Version of what compute_day makes of the same inputs. Bump it with any change to the classes,
+# the clipping or the areas: stored days computed otherwise are then recomputed by the next run.
+# (tests/test_territory.py holds a digest of one day's results per METHOD and says when.)
+METHOD = "1"
+
+
 def wanted(con: duckdb.DuckDBPyConnection) -> list[Wanted]:
     return [Wanted(*row) for row in con.execute(load("transforms", "region_wanted_days")).fetchall()]
 
 
 def stale(con: duckdb.DuckDBPyConnection, all_wanted: list[Wanted]) -> list[Wanted]:
     stored = {
-        (s, d): (sha, pd, psha, rsha)
-        for s, d, sha, pd, psha, rsha in con.execute("SELECT * FROM core.region_day_inputs").fetchall()
+        (s, d): (sha, pd, psha, rsha, method)
+        for s, d, sha, pd, psha, rsha, method in con.execute(
+            "SELECT source, date, sha256, previous_date, previous_sha256, regions_sha256, method"
+            " FROM core.region_day_inputs"
+        ).fetchall()
     }
     return [
         w
         for w in all_wanted
-        if stored.get((w.source, w.date)) != (w.sha256, w.previous_date, w.previous_sha256, w.regions_sha256)
+        if stored.get((w.source, w.date)) != (w.sha256, w.previous_date, w.previous_sha256, w.regions_sha256, METHOD)
     ]
 
 
@@ -279,8 +289,13 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
             for table in ("core.region_day_inputs", "core.region_daily_area", "core.region_changes"):
                 con.execute(f"DELETE FROM {table} WHERE source = ? AND date = ?", list(key))  # noqa: S608 - fixed names
         con.executemany(
-            "INSERT INTO core.region_day_inputs VALUES (?, ?, ?, ?, ?, ?)",
-            [[w.source, w.date, w.sha256, w.previous_date, w.previous_sha256, w.regions_sha256] for w, _, _ in results],
+            "INSERT INTO core.region_day_inputs"
+            " (source, date, sha256, previous_date, previous_sha256, regions_sha256, method)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [w.source, w.date, w.sha256, w.previous_date, w.previous_sha256, w.regions_sha256, METHOD]
+                for w, _, _ in results
+            ],
         )
         _append(
             con,

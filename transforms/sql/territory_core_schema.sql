@@ -1,6 +1,6 @@
 -- Internal (not published) tables of the per-region geometry step (transforms/regions.py).
 -- Per (source, date): the hashes of the snapshot, its predecessor and the boundaries the stored
--- results were computed from; a day is recomputed only when one of them changed.
+-- results were computed from, and the method version; a day is recomputed only when one changed.
 CREATE TABLE IF NOT EXISTS core.region_day_inputs (
     source           VARCHAR NOT NULL,   -- deepstate | deepstate_api
     date             DATE NOT NULL,
@@ -10,6 +10,9 @@ CREATE TABLE IF NOT EXISTS core.region_day_inputs (
     regions_sha256   VARCHAR NOT NULL,
     PRIMARY KEY (source, date)
 );
+-- transforms.regions.METHOD the stored results were computed with; NULL (a warehouse from before
+-- the column) counts as out of date, so such rows are recomputed once.
+ALTER TABLE core.region_day_inputs ADD COLUMN IF NOT EXISTS method VARCHAR;
 
 -- Geodesic areas per (source, date, region, class); 'UA' = whole class inside Ukraine,
 -- 'UNATTRIBUTED' = 'UA' minus the oblasts, 'RU-KRS' = Ukrainian-held territory in Russia.
