@@ -220,6 +220,26 @@ def rows(source: str, uri: str, parsed_rows: list[tuple], today: dt.date) -> Non
         seen.setdefault(key, where)
 
 
+def known_fields(source: str, uri: str, parsed_rows: list[tuple]) -> None:
+    """Every count field of an equipment file is claimed by a loss category (a renamed or new
+    upstream field would otherwise vanish from the totals). Not acceptable by an operator: the
+    field needs a category in transforms/loss_categories.py first."""
+    if source not in ("gs_equipment", "gs_equipment_corrections"):
+        return
+    from transforms.loss_categories import CATEGORIES  # the one list of upstream fields
+
+    claimed = {f for c in CATEGORIES for f in c.upstream_fields}
+    for element, day, field, _ in parsed_rows:
+        if field not in claimed:
+            raise ParseError(
+                source,
+                uri,
+                f"element {element} (date {day})",
+                f"unknown field {field!r}: no loss category claims it (renamed upstream? map it in "
+                "transforms/loss_categories.py)",
+            )
+
+
 # The grain of each whole-history raw table: what a new version must keep from the previous one.
 _HISTORY_SQL = {
     "isw": "SELECT DISTINCT date FROM raw.isw_area WHERE version = ?",

@@ -83,6 +83,7 @@ def _insert_payload(con, source: str, key: str, version: int, payload: Payload) 
 
 
 def _plausible_rows(con, source: str, uri: str, current, rows: list[tuple], today: dt.date) -> None:
+    plausibility.known_fields(source, uri, rows)
     plausibility.rows(source, uri, rows, today)
     plausibility.history_kept(con, source, uri, current[0] if current else None, rows)
 
