@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import math
 
 import pytest
 import shapely
+import shapely.affinity
 from shapely.geometry import mapping, shape
 
 from orchestration.cli import main
 from tests.conftest import MIRROR
-from tests.test_bad_input import baseline, case  # noqa: F401 (fixtures)
+from tests.test_bad_input import TODAY, baseline, case  # noqa: F401 (fixtures)
 
 DAY_FILE = "deepstatemap_data_20240710.geojson"
 NEXT_SNAPSHOT = 1721593588  # the API snapshot after the baseline's two (2024-07-21)
@@ -525,3 +527,143 @@ def test_refused_at_the_raw_layer(case, source, file_name, change, row_text, mes
     assert kept.exists() and len(kept.read_bytes()) == entry["n_bytes"]
     assert f"quarantined: {kept}" in out
     assert "to proceed:" in out
+
+
+# --- cases that parse and lie on Ukraine, refused by a physical bound on the facts --------------
+
+
+def _day_geometry(make):
+    def apply(mirror):
+        doc = json.loads((MIRROR / "deepstate" / DAY_FILE).read_text())
+        doc["features"][0]["geometry"] = mapping(make(shape(doc["features"][0]["geometry"])))
+        _replace(_day(mirror), json.dumps(doc).encode())
+
+    return apply
+
+
+def _all_of_ukraine(_geom):
+    doc = json.loads((MIRROR / BOUNDARIES).read_text())
+    return shapely.union_all([shapely.make_valid(shape(f["geometry"])) for f in doc["features"]])
+
+
+def _isw_last(rows):
+    _set(rows, len(rows) - 1, "area_assessed_as_russia_controlled", "400000000000.0")
+
+
+def _personnel_jump(records):
+    records[-1]["personnel"] += 200_000
+
+
+# (id, source, file, change, bound, the fact row named)
+BOUND_CASES = [
+    (
+        "archive-displaced-5km",
+        "deepstate",
+        DAY_FILE,
+        _day_geometry(lambda g: shapely.affinity.translate(g, 0.05, 0)),
+        "lost_km2_per_day",
+        "date 2024-07-10 (UA)",
+    ),
+    (
+        "archive-fragment-only",
+        "deepstate",
+        DAY_FILE,
+        _day_geometry(lambda g: g.intersection(shapely.box(32.4, 44.3, 36.7, 46.0))),
+        "lost_km2_per_day",
+        "date 2024-07-10 (UA)",
+    ),
+    (
+        "archive-all-of-ukraine",
+        "deepstate",
+        DAY_FILE,
+        _day_geometry(_all_of_ukraine),
+        "gained_km2_per_day",
+        "date 2024-07-10 (UA)",
+    ),
+    (
+        "isw-area-jump",
+        "isw",
+        "area_assessed_as_controlled_by_russia.csv",
+        _csv_rows(ISW, _isw_last),
+        "isw_area_km2",
+        "date 2026-06-30 (UA)",
+    ),
+    (
+        "personnel-daily-jump",
+        "gs_personnel",
+        "russia_losses_personnel.json",
+        _json_records(PERSONNEL, _personnel_jump),
+        "gs_daily",
+        "date 2026-06-30 (personnel)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "file_name", "change", "bound", "row_text"),
+    [pytest.param(*c[1:], id=c[0]) for c in BOUND_CASES],
+)
+def test_refused_by_a_physical_bound(case, source, file_name, change, bound, row_text):
+    change(case.mirror)
+    code, out = case.run()
+    assert code == 1, out
+    assert f"bound_{bound}" in out and "FAILED" in out
+    refused = next((line for line in out.splitlines() if "refused:" in line and f"{bound} " in line), None)
+    assert refused is not None, out
+    assert f"{source}: " in refused and file_name in refused and row_text in refused, refused
+    assert "is beyond the bound" in refused
+    assert "published nothing (previous version stays)" in out
+    assert case.unchanged()
+    entry = next(e for e in case.quarantined() if e["source"] == source)
+    assert file_name in entry["uri"] and bound in entry["error"]
+    kept = case.home / "quarantine" / source / entry["file"]
+    assert kept.exists() and kept.read_bytes() == (case.mirror / _relative(source, file_name)).read_bytes()
+    assert f"quarantined: {kept}" in out and f"frontline accept {source} " in out
+
+
+def _relative(source, file_name):
+    from warehouse import sources
+
+    return "deepstate/" + file_name if source == "deepstate" else sources.BY_NAME[source].relative_path()
+
+
+def test_an_accepted_payload_is_published_and_shown(case, capsys, monkeypatch):
+    """A real extraordinary day: refused, accepted by an operator, published on the next run with
+    the acceptance in the manifest and on the status page."""
+    from warehouse import publish, status
+
+    _json_records(PERSONNEL, _personnel_jump)(case.mirror)
+    code, out = case.run()
+    assert code == 1 and "bound_gs_daily" in out
+    monkeypatch.setenv("FRONTLINE_OPERATOR", "duty-editor")
+    assert main(["accept", "gs_personnel", "russia_losses_personnel.json", "--reason", "GS confirmed the figure"]) == 0
+    said = capsys.readouterr().out
+    assert "accepted gs_personnel all" in said and "duty-editor" in said
+    code, out = case.run()
+    assert code == 0, out
+    assert "published new version" in out
+    manifest = publish.read_manifest(case.home / "published")
+    (acceptance,) = manifest["checks"]["acceptances"]
+    sha = hashlib.sha256((case.mirror / PERSONNEL).read_bytes()).hexdigest()
+    assert (acceptance["source"], acceptance["key"], acceptance["sha256"]) == ("gs_personnel", "all", sha)
+    assert acceptance["accepted_by"] == "duty-editor" and acceptance["reason"] == "GS confirmed the figure"
+    assert "gs_daily" in acceptance["refused_by"]
+    page = status.page(case.home / "published", TODAY, {})
+    assert "Accepted by an operator" in page and "GS confirmed the figure" in page and sha[:12] in page
+
+
+def test_an_accepted_cut_off_file_is_landed(case, capsys):
+    """Upstream really deleted history: accepted at the raw layer, landed, published."""
+    _csv_rows(ISW, lambda r: r[:-40])(case.mirror)
+    code, out = case.run()
+    assert code == 1 and "40 date(s) of the previous version (v1) are missing" in out
+    assert main(["accept", "isw", "all", "--reason", "ISW withdrew its spring assessments"]) == 0
+    capsys.readouterr()
+    code, out = case.run()
+    assert code == 0, out
+    assert "published new version" in out
+
+
+def test_accept_needs_a_quarantined_payload(case, capsys):
+    assert main(["accept", "deepstate", "2024-07-10", "--reason", "why not"]) == 2
+    assert "nothing of deepstate '2024-07-10' is in quarantine" in capsys.readouterr().err
