@@ -272,7 +272,7 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> ApiIngested:
             continue
         try:
             parsed = parse_snapshot(payload, snapshot_id)
-            boundaries = plausibility.current_boundaries(con)
+            zone = plausibility.ukraine_zone(con)
             parsed.quirks += plausibility.unless_accepted(
                 con,
                 DEEPSTATE_API.name,
@@ -282,7 +282,7 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> ApiIngested:
                 uri,
                 "occupied layers",
                 _occupied_union(parsed),
-                boundaries,
+                zone,
             )
         except ParseError as exc:
             quarantine.put(settings.quarantine_dir, DEEPSTATE_API.name, str(snapshot_id), payload, exc)

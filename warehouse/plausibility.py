@@ -15,7 +15,6 @@ extraordinary day, upstream really deleting history): an operator can let that e
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 from dataclasses import dataclass
 
@@ -114,30 +113,34 @@ def api_layer(uri: str, row: str, cls: str, geom: shapely.Geometry) -> list[str]
     return quirks
 
 
-@functools.lru_cache(maxsize=4)
-def ukraine_zone(boundaries_wkb: tuple[bytes, ...]) -> shapely.Geometry:
-    """Ukraine's oblasts, unioned, buffered by OVERLAP_BUFFER_DEG and simplified (prepared)."""
-    union = shapely.union_all([shapely.from_wkb(w) for w in boundaries_wkb])
-    zone = shapely.simplify(union.buffer(OVERLAP_BUFFER_DEG), 0.01)
-    shapely.prepare(zone)
-    return zone
+_zones: dict[str, shapely.Geometry] = {}
 
 
-def current_boundaries(con) -> tuple[bytes, ...]:
-    """The current oblast polygons (WKB) in the raw layer; empty before the first landing."""
-    rows = con.execute(
-        "SELECT b.geometry_wkb FROM raw.oblast_boundaries b JOIN raw.current_payloads p "
-        "ON p.source = 'oblast_boundaries' AND p.key = 'all' AND b.version = p.version ORDER BY b.feature"
+def ukraine_zone(con) -> shapely.Geometry | None:
+    """The current oblast polygons of the raw layer, unioned, buffered by OVERLAP_BUFFER_DEG and
+    simplified (prepared; built once per boundaries payload). None before the first landing."""
+    current = con.execute(
+        "SELECT version, sha256 FROM raw.current_payloads WHERE source = 'oblast_boundaries' AND key = 'all'"
     ).fetchall()
-    return tuple(bytes(r[0]) for r in rows)
+    if not current:
+        return None
+    version, sha = current[0]
+    if sha not in _zones:
+        rows = con.execute("SELECT geometry_wkb FROM raw.oblast_boundaries WHERE version = ?", [version]).fetchall()
+        union = shapely.union_all([shapely.from_wkb(bytes(r[0])) for r in rows])
+        zone = shapely.simplify(union.buffer(OVERLAP_BUFFER_DEG), 0.01)
+        shapely.prepare(zone)
+        _zones[sha] = zone
+    return _zones[sha]
 
 
-def on_ukraine(source: str, uri: str, row: str | None, geom: shapely.Geometry, boundaries: tuple[bytes, ...]) -> None:
-    """At least MIN_SHARE_ON_UKRAINE of the vertices within OVERLAP_BUFFER_DEG of Ukraine."""
-    if not boundaries or geom.is_empty:
+def on_ukraine(source: str, uri: str, row: str | None, geom: shapely.Geometry, zone: shapely.Geometry | None) -> None:
+    """At least MIN_SHARE_ON_UKRAINE of the vertices within OVERLAP_BUFFER_DEG of Ukraine
+    (``zone``: :func:`ukraine_zone`)."""
+    if zone is None or geom.is_empty:
         return
     coords = shapely.get_coordinates(geom)
-    share = float(shapely.contains_xy(ukraine_zone(boundaries), coords[:, 0], coords[:, 1]).mean())
+    share = float(shapely.contains_xy(zone, coords[:, 0], coords[:, 1]).mean())
     if share < MIN_SHARE_ON_UKRAINE:
         lon0, lat0, lon1, lat1 = geom.bounds
         raise Implausible(

@@ -104,12 +104,12 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, d
         if source is DEEPSTATE:
             wkb, repaired = parse.deepstate_snapshot(payload)
             quirks = ["geometry repaired with make_valid"] if repaired else []
-            boundaries = plausibility.current_boundaries(con)
+            zone = plausibility.ukraine_zone(con)
             quirks += plausibility.unless_accepted(
                 con,
                 source.name,
                 payload.sha256,
-                lambda: plausibility.on_ukraine(source.name, uri, None, shapely.from_wkb(wkb), boundaries),
+                lambda: plausibility.on_ukraine(source.name, uri, None, shapely.from_wkb(wkb), zone),
             )
         else:
             table, parser, schema = _ROW_TABLES[source.name]
