@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from warehouse import catalog
 
+from . import bounds
 from .cadence import CADENCE, FRESHNESS_SQL
 from .outcome import MAX_EXAMPLES, ExpectationOutcome, SuiteOutcome
 from .suites import ANOMALY_SQL, RECONCILE_SQL, REFERENCES_SQL, STEPS_SQL, Spec, frame_keys, specs_for
@@ -140,7 +141,12 @@ def _anomaly_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: 
     return read_sql(con, ANOMALY_SQL[table.name])
 
 
+def _bounds_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
+    return bounds.frame(read_sql(con, bounds.FRAME_SQL[table.name]))
+
+
 _FRAME_BUILDERS = {
+    "bounds": _bounds_frame,
     "references": _references_frame,
     "anomaly": _anomaly_frame,
     "table": _table_frame,

@@ -23,13 +23,14 @@ from typing import Any
 
 from warehouse import catalog
 
+from . import bounds
 from .cadence import CADENCE, FRESHNESS_SQL
 from .outcome import Severity
 
 UKRAINE_AREA_KM2 = 603_628.0  # total area of Ukraine incl. Crimea: no area figure can exceed it
 RECONCILE_TOLERANCE_KM2 = 1e-6
 
-FRAMES = ("table", "schema", "steps", "reconcile", "freshness", "references", "anomaly")
+FRAMES = ("table", "schema", "steps", "reconcile", "freshness", "references", "anomaly", "bounds")
 
 RECONCILE_SQL = {
     "fact_control_monthly": "reconcile_control_monthly.sql",
@@ -103,6 +104,8 @@ def frame_keys(table: catalog.Table, frame: str) -> tuple[str, ...]:
         return ("source",)
     if frame == "references" and table.name == "dim_date":
         return ("fact_table", "date")
+    if frame == "bounds":
+        return ("source", "date", "region_code" if table.name == "fact_control_daily" else "category")
     return table.grain
 
 
@@ -427,6 +430,31 @@ def _anomalies(table: catalog.Table) -> list[Spec]:
         return []
     name, description, show = _ANOMALIES[table.name]
     return [_in_set_true(name, "within_bound", "warn", WHY_ANOMALY, description, "anomaly", show)]
+
+
+WHY_BOUND = (
+    "Beyond what the whole war has ever shown (largest real value × a margin): an upstream error "
+    "until an operator accepts the payload with `frontline accept`."
+)
+
+
+def _bounds(table: catalog.Table) -> list[Spec]:
+    """Blocking physical bounds (expectations/bounds.py), one expectation per bound."""
+    return [
+        Spec(
+            name=f"bound_{name}",
+            expectation_type="ExpectColumnValuesToBeInSet",
+            kwargs={"column": "passes", "value_set": [True]},
+            severity="error",
+            reason=WHY_BOUND,
+            description=f"{name}: {bounds.describe(name)} (expectations/bounds.py says why).",
+            frame="bounds",
+            row_condition=("bound", "==", name),
+            show=("value", "lo", "hi", "payload_uri", "payload_sha256", "accepted"),
+        )
+        for name in bounds.NAMES
+        if bounds.TABLE_OF[name] == table.name
+    ]
 
 
 def _freshness(table: catalog.Table) -> list[Spec]:
@@ -794,6 +822,7 @@ def specs_for(table_name: str, today: dt.date) -> list[Spec]:
         + (specific(table) if specific else [])
         + _references(table)
         + _anomalies(table)
+        + _bounds(table)
         + _freshness(table)
     )
     if table.name in MAY_BE_EMPTY:

@@ -28,13 +28,14 @@ def _checks(table: catalog.Table) -> dg.AssetChecksDefinition:
         ],
     )
     def _suite(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
-        from expectations import run_suite  # GX import is slow: only when a check runs
+        from expectations import bounds, run_suite  # GX import is slow: only when a check runs
 
         run_id = context.op_execution_context.run_id
         with warehouse.connect() as con:
             # stored under the run's id: publishing builds the report from it instead of re-validating
             outcome = run_suite(con, table.name, today=warehouse.settings.today, session=run_id)
             audit.record(con, run_id, table.name, outcome.results)
+            refused = bounds.quarantine_refused(con, warehouse.settings.quarantine_dir, outcome)
         metadata = outcome.to_metadata()
         yield dg.AssetCheckResult(
             check_name="contract",
@@ -42,7 +43,7 @@ def _checks(table: catalog.Table) -> dg.AssetChecksDefinition:
             passed=not outcome.errors,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata=metadata,
-            description=outcome.summary_text() if outcome.errors else None,
+            description="\n".join([outcome.summary_text(), *refused]) if outcome.errors else None,
         )
         yield dg.AssetCheckResult(
             check_name="warnings",

@@ -116,6 +116,59 @@ def cmd_quarantine(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_accept(args, settings: Settings) -> int:
+    """Let one quarantined payload through the rule or bound that refused it, on the record."""
+    import getpass
+
+    from warehouse import audit, db, quarantine
+    from warehouse.writer_lock import WarehouseBusy, exclusive_writer
+
+    if not args.reason.strip():
+        print("frontline accept: --reason must say why", file=sys.stderr)
+        return 2
+    wanted = args.key
+    matches = [
+        e
+        for e in quarantine.entries(settings.quarantine_dir)
+        if e["source"] == args.source
+        and (
+            e["key"] == wanted
+            or e.get("date") == wanted
+            or e["file"] == wanted
+            or wanted in (e["uri"].rsplit("/", 1)[-1],)
+        )
+    ]
+    if not matches:
+        print(
+            f"frontline accept: nothing of {args.source} {wanted!r} is in quarantine "
+            "(`frontline quarantine list` shows what is)",
+            file=sys.stderr,
+        )
+        return 2
+    entry = matches[-1]  # the newest payload refused for it
+    who = os.environ.get("FRONTLINE_OPERATOR") or getpass.getuser()
+    try:
+        with exclusive_writer(settings.home), db.session(settings.warehouse_path) as con:
+            audit.accept(
+                con,
+                source=entry["source"],
+                key=entry["key"],
+                sha256=entry["sha256"],
+                uri=entry["uri"],
+                accepted_by=who,
+                reason=args.reason.strip(),
+                refused_by=entry.get("message") or entry["error"],
+            )
+    except WarehouseBusy as exc:
+        print(f"frontline accept: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"accepted {entry['source']} {entry['key']} (sha256 {entry['sha256'][:12]}, {entry['uri']}) by {who}: "
+        f"{args.reason.strip()}\nthe next `frontline run` publishes it past: {entry.get('message') or entry['error']}"
+    )
+    return 0
+
+
 def cmd_versions(args, settings: Settings) -> int:
     from warehouse import publish
 
@@ -183,6 +236,14 @@ def parser() -> argparse.ArgumentParser:
     quarantine.add_argument("action", choices=("list", "show"))
     quarantine.add_argument("id", nargs="?", help="sha256 prefix or file name (for show)")
     quarantine.set_defaults(func=cmd_quarantine)
+
+    accept = sub.add_parser(
+        "accept", help="let a quarantined payload past the plausibility rule or fact bound that refused it"
+    )
+    accept.add_argument("source", help="source name, e.g. deepstate, isw, gs_personnel")
+    accept.add_argument("key", metavar="DAY|FILE", help="the day (YYYY-MM-DD), snapshot id, or file name / 'all'")
+    accept.add_argument("--reason", required=True, help="why this payload is real (kept in audit.acceptances)")
+    accept.set_defaults(func=cmd_accept)
 
     versions = sub.add_parser("versions", help="list published versions (* = latest)")
     versions.set_defaults(func=cmd_versions)

@@ -23,6 +23,8 @@ def extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) ->
     try:
         with warehouse.connect() as con:
             checks = audit.run_summary(con, context.run_id)
+            # payloads an operator let past a plausibility rule or a fact bound: who, when, why
+            checks["acceptances"] = audit.acceptances(con)
             # the report of the validations this run's checks made (a table they did not reach,
             # e.g. in a re-executed step, is validated here)
             run_suites(con, today=settings.today, docs_dir=report_dir, session=context.run_id)

@@ -3,6 +3,7 @@
 import datetime as dt
 import warnings
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 
@@ -38,10 +39,31 @@ def unreachable_fails_now():
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
 
 
+def _what_to_do(error: ParseError) -> str:
+    """Where the refused payload is kept and one line on how to proceed."""
+    from warehouse.plausibility import Implausible
+
+    lines = [str(error)]
+    kept = getattr(error, "quarantined", None)
+    if kept:
+        lines.append(f"    quarantined: {kept}")
+    key = Path(kept).name.rsplit("-", 1)[0] if kept else "KEY"
+    if isinstance(error, Implausible):
+        lines.append(
+            f"    to proceed: if upstream really published this, `frontline accept {error.source} {key} "
+            '--reason "…"` lets the next run publish it; otherwise wait for a corrected file'
+        )
+    else:
+        lines.append(
+            "    to proceed: wait for upstream to correct the file (the next run picks it up); nothing to accept"
+        )
+    return "\n".join(lines)
+
+
 def _fail_on(errors: list[ParseError]) -> None:
     if errors:
         raise dg.Failure(
-            description="\n".join(str(e) for e in errors),
+            description="\n".join(_what_to_do(e) for e in errors),
             metadata={"quarantined": len(errors)},
             allow_retries=False,
         )
@@ -59,6 +81,7 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", categor
     partitions_def=deepstate_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=FETCH_RETRY,
+    deps=[["raw", "oblast_boundaries"]],  # the snapshot must lie on Ukraine (warehouse.plausibility)
     description=sources.DEEPSTATE.description,
 )
 def deepstate_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

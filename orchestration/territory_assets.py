@@ -15,6 +15,7 @@ from warehouse.parse import ParseError
     group_name="raw",
     kinds={"duckdb"},
     retry_policy=FETCH_RETRY,
+    deps=[["raw", "oblast_boundaries"]],  # the snapshot must lie on Ukraine (warehouse.plausibility)
     description=sources.DEEPSTATE_API.description,
 )
 def deepstate_api_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -18,6 +18,7 @@ from expectations import run_suite, specs_for
 from tests.casualty_rows import ROWS as CASUALTY_ROWS
 from tests.territory_rows import TERRITORY_ROWS
 from warehouse import catalog
+from warehouse.sqlfiles import load
 
 TODAY = dt.date(2026, 11, 25)
 START = dt.date(2026, 3, 20)
@@ -34,7 +35,8 @@ def _control_rows() -> list[dict]:
     rows = []
     # DeepState: whole of Ukraine, Donetsk oblast and the remainder (UNATTRIBUTED, so the regional
     # rows add up to 'UA'), one gap day, gained/lost per snapshot.
-    regions = (("UA", 109_361.0, 15.5, 5.25), ("UA-14", 17_850.0, 9.0, 2.5), ("UNATTRIBUTED", 91_511.0, 6.5, 2.75))
+    # (UNATTRIBUTED kept under its physical bound, expectations/bounds.py)
+    regions = (("UA", 109_361.0, 15.5, 5.25), ("UA-14", 107_550.0, 9.0, 2.5), ("UNATTRIBUTED", 1_811.0, 6.5, 2.75))
     for region, base, gained, lost in regions:
         area = None
         last_obs = None
@@ -139,6 +141,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table_name: str, rows: list[dict]) -
 def warehouse(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
     con = duckdb.connect(path)
+    # raw and audit tables (empty): the bound expectations trace rows to payloads and acceptances
+    con.execute(load("warehouse", "raw_schema"))
+    con.execute(load("warehouse", "territory_raw_schema"))
     con.execute("CREATE SCHEMA core")
     con.execute("CREATE SCHEMA marts")
     for t in catalog.PUBLISHED:
@@ -420,7 +425,9 @@ def test_area_larger_than_ukraine(con):
         WHERE date = DATE '2026-06-15' AND source = 'isw' AND region_code = 'UA'
     """)
     outcome = run_suite(con, "fact_control_daily", today=TODAY)
-    r = _only_failure(outcome, "range_area_km2")
+    # the physical bounds on ISW's area and its day-over-day ratio refuse it too (test_fact_bounds)
+    assert sorted(r.name for r in outcome.failed) == ["bound_isw_area_km2", "bound_ua_area_ratio", "range_area_km2"]
+    r = outcome.result("range_area_km2")
     assert (r.severity, r.expectation_type, r.unexpected_count) == (
         "error",
         "ExpectColumnValuesToBeBetween",
@@ -512,6 +519,7 @@ def test_run_suites_builds_data_docs(con, tmp_path):
         "frontline-dim_source.schema.html",
         "frontline-dim_source.table.html",
         "frontline-fact_losses_daily.anomaly.html",
+        "frontline-fact_losses_daily.bounds.html",
         "frontline-fact_losses_daily.freshness.html",
         "frontline-fact_losses_daily.references.html",
         "frontline-fact_losses_daily.schema.html",
@@ -532,7 +540,7 @@ def test_a_session_builds_its_report_from_the_checks_validations(con, tmp_path):
     assert outcomes["dim_source"] is checked and checked.passed
     assert outcomes["fact_losses_daily"].passed  # not checked in the session: validated here
     pages = sorted(p.name for p in (tmp_path / "docs" / "validations").rglob("*.html"))
-    assert pages.count("frontline-dim_source.table.html") == 1 and len(pages) == 8
+    assert pages.count("frontline-dim_source.table.html") == 1 and len(pages) == 9
     # a retried check in the same session validates afresh; another session never sees these
     again = run_suite(con, "dim_source", today=TODAY, session=session)
     assert not again.passed and "licence" in again.summary_text()

@@ -4,6 +4,7 @@ as-of filter answers for every day in between, and the suites accept it (the ano
 flags it). Real mirror files, cut and edited the way upstream rewrites them; real DuckDB and GX."""
 
 import datetime as dt
+import hashlib
 import json
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from expectations import run_suite
 from tests.conftest import make_mirror
 from transforms import casualties, loss_history, models
-from warehouse import db, raw, sources
+from warehouse import audit, db, raw, sources
 from warehouse.config import Settings
 
 CUT = dt.date(2026, 6, 5)
@@ -33,6 +34,17 @@ def warehouse(tmp_path_factory):
     second = make_mirror(root / "v2", [], cut=CUT, api_snapshots=())
     _personnel(second).write_text(json.dumps([r for r in records if r["date"] != DROPPED.isoformat()]))
     third = make_mirror(root / "v3", [], cut=CUT + dt.timedelta(days=2), api_snapshots=())
+    # A file that loses a date is refused at the raw layer unless an operator accepts it.
+    audit.accept(
+        con,
+        source="gs_personnel",
+        key="all",
+        sha256=hashlib.sha256(_personnel(second).read_bytes()).hexdigest(),
+        uri=str(_personnel(second)),
+        accepted_by="test",
+        reason="upstream really withdrew the 2026-06-01 report",
+        refused_by=None,
+    )
     for version, mirror in enumerate((first, second, third), start=1):
         settings = Settings(home=home, sources=str(mirror), today_override=CUT)
         for source in (sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):

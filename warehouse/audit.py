@@ -58,3 +58,33 @@ def run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         "tables": sorted({r[0] for r in rows}),
         "not_passed": failed,
     }
+
+
+def accept(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    source: str,
+    key: str,
+    sha256: str,
+    uri: str | None,
+    accepted_by: str,
+    reason: str,
+    refused_by: str | None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Record that an operator lets this exact payload through the plausibility rules and the
+    fact bounds (``frontline accept``). Never a code edit; the next run publishes it."""
+    con.execute(
+        "INSERT INTO audit.acceptances VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [source, key, sha256, uri, accepted_by, now or dt.datetime.now(dt.UTC), reason, refused_by],
+    )
+
+
+def acceptances(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every acceptance, oldest first (for the manifest and the status page)."""
+    rows = con.execute(
+        "SELECT source, key, sha256, uri, accepted_by, accepted_at, reason, refused_by "
+        "FROM audit.acceptances ORDER BY accepted_at, source, key"
+    ).fetchall()
+    names = ("source", "key", "sha256", "uri", "accepted_by", "accepted_at", "reason", "refused_by")
+    return [dict(zip(names, r, strict=True)) | {"accepted_at": r[5].isoformat()} for r in rows]

@@ -12,7 +12,7 @@ import duckdb
 import shapely
 from shapely.geometry import shape
 
-from warehouse import quarantine
+from warehouse import plausibility, quarantine
 from warehouse.config import Settings
 from warehouse.fetch import fetch
 from warehouse.parse import ParseError
@@ -47,6 +47,7 @@ def parse(payload) -> list[tuple]:
             geom = shape(feature["geometry"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ParseError(SOURCE, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
+        plausibility.geometry(SOURCE, payload.uri, f"feature {i} ({code})", geom)
         repaired = not geom.is_valid
         if repaired:
             geom = shapely.make_valid(geom, method="structure")
@@ -70,6 +71,18 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> Ingested:
         return Ingested(SOURCE, WHOLE_FILE_KEY, "unchanged", uri, current[0][0], payload.sha256)
     try:
         rows = parse(payload)
+        if current:  # a cut-off file that still parses loses regions
+            before = {
+                r[0]
+                for r in con.execute(
+                    "SELECT region_code FROM raw.oblast_boundaries WHERE version = ?", [current[0][0]]
+                ).fetchall()
+            }
+            lost = sorted(before - {r[1] for r in rows})
+            if lost:
+                raise plausibility.Implausible(
+                    SOURCE, uri, None, f"regions of the previous version are missing: {', '.join(lost)}"
+                )
     except ParseError as exc:
         quarantine.put(settings.quarantine_dir, SOURCE, WHOLE_FILE_KEY, payload, exc)
         raise

@@ -32,7 +32,7 @@ import pyarrow as pa
 import shapely
 from shapely.geometry import shape
 
-from warehouse import quarantine
+from warehouse import plausibility, quarantine
 from warehouse.config import Settings
 from warehouse.fetch import Payload, fetch
 from warehouse.layers import UnknownLayer, classify_or_raise
@@ -157,8 +157,12 @@ def parse_snapshot(payload: Payload, snapshot_id: int) -> Snapshot:
         name = str(((feature.get("properties") or {}).get("name")) or "")
         try:
             cls = classify_or_raise(name, DEEPSTATE_API.name, f"{snapshot_id} ({payload.uri}) feature {i}")
-            geom, dropped = _polygonal(shape(geometry))
+            as_published = shape(geometry)
+            out.quirks.extend(plausibility.api_layer(payload.uri, f"feature {i}", cls, as_published))
+            geom, dropped = _polygonal(as_published)
         except (ValueError, TypeError, AttributeError, IndexError) as exc:
+            if isinstance(exc, ParseError):
+                raise
             if isinstance(exc, UnknownLayer):
                 raise ParseError(DEEPSTATE_API.name, payload.uri, f"feature {i}", str(exc)) from exc
             raise ParseError(DEEPSTATE_API.name, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
@@ -225,10 +229,13 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> ApiIngested:
         raise ParseError(DEEPSTATE_API.name, index_uri(base), None, "snapshot listing not found")
     try:
         entries = parse_index(listing)
+        index_quirks = plausibility.unless_accepted(
+            con, DEEPSTATE_API.name, listing.sha256, _plausible_index, con, listing, entries, settings.today
+        )
     except ParseError as exc:
         quarantine.put(settings.quarantine_dir, DEEPSTATE_API.name, INDEX_KEY, listing, exc)
         raise
-    result = ApiIngested(listed=len(entries))
+    result = ApiIngested(listed=len(entries), quirks=index_quirks)
     latest = con.execute(
         "SELECT sha256 FROM raw.current_payloads WHERE source = ? AND key = ?",
         [DEEPSTATE_API.name, INDEX_KEY],
@@ -265,6 +272,18 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> ApiIngested:
             continue
         try:
             parsed = parse_snapshot(payload, snapshot_id)
+            zone = plausibility.ukraine_zone(con)
+            parsed.quirks += plausibility.unless_accepted(
+                con,
+                DEEPSTATE_API.name,
+                payload.sha256,
+                plausibility.on_ukraine,
+                DEEPSTATE_API.name,
+                uri,
+                "occupied layers",
+                _occupied_union(parsed),
+                zone,
+            )
         except ParseError as exc:
             quarantine.put(settings.quarantine_dir, DEEPSTATE_API.name, str(snapshot_id), payload, exc)
             errors.append(exc)
@@ -275,6 +294,27 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> ApiIngested:
     if errors:
         raise errors[0]
     return result
+
+
+def _occupied_union(parsed: Snapshot) -> shapely.Geometry:
+    polys = [shapely.from_wkb(wkb) for _, _, cls, wkb in parsed.rows if cls.startswith("occupied")]
+    return shapely.union_all(polys) if polys else shapely.Polygon()
+
+
+def _plausible_index(con, listing: Payload, entries: list[tuple[int, dt.datetime]], today: dt.date) -> None:
+    for snapshot_id, created in entries:
+        plausibility.not_future(
+            DEEPSTATE_API.name, listing.uri, f"snapshot {snapshot_id}", snapshot_date(created), today
+        )
+    previous = {
+        r[0]
+        for r in con.execute(
+            "SELECT i.snapshot_id FROM raw.deepstate_api_index i JOIN raw.current_payloads p "
+            "ON p.source = ? AND p.key = ? AND i.version = p.version",
+            [DEEPSTATE_API.name, INDEX_KEY],
+        ).fetchall()
+    }
+    plausibility.listing_kept(DEEPSTATE_API.name, listing.uri, previous, {i for i, _ in entries})
 
 
 def _land_snapshot(con, snapshot_id: int, payload: Payload, parsed: Snapshot) -> None:

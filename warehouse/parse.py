@@ -82,6 +82,9 @@ def deepstate_snapshot(payload: Payload, source: str = "deepstate") -> tuple[byt
             raise ParseError(source, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
         if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
             raise ParseError(source, payload.uri, f"feature {i}", f"expected a (Multi)Polygon, got {geom.geom_type}")
+        from warehouse import plausibility  # (imports this module)
+
+        plausibility.geometry(source, payload.uri, f"feature {i}", geom)
         parts.append(geom)
     geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
     repaired = not geom.is_valid

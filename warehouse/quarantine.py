@@ -6,6 +6,7 @@ once; a corrected upstream payload has another hash and is simply ingested by th
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -13,8 +14,16 @@ from warehouse.fetch import Payload
 
 
 def put(
-    quarantine_dir: Path, source: str, key: str, payload: Payload, error: Exception, rows: list | None = None
+    quarantine_dir: Path,
+    source: str,
+    key: str,
+    payload: Payload,
+    error: Exception,
+    rows: list | None = None,
+    date: str | None = None,
 ) -> Path:
+    """Keep the payload and its sidecar; ``error.quarantined`` is set to the kept file's path (the
+    run summary says where it is)."""
     folder = quarantine_dir / source
     folder.mkdir(parents=True, exist_ok=True)
     suffix = Path(payload.uri).suffix or ".bin"
@@ -37,8 +46,12 @@ def put(
         "offending_rows": rows or [],
         "file": data_path.name,
     }
+    if date:
+        sidecar["date"] = date  # the fact day a bound refused (a snapshot's key is its id)
     sidecar_path = folder / f"{stem}.error.json"
     sidecar_path.write_text(json.dumps(sidecar, indent=2, default=str) + "\n", encoding="utf-8")
+    with contextlib.suppress(AttributeError):  # (an exception type with __slots__)
+        error.quarantined = data_path
     return sidecar_path
 
 

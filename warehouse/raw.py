@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
+import shapely
 
-from warehouse import parse, parse_casualties, quarantine
+from warehouse import parse, parse_casualties, plausibility, quarantine
 from warehouse.config import Settings
 from warehouse.fetch import Payload, fetch
 from warehouse.sources import DEEPSTATE, Source
@@ -81,6 +82,12 @@ def _insert_payload(con, source: str, key: str, version: int, payload: Payload) 
     )
 
 
+def _plausible_rows(con, source: str, uri: str, current, rows: list[tuple], today: dt.date) -> None:
+    plausibility.known_fields(source, uri, rows)
+    plausibility.rows(source, uri, rows, today)
+    plausibility.history_kept(con, source, uri, current[0] if current else None, rows)
+
+
 def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, day: dt.date | None = None) -> Ingested:
     """Fetch one file and land it. Same bytes as the current version: nothing happens.
     A payload that fails parsing is quarantined and the :class:`parse.ParseError` re-raised."""
@@ -97,10 +104,22 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, d
         if source is DEEPSTATE:
             wkb, repaired = parse.deepstate_snapshot(payload)
             quirks = ["geometry repaired with make_valid"] if repaired else []
+            zone = plausibility.ukraine_zone(con)
+            quirks += plausibility.unless_accepted(
+                con,
+                source.name,
+                payload.sha256,
+                lambda: plausibility.on_ukraine(source.name, uri, None, shapely.from_wkb(wkb), zone),
+            )
         else:
             table, parser, schema = _ROW_TABLES[source.name]
             parsed = parser(payload)
-            quirks = parsed.quirks
+            quirks = parsed.quirks + plausibility.unless_accepted(
+                con,
+                source.name,
+                payload.sha256,
+                lambda: _plausible_rows(con, source.name, uri, current, parsed.rows, settings.today),
+            )
     except parse.ParseError as exc:
         quarantine.put(settings.quarantine_dir, source.name, key, payload, exc)
         raise

@@ -239,6 +239,20 @@ def page(published_dir: Path, today: dt.date, chart_svgs: dict[str, str]) -> str
                     f"<td>{escape(item.get('description') or '')}</td></tr>"
                 )
             out.append("</table>")
+        if checks.get("acceptances"):
+            out.append(
+                "<h3>Accepted by an operator</h3><p>Payloads let past a plausibility rule or a fact bound "
+                "with <code>frontline accept</code>.</p><table><tr><th>source</th><th>day / file</th>"
+                "<th>sha256</th><th>by</th><th>when</th><th>why</th><th>refused by</th></tr>"
+            )
+            for a in checks["acceptances"]:
+                out.append(
+                    f"<tr><td>{escape(a['source'])}</td><td>{escape(a['key'])}</td>"
+                    f"<td><code>{escape(a['sha256'][:12])}</code></td><td>{escape(a['accepted_by'])}</td>"
+                    f"<td>{escape(a['accepted_at'])}</td><td>{escape(a['reason'])}</td>"
+                    f"<td>{escape(a.get('refused_by') or '')}</td></tr>"
+                )
+            out.append("</table>")
     else:
         out.append("<p>No check summary in this version.</p>")
     if manifest.get("report"):

@@ -81,3 +81,16 @@ CREATE TABLE IF NOT EXISTS audit.check_results (
     description       VARCHAR NOT NULL,
     examples          JSON
 );
+
+-- Payloads an operator let through a plausibility rule or a fact bound (`frontline accept`):
+-- who, when, why and exactly which bytes (sha256). A later payload with other bytes is checked again.
+CREATE TABLE IF NOT EXISTS audit.acceptances (
+    source       VARCHAR NOT NULL,
+    key          VARCHAR NOT NULL,      -- day (YYYY-MM-DD), snapshot id, 'index' or 'all' (whole file)
+    sha256       VARCHAR NOT NULL,
+    uri          VARCHAR,
+    accepted_by  VARCHAR NOT NULL,
+    accepted_at  TIMESTAMPTZ NOT NULL,
+    reason       VARCHAR NOT NULL,
+    refused_by   VARCHAR                -- the rule or bound it was refused by
+);

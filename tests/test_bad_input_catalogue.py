@@ -1,0 +1,669 @@
+"""The bad-input catalogue (README "What the gate refuses"): one real mirror file per case, changed
+the way upstreams really break, for every source. Each case must fail the run with an error that
+names the source, the file and the row or feature, keep the payload in quarantine, and leave every
+published file byte-identical. The fixtures (a published baseline, a copy per case) are those of
+test_bad_input.py."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import math
+
+import pytest
+import shapely
+import shapely.affinity
+from shapely.geometry import mapping, shape
+
+from orchestration.cli import main
+from tests.conftest import MIRROR
+from tests.test_bad_input import TODAY, baseline, case  # noqa: F401 (fixtures)
+
+DAY_FILE = "deepstatemap_data_20240710.geojson"
+NEXT_SNAPSHOT = 1721593588  # the API snapshot after the baseline's two (2024-07-21)
+
+
+# --- ways to change a real file -------------------------------------------------------------
+
+
+def _replace(path, data: bytes) -> None:
+    """Write ``data`` where the slice has a symlink to the mirror (never through it)."""
+    path.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _day(mirror):
+    return mirror / "deepstate" / DAY_FILE
+
+
+def _day_geojson(mirror, change) -> None:
+    doc = json.loads((MIRROR / "deepstate" / DAY_FILE).read_text())
+    change(doc)
+    _replace(_day(mirror), json.dumps(doc).encode())
+
+
+def _map_coords(geom: dict, f) -> dict:
+    return mapping(shapely.transform(shape(geom), lambda xy: f(xy)))
+
+
+def _day_coords(f):
+    def change(doc):
+        for feature in doc["features"]:
+            feature["geometry"] = _map_coords(feature["geometry"], f)
+
+    return lambda mirror: _day_geojson(mirror, change)
+
+
+def _swap(xy):
+    return xy[:, ::-1]
+
+
+def _metres(xy):  # Web Mercator metres, as a GIS export in EPSG:3857 would write them
+    import numpy as np
+
+    x = xy[:, 0] * 20037508.34 / 180
+    y = np.log(np.tan((90 + xy[:, 1]) * np.pi / 360)) * 6378137.0
+    return np.column_stack([x, y])
+
+
+def _shift(dlon, dlat):
+    return lambda xy: xy + [dlon, dlat]
+
+
+def _day_nan(mirror):
+    doc = json.loads((MIRROR / "deepstate" / DAY_FILE).read_text())
+    doc["features"][0]["geometry"]["coordinates"][0][0][3] = [math.nan, 47.0]
+    _replace(_day(mirror), json.dumps(doc).encode())  # json writes NaN, as a sloppy exporter does
+
+
+def _day_point(mirror):
+    _day_geojson(mirror, lambda d: d["features"][0].__setitem__("geometry", {"type": "Point", "coordinates": [37, 48]}))
+
+
+def _day_raw(data: bytes):
+    return lambda mirror: _replace(_day(mirror), data)
+
+
+def _api_index(mirror, change) -> None:
+    path = mirror / "deepstate_api" / "index.json"
+    listing = json.loads(path.read_text())
+    change(listing)
+    _replace(path, json.dumps(listing).encode())
+
+
+def _api_snapshot(change_doc=None, data: bytes | None = None):
+    """List the next real snapshot and serve it changed."""
+
+    def apply(mirror):
+        full = json.loads((MIRROR / "deepstate_api" / "index.json").read_text())
+        entry = next(e for e in full if e["id"] == NEXT_SNAPSHOT)
+        _api_index(mirror, lambda listing: listing.append(entry))
+        raw = gzip.decompress((MIRROR / "deepstate_api" / f"{NEXT_SNAPSHOT}.geojson.gz").read_bytes())
+        if change_doc is not None:
+            doc = json.loads(raw)
+            change_doc(doc)
+            raw = json.dumps(doc).encode()
+        _replace(
+            mirror / "deepstate_api" / f"{NEXT_SNAPSHOT}.geojson.gz", gzip.compress(data if data is not None else raw)
+        )
+
+    return apply
+
+
+def _occupied_features(doc):
+    from warehouse.layers import classify
+
+    return [
+        f
+        for f in doc["features"]
+        if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon", "GeometryCollection")
+        and (classify(str((f.get("properties") or {}).get("name") or "")) or "").startswith("occupied")
+    ]
+
+
+def _api_occupied_coords(f):
+    def change(doc):
+        for feature in _occupied_features(doc):
+            feature["geometry"] = _map_coords(feature["geometry"], f)
+
+    return _api_snapshot(change)
+
+
+def _api_unknown_type(doc):
+    _occupied_features(doc)[0]["geometry"] = {"type": "CircularString", "coordinates": [[37, 48], [38, 48]]}
+
+
+def _whole(source_path: str, change):
+    """A whole-history file of the mirror, changed (text in, text out)."""
+
+    def apply(mirror):
+        text = (MIRROR / source_path).read_bytes().decode("utf-8")
+        _replace(mirror / source_path, change(text).encode("utf-8"))
+
+    return apply
+
+
+def _json_records(source_path: str, change):
+    def text_change(text):
+        records = json.loads(text)
+        out = change(records)
+        return json.dumps(records if out is None else out, indent=4)
+
+    return _whole(source_path, text_change)
+
+
+def _csv_rows(source_path: str, change):
+    """Change the rows (list of lists, header first) of a CSV, keeping a BOM if it had one."""
+
+    def text_change(text):
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        rows = list(csv.reader(io.StringIO(text[len(bom) :])))
+        rows = change(rows) or rows
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        return bom + out.getvalue()
+
+    return _whole(source_path, text_change)
+
+
+ISW = "isw/area_assessed_as_controlled_by_russia.csv"
+PERSONNEL = "losses/russia_losses_personnel.json"
+EQUIPMENT = "losses/russia_losses_equipment.json"
+CORRECTIONS = "losses/russia_losses_equipment_correction.json"
+MZ2024 = "mediazona/meduza_2024.csv"
+MZ2025 = "mediazona/meduza_2025_weekly.csv"
+MZ2026 = "mediazona/meduza_2026_weekly.csv"
+ESTIMATES = "estimates/official_estimates.csv"
+BOUNDARIES = "boundaries/ukraine_oblasts.geojson"
+HTML = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>\n"
+
+
+def _set(rows, row, column, value):
+    rows[row][rows[0].index(column)] = value
+
+
+def _boundaries(change):
+    def apply(mirror):
+        doc = json.loads((MIRROR / BOUNDARIES).read_text())
+        change(doc)
+        _replace(mirror / BOUNDARIES, json.dumps(doc).encode())
+
+    return apply
+
+
+def _boundaries_metres(doc):
+    for feature in doc["features"]:
+        feature["geometry"] = _map_coords(feature["geometry"], _metres)
+
+
+# (id, source, file, change, the row/feature named, what the message says)
+PARSE_CASES = [
+    # DeepState archive day
+    ("archive-empty", "deepstate", DAY_FILE, _day_raw(b""), None, "empty payload"),
+    (
+        "archive-wrong-shape",
+        "deepstate",
+        DAY_FILE,
+        _day_raw(b'[{"type": "Feature"}]'),
+        None,
+        "not a GeoJSON FeatureCollection",
+    ),
+    ("archive-latlon-swapped", "deepstate", DAY_FILE, _day_coords(_swap), "feature 0", "outside the WGS84 box"),
+    ("archive-metres", "deepstate", DAY_FILE, _day_coords(_metres), "feature 0", "outside the WGS84 box"),
+    ("archive-nan-coordinate", "deepstate", DAY_FILE, _day_nan, "feature 0", "is not a finite number"),
+    ("archive-displaced-off-ukraine", "deepstate", DAY_FILE, _day_coords(_shift(0, 4)), None, "lie on Ukraine"),
+    ("archive-point-geometry", "deepstate", DAY_FILE, _day_point, "feature 0", "expected a (Multi)Polygon, got Point"),
+    # DeepState API: listing and snapshots
+    (
+        "api-index-truncated",
+        "deepstate_api",
+        "index.json",
+        _whole("deepstate_api/index.json", lambda t: t[: len(t) // 2]),
+        None,
+        "invalid JSON",
+    ),
+    (
+        "api-index-wrong-shape",
+        "deepstate_api",
+        "index.json",
+        _whole("deepstate_api/index.json", lambda t: '{"items": []}'),
+        None,
+        "expected a non-empty JSON array",
+    ),
+    (
+        "api-index-cut-off",
+        "deepstate_api",
+        "index.json",
+        lambda m: _api_index(m, lambda listing: listing.pop(0)),
+        None,
+        "listed before are missing: 1720385367",
+    ),
+    (
+        "api-index-future",
+        "deepstate_api",
+        "index.json",
+        lambda m: _api_index(
+            m, lambda listing: listing.append({"id": 1830000000, "createdAt": "2027-12-28T10:00:00.000Z"})
+        ),
+        "snapshot 1830000000",
+        "is in the future",
+    ),
+    (
+        "api-snapshot-html",
+        "deepstate_api",
+        f"{NEXT_SNAPSHOT}.geojson.gz",
+        _api_snapshot(data=HTML),
+        None,
+        "invalid JSON",
+    ),
+    (
+        "api-snapshot-latlon-swapped",
+        "deepstate_api",
+        f"{NEXT_SNAPSHOT}.geojson.gz",
+        _api_occupied_coords(_swap),
+        "feature",
+        "outside the WGS84 box",
+    ),
+    (
+        "api-snapshot-displaced",
+        "deepstate_api",
+        f"{NEXT_SNAPSHOT}.geojson.gz",
+        _api_occupied_coords(_shift(0, 4)),
+        "occupied layers",
+        "lie on Ukraine",
+    ),
+    (
+        "api-snapshot-unknown-geometry",
+        "deepstate_api",
+        f"{NEXT_SNAPSHOT}.geojson.gz",
+        _api_snapshot(_api_unknown_type),
+        "feature",
+        "unexpected geometry type 'CircularString'",
+    ),
+    # ISW
+    (
+        "isw-renamed-column",
+        "isw",
+        "area_assessed_as_controlled_by_russia.csv",
+        _whole(ISW, lambda t: t.replace("area_assessed_as_russia_controlled,", "area_km2,", 1)),
+        "line 1",
+        "missing columns",
+    ),
+    (
+        "isw-km2-not-m2",
+        "isw",
+        "area_assessed_as_controlled_by_russia.csv",
+        _csv_rows(ISW, lambda r: _set(r, 5, "area_assessed_as_russia_controlled", "43697.1")),
+        "line 6",
+        "outside its physical range",
+    ),
+    (
+        "isw-malformed-date",
+        "isw",
+        "area_assessed_as_controlled_by_russia.csv",
+        _csv_rows(ISW, lambda r: _set(r, 7, "date", "2022/03/01")),
+        "line 8",
+        "bad date",
+    ),
+    (
+        "isw-future-date",
+        "isw",
+        "area_assessed_as_controlled_by_russia.csv",
+        _csv_rows(ISW, lambda r: r.append(["2026-08-15", *r[-1][1:]])),
+        "date 2026-08-15",
+        "is in the future",
+    ),
+    (
+        "isw-cut-off",
+        "isw",
+        "area_assessed_as_controlled_by_russia.csv",
+        _csv_rows(ISW, lambda r: r[:-40]),
+        None,
+        "40 date(s) of the previous version (v1) are missing",
+    ),
+    # General Staff: personnel, equipment, corrections
+    (
+        "personnel-impossible",
+        "gs_personnel",
+        "russia_losses_personnel.json",
+        _json_records(PERSONNEL, lambda r: r[-1].__setitem__("personnel", 1_403_550_000_000)),
+        "element 1586 (date 2026-06-30)",
+        "outside its physical range",
+    ),
+    (
+        "personnel-cut-off",
+        "gs_personnel",
+        "russia_losses_personnel.json",
+        _json_records(PERSONNEL, lambda r: r[:-10]),
+        None,
+        "10 date(s) of the previous version (v1) are missing",
+    ),
+    (
+        "personnel-future",
+        "gs_personnel",
+        "russia_losses_personnel.json",
+        _json_records(PERSONNEL, lambda r: r.append(dict(r[-1], date="2026-09-01"))),
+        "date 2026-09-01",
+        "is in the future",
+    ),
+    (
+        "personnel-malformed-date",
+        "gs_personnel",
+        "russia_losses_personnel.json",
+        _json_records(PERSONNEL, lambda r: r[-1].__setitem__("date", "30.06.2026")),
+        "element 1586",
+        "bad date '30.06.2026'",
+    ),
+    (
+        "equipment-unknown-category",
+        "gs_equipment",
+        "russia_losses_equipment.json",
+        _json_records(EQUIPMENT, lambda r: r[-1].__setitem__("laser cannons", 3)),
+        "element",
+        "unknown field 'laser cannons'",
+    ),
+    (
+        "equipment-negative",
+        "gs_equipment",
+        "russia_losses_equipment.json",
+        _json_records(EQUIPMENT, lambda r: r[-1].__setitem__("tank", -11_000)),
+        "(date 2026-06-30)",
+        "outside its physical range",
+    ),
+    (
+        "equipment-wrong-shape",
+        "gs_equipment",
+        "russia_losses_equipment.json",
+        _whole(EQUIPMENT, lambda t: json.dumps({"data": json.loads(t)})),
+        None,
+        "expected a non-empty JSON array",
+    ),
+    (
+        "corrections-truncated",
+        "gs_equipment_corrections",
+        "russia_losses_equipment_correction.json",
+        _whole(CORRECTIONS, lambda t: t[: len(t) // 3]),
+        "line",
+        "invalid JSON (truncated?)",
+    ),
+    (
+        "corrections-impossible",
+        "gs_equipment_corrections",
+        "russia_losses_equipment_correction.json",
+        _json_records(CORRECTIONS, lambda r: r[0].__setitem__("personnel", 16_500_000)),
+        "element 0",
+        "outside its physical range",
+    ),
+    # Mediazona vintages
+    (
+        "mediazona2024-renamed-column",
+        "mediazona_2024",
+        "meduza_2024.csv",
+        _whole(MZ2024, lambda t: t.replace("ED_high", "ED_hi", 1)),
+        "line 1",
+        "missing columns ['ED_high']",
+    ),
+    (
+        "mediazona2025-html",
+        "mediazona_2025",
+        "meduza_2025_weekly.csv",
+        _whole(MZ2025, lambda t: HTML.decode()),
+        None,
+        "got an HTML page",
+    ),
+    (
+        "mediazona2025-duplicated-week",
+        "mediazona_2025",
+        "meduza_2025_weekly.csv",
+        _csv_rows(MZ2025, lambda r: r.insert(3, list(r[2]))),
+        "line 4",
+        "appears twice",
+    ),
+    (
+        "mediazona2026-cut-off",
+        "mediazona_2026",
+        "meduza_2026_weekly.csv",
+        _csv_rows(MZ2026, lambda r: r[:-20]),
+        None,
+        "20 date(s) of the previous version (v1) are missing",
+    ),
+    (
+        "mediazona2026-future-week",
+        "mediazona_2026",
+        "meduza_2026_weekly.csv",
+        _csv_rows(MZ2026, lambda r: r.append(["2027", "10", *r[-1][2:]])),
+        "date 2027-03-08",
+        "is in the future",
+    ),
+    (
+        "mediazona2026-impossible",
+        "mediazona_2026",
+        "meduza_2026_weekly.csv",
+        _csv_rows(MZ2026, lambda r: _set(r, 1, "EDHigh", "5.5e9")),
+        "line 2",
+        "outside its physical range",
+    ),
+    # Official estimates
+    (
+        "estimates-unknown-country",
+        "official_estimates",
+        "official_estimates.csv",
+        _csv_rows(ESTIMATES, lambda r: _set(r, 1, "country", "atlantis")),
+        "line 2",
+        "'atlantis' is not one of",
+    ),
+    (
+        "estimates-malformed-date",
+        "official_estimates",
+        "official_estimates.csv",
+        _csv_rows(ESTIMATES, lambda r: _set(r, 1, "date", "31/02/2024")),
+        "line 2",
+        "bad date '31/02/2024'",
+    ),
+    (
+        "estimates-impossible",
+        "official_estimates",
+        "official_estimates.csv",
+        _csv_rows(ESTIMATES, lambda r: _set(r, 1, "estimate", "390580000")),
+        "line 2",
+        "outside its physical range",
+    ),
+    (
+        "estimates-duplicated-row",
+        "official_estimates",
+        "official_estimates.csv",
+        _csv_rows(ESTIMATES, lambda r: r.insert(2, list(r[1]))),
+        "line 3",
+        "appears twice",
+    ),
+    # Oblast boundaries
+    (
+        "boundaries-metres",
+        "oblast_boundaries",
+        "ukraine_oblasts.geojson",
+        _boundaries(_boundaries_metres),
+        "feature 0",
+        "outside the WGS84 box",
+    ),
+    (
+        "boundaries-cut-off",
+        "oblast_boundaries",
+        "ukraine_oblasts.geojson",
+        _boundaries(lambda d: d.__setitem__("features", d["features"][:22])),
+        None,
+        "regions of the previous version are missing",
+    ),
+    (
+        "boundaries-empty",
+        "oblast_boundaries",
+        "ukraine_oblasts.geojson",
+        _whole(BOUNDARIES, lambda t: ""),
+        None,
+        "invalid GeoJSON",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "file_name", "change", "row_text", "message"),
+    [pytest.param(*c[1:], id=c[0]) for c in PARSE_CASES],
+)
+def test_refused_at_the_raw_layer(case, source, file_name, change, row_text, message):
+    change(case.mirror)
+    code, out = case.run()
+    assert code == 1, out
+    error = next((line for line in out.splitlines() if f"{source}: " in line and message in line), None)
+    assert error is not None, out
+    assert file_name in error and (row_text is None or row_text in error), error
+    assert "published nothing (previous version stays)" in out
+    assert case.unchanged()
+    entry = next(e for e in case.quarantined() if e["source"] == source)
+    assert file_name in entry["uri"] and message in entry["error"]
+    kept = case.home / "quarantine" / source / entry["file"]
+    assert kept.exists() and len(kept.read_bytes()) == entry["n_bytes"]
+    assert f"quarantined: {kept}" in out
+    assert "to proceed:" in out
+
+
+# --- cases that parse and lie on Ukraine, refused by a physical bound on the facts --------------
+
+
+def _day_geometry(make):
+    def apply(mirror):
+        doc = json.loads((MIRROR / "deepstate" / DAY_FILE).read_text())
+        doc["features"][0]["geometry"] = mapping(make(shape(doc["features"][0]["geometry"])))
+        _replace(_day(mirror), json.dumps(doc).encode())
+
+    return apply
+
+
+def _all_of_ukraine(_geom):
+    doc = json.loads((MIRROR / BOUNDARIES).read_text())
+    return shapely.union_all([shapely.make_valid(shape(f["geometry"])) for f in doc["features"]])
+
+
+def _isw_last(rows):
+    _set(rows, len(rows) - 1, "area_assessed_as_russia_controlled", "400000000000.0")
+
+
+def _personnel_jump(records):
+    records[-1]["personnel"] += 200_000
+
+
+# (id, source, file, change, bound, the fact row named)
+BOUND_CASES = [
+    (
+        "archive-displaced-5km",
+        "deepstate",
+        DAY_FILE,
+        _day_geometry(lambda g: shapely.affinity.translate(g, 0.05, 0)),
+        "lost_km2_per_day",
+        "date 2024-07-10 (UA)",
+    ),
+    (
+        "archive-fragment-only",
+        "deepstate",
+        DAY_FILE,
+        _day_geometry(lambda g: g.intersection(shapely.box(32.4, 44.3, 36.7, 46.0))),
+        "lost_km2_per_day",
+        "date 2024-07-10 (UA)",
+    ),
+    (
+        "archive-all-of-ukraine",
+        "deepstate",
+        DAY_FILE,
+        _day_geometry(_all_of_ukraine),
+        "gained_km2_per_day",
+        "date 2024-07-10 (UA)",
+    ),
+    (
+        "isw-area-jump",
+        "isw",
+        "area_assessed_as_controlled_by_russia.csv",
+        _csv_rows(ISW, _isw_last),
+        "isw_area_km2",
+        "date 2026-06-30 (UA)",
+    ),
+    (
+        "personnel-daily-jump",
+        "gs_personnel",
+        "russia_losses_personnel.json",
+        _json_records(PERSONNEL, _personnel_jump),
+        "gs_daily",
+        "date 2026-06-30 (personnel)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "file_name", "change", "bound", "row_text"),
+    [pytest.param(*c[1:], id=c[0]) for c in BOUND_CASES],
+)
+def test_refused_by_a_physical_bound(case, source, file_name, change, bound, row_text):
+    change(case.mirror)
+    code, out = case.run()
+    assert code == 1, out
+    assert f"bound_{bound}" in out and "FAILED" in out
+    refused = next((line for line in out.splitlines() if "refused:" in line and f"{bound} " in line), None)
+    assert refused is not None, out
+    assert f"{source}: " in refused and file_name in refused and row_text in refused, refused
+    assert "is beyond the bound" in refused
+    assert "published nothing (previous version stays)" in out
+    assert case.unchanged()
+    entry = next(e for e in case.quarantined() if e["source"] == source)
+    assert file_name in entry["uri"] and bound in entry["error"]
+    kept = case.home / "quarantine" / source / entry["file"]
+    assert kept.exists() and kept.read_bytes() == (case.mirror / _relative(source, file_name)).read_bytes()
+    assert f"quarantined: {kept}" in out and f"frontline accept {source} " in out
+
+
+def _relative(source, file_name):
+    from warehouse import sources
+
+    return "deepstate/" + file_name if source == "deepstate" else sources.BY_NAME[source].relative_path()
+
+
+def test_an_accepted_payload_is_published_and_shown(case, capsys, monkeypatch):
+    """A real extraordinary day: refused, accepted by an operator, published on the next run with
+    the acceptance in the manifest and on the status page."""
+    from warehouse import publish, status
+
+    _json_records(PERSONNEL, _personnel_jump)(case.mirror)
+    code, out = case.run()
+    assert code == 1 and "bound_gs_daily" in out
+    monkeypatch.setenv("FRONTLINE_OPERATOR", "duty-editor")
+    assert main(["accept", "gs_personnel", "russia_losses_personnel.json", "--reason", "GS confirmed the figure"]) == 0
+    said = capsys.readouterr().out
+    assert "accepted gs_personnel all" in said and "duty-editor" in said
+    code, out = case.run()
+    assert code == 0, out
+    assert "published new version" in out
+    manifest = publish.read_manifest(case.home / "published")
+    (acceptance,) = manifest["checks"]["acceptances"]
+    sha = hashlib.sha256((case.mirror / PERSONNEL).read_bytes()).hexdigest()
+    assert (acceptance["source"], acceptance["key"], acceptance["sha256"]) == ("gs_personnel", "all", sha)
+    assert acceptance["accepted_by"] == "duty-editor" and acceptance["reason"] == "GS confirmed the figure"
+    assert "gs_daily" in acceptance["refused_by"]
+    page = status.page(case.home / "published", TODAY, {})
+    assert "Accepted by an operator" in page and "GS confirmed the figure" in page and sha[:12] in page
+
+
+def test_an_accepted_cut_off_file_is_landed(case, capsys):
+    """Upstream really deleted history: accepted at the raw layer, landed, published."""
+    _csv_rows(ISW, lambda r: r[:-40])(case.mirror)
+    code, out = case.run()
+    assert code == 1 and "40 date(s) of the previous version (v1) are missing" in out
+    assert main(["accept", "isw", "all", "--reason", "ISW withdrew its spring assessments"]) == 0
+    capsys.readouterr()
+    code, out = case.run()
+    assert code == 0, out
+    assert "published new version" in out
+
+
+def test_accept_needs_a_quarantined_payload(case, capsys):
+    assert main(["accept", "deepstate", "2024-07-10", "--reason", "why not"]) == 2
+    assert "nothing of deepstate '2024-07-10' is in quarantine" in capsys.readouterr().err
