@@ -91,7 +91,7 @@ def cmd_dev(args, settings: Settings) -> int:
 
     command = dagster_ui_command(settings, args.port)
     print("starting the Dagster UI:", " ".join(command), file=sys.stderr)
-    os.execvp(command[0], command)
+    os.execv(command[0], command)
     return 0
 
 

@@ -169,8 +169,8 @@ def _run(settings: Settings, start: dt.date | None, end: dt.date | None, console
             summary.ingested[key[1]] = meta
         elif "days_computed" in meta:
             summary.days_computed = meta["days_computed"]
-        elif key[0] in ("core", "marts") and "rows" in meta:
-            summary.rows[key[1]] = meta["rows"]
+        elif key[0] in ("core", "marts") and "dagster/row_count" in meta:
+            summary.rows[key[1]] = meta["dagster/row_count"]
         elif key == ["published", "extracts"]:
             summary.published = meta
     for evaluation in result.get_asset_check_evaluations():
@@ -188,16 +188,30 @@ def _run(settings: Settings, start: dt.date | None, end: dt.date | None, console
 
 
 def _blocked_report(settings: Settings, run_id: str) -> Path:
-    """Data Docs of a run whose checks blocked publishing, under $FRONTLINE_HOME/reports/."""
-    from expectations import run_suites
+    """The validation report of a run whose checks blocked publishing, under $FRONTLINE_HOME/reports/."""
+    from expectations import report, run_suites
 
-    folder = settings.home / "reports" / run_id
     with db.session(settings.warehouse_path) as con:
-        run_suites(con, today=settings.today, docs_dir=folder, session=run_id)
-    return folder / "index.html"
+        outcomes = run_suites(con, today=settings.today, session=run_id)
+    return report.write(settings.home / "reports" / run_id, outcomes, run_id=run_id, version=None)
 
 
 def dagster_ui_command(settings: Settings, port: int = 3000) -> list[str]:
+    """`dagster dev` of this interpreter (it starts its webserver and daemon with the same
+    interpreter), so the installed `frontline` works whatever PATH holds."""
     prepare_instance(settings)
     root = Path(__file__).resolve().parent.parent
-    return ["dagster", "dev", "-m", "orchestration.definitions", "--working-directory", str(root), "-p", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "--working-directory",
+        str(root),
+        "--host",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]

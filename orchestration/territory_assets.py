@@ -3,6 +3,7 @@ incremental per-region geometry step, dim_region, coverage, source agreement and
 
 import dagster as dg
 
+from orchestration import conventions
 from orchestration.raw_assets import FETCH_RETRY, _fail_on, unreachable_fails_now
 from orchestration.resources import WarehouseResource
 from transforms import territory
@@ -76,8 +77,8 @@ def _table_asset(name: str, deps: list, build) -> dg.AssetsDefinition:
     )
     def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            rows = build(con)
-        return dg.MaterializeResult(metadata={"rows": rows})
+            build(con)
+            return conventions.materialized(con, table)
 
     return _asset
 
