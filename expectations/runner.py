@@ -3,8 +3,8 @@
 One ephemeral GX context per process (created on first use, ~10 s of imports on a cold start),
 one pandas Data Source in it, one dataframe asset per (table, frame), and one GX validation per
 frame: ``batch.validate(ExpectationSuite, result_format=COMPLETE)``. A pipeline run validates in
-a *session* (its run id) whose context stores each validation, so the run's Data Docs are built
-from the checks' own results: every suite runs once per run. The GX import happens inside
+a *session* (its run id) that keeps each outcome, so the run's report (expectations.report) is
+rendered from the checks' own results: every suite runs once per run. The GX import happens inside
 these functions, never at module import, so the CLI stays fast.
 """
 
@@ -401,9 +401,9 @@ def run_suite(
     the current UTC date. Never raises for bad data: every failure is an ExpectationOutcome.
     Raises KeyError for a name that is not in warehouse.catalog.
 
-    With `session` (a pipeline run's id), the validation is stored in that session so that
-    `run_suites(..., docs_dir=..., session=...)` later builds the run's Data Docs from it instead
-    of validating the table a second time.
+    With `session` (a pipeline run's id), the outcome is kept in that session so that
+    `run_suites(..., session=...)` later returns it for the run's report instead of validating
+    the table a second time.
     """
     today = today or dt.datetime.now(dt.UTC).date()
     if session is None:
@@ -412,62 +412,30 @@ def run_suite(
         stored = _session(session, today)
         if table_name in stored.outcomes:  # validated again (a retried check): start the session afresh
             stored = _session(session, today, fresh=True)
-        stored.outcomes[table_name] = _run(con, table_name, today, stored.validate)
+        stored.outcomes[table_name] = _run(con, table_name, today, validate_frame)
         return stored.outcomes[table_name]
 
 
-DOCS_SITE = "frontline"
-
-
-class _StoredValidations:
-    """An ephemeral GX context whose validations are stored as ValidationDefinitions, so its
-    Data Docs site can be built from them (static HTML, open docs_dir/index.html)."""
+class _Session:
+    """The outcomes of one pipeline run's validations, keyed by table."""
 
     def __init__(self, key: tuple[str, dt.date] | None):
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
         self.key = key
         self.outcomes: dict[str, SuiteOutcome] = {}
-        self.gx = _gx()
-        self.ctx = self.gx.get_context(mode="ephemeral")
-        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        self.ctx.data_sources.add_pandas(DATASOURCE)
-
-    def validate(self, table_name: str, frame: str, df, specs):
-        name = f"{table_name}.{frame}"
-        suite = self.ctx.suites.add(build_suite(name, specs))
-        vd = self.ctx.validation_definitions.add(
-            self.gx.ValidationDefinition(name=name, data=_batch_definition(self.ctx, name), suite=suite)
-        )
-        keys = frame_keys(catalog.table(table_name), frame)
-        return vd.run(batch_parameters={"dataframe": df}, result_format=_result_format(keys))
-
-    def build_docs(self, docs_dir: Path) -> None:
-        if DOCS_SITE in (self.ctx.config.data_docs_sites or {}):
-            self.ctx.delete_data_docs_site(DOCS_SITE)
-        self.ctx.add_data_docs_site(
-            DOCS_SITE,
-            {
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
-        self.ctx.build_data_docs(site_names=[DOCS_SITE])
 
 
-_current_session: _StoredValidations | None = None
+_current_session: _Session | None = None
 
 
-def _session(session: str | None, today: dt.date, fresh: bool = False) -> _StoredValidations:
+def _session(session: str | None, today: dt.date, fresh: bool = False) -> _Session:
     """The stored validations of `session` (one at a time per process: a new session replaces
     the previous one); without a session, a private one."""
     global _current_session
     if session is None:
-        return _StoredValidations(None)
+        return _Session(None)
     key = (session, today)
     if fresh or _current_session is None or _current_session.key != key:
-        _current_session = _StoredValidations(key)
+        _current_session = _Session(key)
     return _current_session
 
 
@@ -475,28 +443,23 @@ def run_suites(
     con: duckdb.DuckDBPyConnection,
     names: Iterable[str] | None = None,
     today: dt.date | None = None,
-    docs_dir: Path | str | None = None,
     session: str | None = None,
 ) -> dict[str, SuiteOutcome]:
     """Run several tables' suites (default: every published table), keyed by table name.
 
-    With `docs_dir`, the static HTML Data Docs of the validations are written there. With
-    `session`, tables already validated in that session (by `run_suite`, e.g. the run's asset
-    checks, on the same data) are not validated again: the docs are built from those results.
+    With `session`, tables already validated in that session (by `run_suite`, e.g. the run's
+    asset checks, on the same data) are not validated again: the report (expectations.report)
+    is rendered from those results.
     """
     names = [t.name for t in catalog.PUBLISHED] if names is None else list(names)
     for n in names:
         catalog.table(n)
     today = today or dt.datetime.now(dt.UTC).date()
-    if docs_dir is None and session is None:
+    if session is None:
         return {n: run_suite(con, n, today) for n in names}
     with _lock:
         stored = _session(session, today)
         for n in names:
             if n not in stored.outcomes:
-                stored.outcomes[n] = _run(con, n, today, stored.validate)
-        if docs_dir is not None:
-            docs_dir = Path(docs_dir).resolve()
-            docs_dir.mkdir(parents=True, exist_ok=True)
-            stored.build_docs(docs_dir)
+                stored.outcomes[n] = _run(con, n, today, validate_frame)
         return {n: stored.outcomes[n] for n in names}

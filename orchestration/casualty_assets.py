@@ -3,6 +3,7 @@ bitemporal General Staff layer, its revisions, and the cost-of-advance mart."""
 
 import dagster as dg
 
+from orchestration import conventions
 from orchestration.raw_assets import _whole_file_asset
 from orchestration.resources import WarehouseResource
 from transforms import casualties, loss_history
@@ -36,8 +37,8 @@ def _model_asset(name: str, prefix: str, deps: list) -> dg.AssetsDefinition:
     @dg.asset(key=[prefix, name], group_name=prefix, kinds={"duckdb"}, deps=deps, description=table.description)
     def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            rows = casualties.build(con, name)
-        return dg.MaterializeResult(metadata={"rows": rows})
+            casualties.build(con, name)
+            return conventions.materialized(con, table)
 
     return _asset
 

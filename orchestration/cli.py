@@ -21,15 +21,24 @@ def _date(text: str) -> dt.date:
 
 
 def cmd_run(args, settings: Settings) -> int:
-    from orchestration.runner import RunRangeError, run
+    from orchestration.runner import RunRangeError, new_progress, run
     from warehouse.writer_lock import WarehouseBusy
 
+    # stages on stderr as they go (a live bar on a terminal); --verbose prints Dagster's events instead
+    progress = None if args.quiet or args.verbose else new_progress()
     try:
-        summary = run(settings, args.start, args.end, console_level="DEBUG" if args.verbose else "CRITICAL")
+        summary = run(
+            settings,
+            args.start,
+            args.end,
+            console_level="DEBUG" if args.verbose else "CRITICAL",
+            progress=progress,
+            quiet=args.quiet,
+        )
     except (RunRangeError, WarehouseBusy) as exc:  # nothing was run
         print(f"frontline run: error: {exc}", file=sys.stderr)
         return 2
-    print(summary.text())
+    print(summary.brief() if args.quiet else summary.text())
     failed_checks = [c for c in summary.checks if c[1] == "contract" and not c[2]]
     return 0 if summary.success and not failed_checks else 1
 
@@ -91,7 +100,7 @@ def cmd_dev(args, settings: Settings) -> int:
 
     command = dagster_ui_command(settings, args.port)
     print("starting the Dagster UI:", " ".join(command), file=sys.stderr)
-    os.execvp(command[0], command)
+    os.execv(command[0], command)
     return 0
 
 
@@ -204,7 +213,13 @@ def parser() -> argparse.ArgumentParser:
         "--start", type=_date, help="first DeepState day to (re)fetch (default: a few days before the newest held)"
     )
     run.add_argument("--end", type=_date, help="last DeepState day to fetch (default: today, UTC)")
-    run.add_argument("--verbose", action="store_true", help="print every Dagster event (the UI keeps them all anyway)")
+    noise = run.add_mutually_exclusive_group()
+    noise.add_argument(
+        "--verbose", action="store_true", help="print every Dagster event (the UI keeps them all anyway)"
+    )
+    noise.add_argument(
+        "--quiet", action="store_true", help="for cron: no progress, print only the final status and any errors"
+    )
     run.set_defaults(func=cmd_run)
 
     query = sub.add_parser("query", help="run read-only SQL on the latest published snapshot")

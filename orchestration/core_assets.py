@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration import conventions
 from orchestration.resources import WarehouseResource
 from transforms import models
 from warehouse import catalog
@@ -14,7 +15,7 @@ def _core(name: str, deps: list, build) -> dg.AssetsDefinition:
     def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             build(con)
-            return dg.MaterializeResult(metadata={"rows": models.row_count(con, name)})
+            return conventions.materialized(con, table)
 
     return _asset
 

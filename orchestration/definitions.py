@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration import conventions
 from orchestration.casualty_assets import casualty_assets
 from orchestration.checks import suite_checks
 from orchestration.core_assets import core_assets
@@ -13,15 +14,19 @@ from orchestration.serving_assets import PostgresTarget, postgres_views
 from orchestration.territory_assets import territory_assets
 from warehouse.config import Settings
 
-all_assets = [
-    deepstate_snapshots,
-    *whole_file_assets,
-    *core_assets,
-    *casualty_assets,
-    *territory_assets,
-    extracts,
-    postgres_views,
-]
+# Owners, tags, freshness and the catalog's column schema on every asset (orchestration/conventions.py).
+all_assets = dg.map_asset_specs(
+    conventions.annotate,
+    [
+        deepstate_snapshots,
+        *whole_file_assets,
+        *core_assets,
+        *casualty_assets,
+        *territory_assets,
+        extracts,
+        postgres_views,
+    ],
+)
 
 
 def resources(settings: Settings | None = None, secrets_by_name: bool = False) -> dict:

@@ -1,7 +1,5 @@
 """Publishing: runs only after every blocking check of every published table passed."""
 
-import shutil
-
 import dagster as dg
 
 from orchestration.resources import WarehouseResource
@@ -16,23 +14,28 @@ from warehouse import audit, catalog, publish
     description="Parquet extracts, manifest.json and a read-only DuckDB snapshot of every published table.",
 )
 def extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from expectations import run_suites  # GX import is slow: only when publishing
+    from expectations import report, run_suites  # GX import is slow: only when publishing
 
     settings = warehouse.settings
-    report_dir = settings.home / "tmp" / f"report-{context.run_id}"
-    try:
-        with warehouse.connect() as con:
-            checks = audit.run_summary(con, context.run_id)
-            # payloads an operator let past a plausibility rule or a fact bound: who, when, why
-            checks["acceptances"] = audit.acceptances(con)
-            # the report of the validations this run's checks made (a table they did not reach,
-            # e.g. in a re-executed step, is validated here)
-            run_suites(con, today=settings.today, docs_dir=report_dir, session=context.run_id)
-            result = publish.publish(
-                con, settings.published_dir, checks=checks, report_dir=report_dir, keep_versions=settings.keep_versions
-            )
-    finally:
-        shutil.rmtree(report_dir, ignore_errors=True)
+    with warehouse.connect() as con:
+        checks = audit.run_summary(con, context.run_id)
+        # payloads an operator let past a plausibility rule or a fact bound: who, when, why
+        checks["acceptances"] = audit.acceptances(con)
+        # the validations this run's checks made (a table they did not reach, e.g. in a
+        # re-executed step, is validated here), rendered into the version's report/
+        outcomes = run_suites(con, today=settings.today, session=context.run_id)
+        result = publish.publish(
+            con,
+            settings.published_dir,
+            checks=checks,
+            write_report=lambda folder, version: report.write(folder, outcomes, run_id=context.run_id, version=version),
+            keep_versions=settings.keep_versions,
+        )
     return dg.MaterializeResult(
-        metadata={"version": result.version, "new_version": result.is_new, "path": str(result.path)}
+        metadata={
+            "version": result.version,
+            "new_version": result.is_new,
+            "path": str(result.path),
+            "dagster/uri": result.path.resolve().as_uri(),
+        }
     )

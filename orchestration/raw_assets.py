@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.partitions import deepstate_days
+from orchestration.progress import step_counter
 from orchestration.resources import WarehouseResource
 from warehouse import raw, sources
 from warehouse.fetch import FetchError
@@ -89,12 +90,14 @@ def deepstate_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseR
     days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
     results, errors = [], []
     with warehouse.connect() as con, unreachable_fails_now():
-        for day in days:
+        for done, day in enumerate(days, 1):
             try:
                 results.append(raw.ingest(con, warehouse.settings, sources.DEEPSTATE, day))
             except ParseError as exc:
                 context.log.error(str(exc))
                 errors.append(exc)
+            if line := step_counter("fetch deepstate", done, len(days)):  # `frontline run` progress
+                context.log.info(line)
     _fail_on(errors)
     return dg.MaterializeResult(metadata={"days": len(days), **_summary(results)})
 

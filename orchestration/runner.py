@@ -7,11 +7,13 @@ assets, checks and run history.
 import datetime as dt
 import os
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
+from orchestration.progress import Progress
 from warehouse import db
 from warehouse.config import Settings
 from warehouse.sources import DEEPSTATE_FIRST_DAY
@@ -26,6 +28,10 @@ concurrency:
   runs:
     max_concurrent_runs: 1
 """
+
+
+# The job name dg.materialize gives its runs (as before: the run history reads the same).
+RUN_JOB = "__ephemeral_asset_job__"
 
 
 def prepare_instance(settings: Settings) -> dg.DagsterInstance:
@@ -92,6 +98,31 @@ class RunSummary:
             lines.append(f"  validation report: {self.blocked_report}")
         return "\n".join(lines)
 
+    def brief(self) -> str:
+        """The final status and what went wrong, nothing else (`frontline run --quiet`, cron)."""
+        if self.published:
+            state = "new version" if self.published.get("new_version") else "unchanged, still"
+            published = f"published {state} {self.published.get('version')}"
+        else:
+            published = "published nothing (previous version stays)"
+        lines = [f"run {self.run_id}: {'succeeded' if self.success else 'FAILED'}; {published}"]
+        for asset, check, passed, description in self.checks:
+            if check == "contract" and not passed:
+                lines.append(f"  check    {asset}.{check} FAILED")
+                lines.extend("      " + line for line in (description or "").splitlines())
+        lines.extend(f"  error: {f}" for f in self.failures)
+        if self.blocked_report:
+            lines.append(f"  validation report: {self.blocked_report}")
+        return "\n".join(lines)
+
+
+def new_progress(stream=None, bar: bool | None = None) -> Progress:
+    """Progress of a whole run (every raw asset fetched, every published table checked)."""
+    from orchestration.definitions import all_assets
+
+    raw = sum(1 for a in all_assets for key in a.keys if key.path[0] == "raw")
+    return Progress(raw_assets=raw, stream=stream, bar=bar)
+
 
 def _root_cause(error) -> str:
     """The error that started a step failure ("Exceeded max_retries of 3" says nothing by itself)."""
@@ -127,15 +158,28 @@ def _check_range(start: dt.date, end: dt.date) -> None:
 
 
 def run(
-    settings: Settings, start: dt.date | None = None, end: dt.date | None = None, console_level: str = "CRITICAL"
+    settings: Settings,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    console_level: str = "CRITICAL",
+    progress: Progress | None = None,
+    quiet: bool = False,
 ) -> RunSummary:
     """Materialize what is missing or changed. `console_level` only filters what Dagster prints;
-    its event log (the UI) keeps every event. Raises WarehouseBusy if another run is writing."""
+    its event log (the UI) keeps every event. `progress` follows the run's events as they are
+    written; `quiet` drops the opening line too. Raises WarehouseBusy if another run is writing."""
     with exclusive_writer(settings.home):
-        return _run(settings, start, end, console_level)
+        return _run(settings, start, end, console_level, progress, quiet)
 
 
-def _run(settings: Settings, start: dt.date | None, end: dt.date | None, console_level: str) -> RunSummary:
+def _run(
+    settings: Settings,
+    start: dt.date | None,
+    end: dt.date | None,
+    console_level: str,
+    progress: Progress | None = None,
+    quiet: bool = False,
+) -> RunSummary:
     from orchestration.checks import suite_checks
     from orchestration.definitions import all_assets, resources
 
@@ -143,23 +187,34 @@ def _run(settings: Settings, start: dt.date | None, end: dt.date | None, console
     default_start, default_end = default_range(settings)
     start, end = start or default_start, end or default_end
     _check_range(start, end)
-    print(
-        f"frontline run: DeepState days {start} … {end}; every Dagster event is kept for `frontline dev`"
-        " (the UI), --verbose prints them",
-        file=sys.stderr,
-        flush=True,
-    )
-    result = dg.materialize(
-        [*all_assets, *suite_checks],
-        instance=instance,
-        resources=resources(settings),
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": console_level}}}},
-    )
+    if not quiet:
+        print(
+            f"frontline run: DeepState days {start} … {end}; every Dagster event is kept for `frontline dev`"
+            " (the UI), --verbose prints them",
+            file=sys.stderr,
+            flush=True,
+        )
+    # dg.materialize, with the run id chosen here so that progress can follow the run's events
+    run_id = str(uuid.uuid4())
+    if progress is not None:
+        instance.add_event_listener(run_id, progress.on_event)
+    job = dg.Definitions(
+        assets=[*all_assets, *suite_checks], jobs=[dg.define_asset_job(RUN_JOB)], resources=resources(settings)
+    ).resolve_job_def(RUN_JOB)
+    try:
+        result = job.execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            tags={
+                "dagster/asset_partition_range_start": start.isoformat(),
+                "dagster/asset_partition_range_end": end.isoformat(),
+            },
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": console_level}}}},
+        )
+    finally:
+        if progress is not None:
+            progress.finish()
     summary = RunSummary(success=result.success, run_id=result.run_id, start=start, end=end)
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
@@ -169,8 +224,8 @@ def _run(settings: Settings, start: dt.date | None, end: dt.date | None, console
             summary.ingested[key[1]] = meta
         elif "days_computed" in meta:
             summary.days_computed = meta["days_computed"]
-        elif key[0] in ("core", "marts") and "rows" in meta:
-            summary.rows[key[1]] = meta["rows"]
+        elif key[0] in ("core", "marts") and "dagster/row_count" in meta:
+            summary.rows[key[1]] = meta["dagster/row_count"]
         elif key == ["published", "extracts"]:
             summary.published = meta
     for evaluation in result.get_asset_check_evaluations():
@@ -188,16 +243,30 @@ def _run(settings: Settings, start: dt.date | None, end: dt.date | None, console
 
 
 def _blocked_report(settings: Settings, run_id: str) -> Path:
-    """Data Docs of a run whose checks blocked publishing, under $FRONTLINE_HOME/reports/."""
-    from expectations import run_suites
+    """The validation report of a run whose checks blocked publishing, under $FRONTLINE_HOME/reports/."""
+    from expectations import report, run_suites
 
-    folder = settings.home / "reports" / run_id
     with db.session(settings.warehouse_path) as con:
-        run_suites(con, today=settings.today, docs_dir=folder, session=run_id)
-    return folder / "index.html"
+        outcomes = run_suites(con, today=settings.today, session=run_id)
+    return report.write(settings.home / "reports" / run_id, outcomes, run_id=run_id, version=None)
 
 
 def dagster_ui_command(settings: Settings, port: int = 3000) -> list[str]:
+    """`dagster dev` of this interpreter (it starts its webserver and daemon with the same
+    interpreter), so the installed `frontline` works whatever PATH holds."""
     prepare_instance(settings)
     root = Path(__file__).resolve().parent.parent
-    return ["dagster", "dev", "-m", "orchestration.definitions", "--working-directory", str(root), "-p", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "--working-directory",
+        str(root),
+        "--host",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]

@@ -3,6 +3,8 @@ incremental per-region geometry step, dim_region, coverage, source agreement and
 
 import dagster as dg
 
+from orchestration import conventions
+from orchestration.progress import step_counter
 from orchestration.raw_assets import FETCH_RETRY, _fail_on, unreachable_fails_now
 from orchestration.resources import WarehouseResource
 from transforms import territory
@@ -63,9 +65,13 @@ def oblast_boundaries(warehouse: WarehouseResource) -> dg.MaterializeResult:
     deps=[["raw", "deepstate_snapshots"], ["raw", "deepstate_api"], ["raw", "oblast_boundaries"]],
     description="Internal: per-oblast area, gained and lost per DeepState day and class, recomputed only for changed days.",
 )
-def region_daily_area(warehouse: WarehouseResource) -> dg.MaterializeResult:
+def region_daily_area(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def counted(done: int, total: int) -> None:  # `frontline run` shows these as its progress
+        if line := step_counter("geometry", done, total):
+            context.log.info(line)
+
     with warehouse.connect() as con:
-        computed = territory.build_region_areas(con)
+        computed = territory.build_region_areas(con, on_day=counted)
     return dg.MaterializeResult(metadata={"days_computed": computed})
 
 
@@ -77,8 +83,8 @@ def _table_asset(name: str, deps: list, build) -> dg.AssetsDefinition:
     )
     def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            rows = build(con)
-        return dg.MaterializeResult(metadata={"rows": rows})
+            build(con)
+            return conventions.materialized(con, table)
 
     return _asset
 

@@ -499,33 +499,37 @@ def test_unknown_table_is_refused(con):
         run_suite(con, "core.fact_control_daily; DROP TABLE x", today=TODAY)
 
 
-def test_run_suites_builds_data_docs(con, tmp_path):
-    from expectations import run_suites
+def test_run_suites_renders_a_report_naming_every_expectation_and_the_offending_rows(con, tmp_path):
+    import html
+    import re
+
+    from expectations import report, run_suites
 
     con.execute("""
         UPDATE core.fact_losses_daily SET is_correction = false
         WHERE category = 'tanks' AND date = DATE '2026-10-05'
     """)
-    docs = tmp_path / "docs"
-    outcomes = run_suites(con, ["fact_losses_daily", "dim_source"], TODAY, docs_dir=docs)
+    outcomes = run_suites(con, ["fact_losses_daily", "dim_source"], TODAY)
     assert {n: o.passed for n, o in outcomes.items()} == {
         "fact_losses_daily": False,
         "dim_source": True,
     }
-    assert outcomes["fact_losses_daily"].errors[0].name == "negative_daily_is_correction"
-    assert (docs / "index.html").is_file()
-    pages = sorted(p.name for p in (docs / "validations").rglob("*.html"))
-    assert pages == [
-        "frontline-dim_source.schema.html",
-        "frontline-dim_source.table.html",
-        "frontline-fact_losses_daily.anomaly.html",
-        "frontline-fact_losses_daily.bounds.html",
-        "frontline-fact_losses_daily.freshness.html",
-        "frontline-fact_losses_daily.references.html",
-        "frontline-fact_losses_daily.schema.html",
-        "frontline-fact_losses_daily.steps.html",
-        "frontline-fact_losses_daily.table.html",
-    ]
+    failed = outcomes["fact_losses_daily"].errors[0]
+    assert failed.name == "negative_daily_is_correction"
+    index = report.write(tmp_path / "report", outcomes, run_id="run-1234", version="20261125T000000Z-abcd")
+    assert sorted(p.name for p in index.parent.iterdir()) == ["dim_source.html", "fact_losses_daily.html", "index.html"]
+    text = {p.name: html.unescape(re.sub(r"<[^>]+>", " ", p.read_text())) for p in index.parent.iterdir()}
+    for name, page in text.items():
+        assert "run-1234" in page and "20261125T000000Z-abcd" in page, name
+    assert re.search(r"fact_losses_daily\s+FAILED: 1 error", text["index.html"])
+    assert re.search(r"dim_source\s+passed\s+", text["index.html"])
+    page = text["fact_losses_daily.html"]
+    for r in outcomes["fact_losses_daily"].results:  # every expectation, with its severity
+        assert re.search(rf"{r.name}\s+{r.expectation_type}\s+{r.severity.upper()}", page), r.name
+    # the offending row itself: the date and category that were broken above
+    assert failed.unexpected_count == 1 and failed.examples[0]["date"] == "2026-10-05"
+    assert re.search(r"offending rows of negative_daily_is_correction.*2026-10-05.*tanks", page, re.S)
+    assert "http" not in "".join(p.read_text() for p in index.parent.iterdir())  # nothing to fetch
 
 
 def test_a_session_builds_its_report_from_the_checks_validations(con, tmp_path):
@@ -536,11 +540,9 @@ def test_a_session_builds_its_report_from_the_checks_validations(con, tmp_path):
     session = f"run-{tmp_path.name}"
     checked = run_suite(con, "dim_source", today=TODAY, session=session)
     con.execute("UPDATE core.dim_source SET licence = NULL")  # after the check: not seen again
-    outcomes = run_suites(con, ["dim_source", "fact_losses_daily"], TODAY, docs_dir=tmp_path / "docs", session=session)
+    outcomes = run_suites(con, ["dim_source", "fact_losses_daily"], TODAY, session=session)
     assert outcomes["dim_source"] is checked and checked.passed
     assert outcomes["fact_losses_daily"].passed  # not checked in the session: validated here
-    pages = sorted(p.name for p in (tmp_path / "docs" / "validations").rglob("*.html"))
-    assert pages.count("frontline-dim_source.table.html") == 1 and len(pages) == 9
     # a retried check in the same session validates afresh; another session never sees these
     again = run_suite(con, "dim_source", today=TODAY, session=session)
     assert not again.passed and "licence" in again.summary_text()

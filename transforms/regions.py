@@ -21,6 +21,7 @@ Belgorod oblast in 2024 — stay ``liberated`` and land in ``UNATTRIBUTED``.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -267,8 +268,9 @@ def _append(con, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
         con.unregister("incoming_region_rows")
 
 
-def update(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring the per-region tables up to date; returns how many (source, day) were computed."""
+def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | None = None) -> int:
+    """Bring the per-region tables up to date; returns how many (source, day) were computed.
+    ``on_day(done, total)`` is called after each computed day (a first run computes ~900)."""
     all_wanted = wanted(con)
     todo = stale(con, all_wanted)
     keep = {(w.source, w.date) for w in all_wanted}
@@ -283,6 +285,8 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
         for w in todo:
             previous = geoms[(w.source, w.previous_date)] if w.previous_date is not None else None
             results.append((w, *compute_day(w.source, geoms[(w.source, w.date)], previous, regions)))
+            if on_day is not None:
+                on_day(len(results), len(todo))
     con.begin()
     try:
         for key in orphans + [(w.source, w.date) for w, _, _ in results]:

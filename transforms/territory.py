@@ -7,6 +7,8 @@ geodesic areas are measured with pyproj.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 import pyarrow as pa
 import shapely
@@ -28,9 +30,9 @@ PSEUDO_REGIONS = (
 )
 
 
-def build_region_areas(con: duckdb.DuckDBPyConnection) -> int:
+def build_region_areas(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | None = None) -> int:
     """Per-region areas and change pieces; returns how many (source, day) were computed."""
-    return regions.update(con)
+    return regions.update(con, on_day)
 
 
 def build_dim_region(con: duckdb.DuckDBPyConnection) -> int:

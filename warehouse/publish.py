@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,14 +199,14 @@ def publish(
     published_dir: Path,
     *,
     checks: dict | None = None,
-    report_dir: Path | None = None,
+    write_report: Callable[[Path, str], object] | None = None,
     keep_versions: int = 10,
     now: dt.datetime | None = None,
 ) -> Published:
     """Write a new version if the content changed; move ``LATEST`` to it.
 
-    ``report_dir``: the validation report (GX Data Docs) of this run, copied into the version
-    as ``report/`` and linked from the manifest."""
+    ``write_report(folder, version)``: writes the run's validation report into the version's
+    ``report/`` folder (it names the version, known only here); linked from the manifest."""
     now = now or dt.datetime.now(dt.UTC)
     root = versions_dir(published_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -220,8 +221,8 @@ def publish(
             return Published(current, root / current, is_new=False)
         version = f"{now:%Y%m%dT%H%M%SZ}-{fingerprint[:8]}"
         _write_snapshot(con, staging / SNAPSHOT)
-        if report_dir is not None:
-            shutil.copytree(report_dir, staging / REPORT_DIR)
+        if write_report is not None:
+            write_report(staging / REPORT_DIR, version)
         manifest = {
             "version": version,
             "created_at": now.isoformat(),
@@ -240,7 +241,7 @@ def publish(
                 for s in sources.ALL
             ],
             "checks": checks or {},
-            "report": f"{REPORT_DIR}/index.html" if report_dir is not None else None,
+            "report": f"{REPORT_DIR}/index.html" if write_report is not None else None,
             # Every file of the version but this manifest, for `frontline verify`.
             "files": {str(p.relative_to(staging)): _sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()},
         }
