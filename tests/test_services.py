@@ -122,7 +122,9 @@ def wait_for(done, instance_dir: Path, daemon: subprocess.Popen, log: Path):
     instance = None
     while time.monotonic() < deadline:
         assert daemon.poll() is None, f"the daemon exited ({daemon.returncode}):\n{log.read_text()[-3000:]}"
-        if instance is None and (instance_dir / "dagster.yaml").exists():
+        # once `frontline daemon` has created the instance's storage and says so (opened while it
+        # is creating it, two processes would both migrate a new SQLite file)
+        if instance is None and log.read_text().startswith("starting daemon:"):
             instance = dg.DagsterInstance.from_config(str(instance_dir))
         if instance is not None and (answer := done(instance)):
             return answer
