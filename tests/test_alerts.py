@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from tests.conftest import MIRROR, PIPELINE_DAYS
+from tests.conftest import MIRROR, PIPELINE_DAYS, make_mirror
 from warehouse import alerts, sources, status
 from warehouse.config import Settings
 
@@ -103,3 +103,39 @@ def test_an_unreachable_webhook_is_recorded_not_raised(tmp_path):
     assert record["delivered"] is False and "ConnectionError" in record["delivery_error"]
     assert alerts.raise_alert(settings, alert) is None  # recorded: not sent again
     assert [r["run_id"] for r in alerts.recorded(tmp_path)] == ["abc"]
+
+
+def test_a_run_blocked_by_a_check_alerts_from_frontline_run(tmp_path, webhook, monkeypatch, capsys):
+    """A real run whose contract check fails (an ISW area larger than Ukraine) publishes nothing
+    and POSTs a publish_blocked alert naming the run, the step and the check."""
+    from orchestration.cli import main
+
+    url, received = webhook
+    days = PIPELINE_DAYS[:2]
+    mirror = make_mirror(tmp_path / "mirror", days, cut=days[-1])
+    isw = mirror / sources.ISW.relative_path()
+    text = isw.read_text()
+    assert "2024-07-08,112727202194.50381," in text
+    isw.write_text(text.replace("2024-07-08,112727202194.50381,", "2024-07-08,700000000000.0,"))
+    home = tmp_path / "home"
+    for name, value in {
+        "FRONTLINE_HOME": str(home),
+        "FRONTLINE_SOURCES": str(mirror),
+        "FRONTLINE_TODAY": days[-1].isoformat(),
+        "FRONTLINE_ALERT_WEBHOOK": url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["run", "--start", days[0].isoformat(), "--end", days[-1].isoformat()]) == 1
+    out = capsys.readouterr().out
+    run_id = out.split()[1].rstrip(":")
+    assert "published nothing (previous version stays)" in out
+
+    assert len(received) == 1
+    body = received[0][2]
+    assert body["kind"] == "publish_blocked" and body["run_id"] == run_id
+    assert body["job"] == "__ephemeral_asset_job__"  # `frontline run` materializes in-process
+    assert body["check"] == "core/fact_control_daily.contract"
+    assert body["failed_step"] == "fact_control_daily_suite"
+    assert "fact_control_daily" in body["reason"] and body["link"] is None
+    assert body["text"].startswith("frontline: publishing blocked — check core/fact_control_daily.contract failed")
+    assert [r["key"] for r in alerts.recorded(home)] == [f"run:{run_id}"]
