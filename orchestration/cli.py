@@ -104,6 +104,15 @@ def cmd_dev(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_service(args, settings: Settings) -> int:
+    from orchestration.runner import service_command
+
+    command = service_command(settings, args.command, getattr(args, "host", ""), getattr(args, "port", 0))
+    print(f"starting {args.command}:", " ".join(command), file=sys.stderr)
+    os.execv(command[0], command)
+    return 0
+
+
 def cmd_quarantine(args, settings: Settings) -> int:
     from warehouse import quarantine
 
@@ -246,6 +255,13 @@ def parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="open the Dagster UI on this FRONTLINE_HOME")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(func=cmd_dev)
+
+    daemon = sub.add_parser("daemon", help="run dagster-daemon on this FRONTLINE_HOME: schedule, sensors, alerts, runs")
+    daemon.set_defaults(func=cmd_service)
+    webserver = sub.add_parser("webserver", help="run dagster-webserver (the UI, production) on this FRONTLINE_HOME")
+    webserver.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    webserver.add_argument("--port", type=int, default=3000)
+    webserver.set_defaults(func=cmd_service)
 
     quarantine = sub.add_parser("quarantine", help="payloads held back because they failed parsing")
     quarantine.add_argument("action", choices=("list", "show"))

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration import conventions
+from orchestration.alerting import alert_sensors
 from orchestration.casualty_assets import casualty_assets
 from orchestration.checks import suite_checks
 from orchestration.core_assets import core_assets
@@ -10,7 +11,7 @@ from orchestration.publish_assets import extracts
 from orchestration.raw_assets import deepstate_snapshots, whole_file_assets
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import daily_refresh_job, daily_refresh_schedule
-from orchestration.serving_assets import PostgresTarget, postgres_views
+from orchestration.serving_assets import ObjectStoreTarget, PostgresTarget, object_storage, postgres_views
 from orchestration.territory_assets import territory_assets
 from warehouse.config import Settings
 
@@ -25,6 +26,7 @@ all_assets = dg.map_asset_specs(
         *territory_assets,
         extracts,
         postgres_views,
+        object_storage,
     ],
 )
 
@@ -34,6 +36,7 @@ def resources(settings: Settings | None = None, secrets_by_name: bool = False) -
     return {
         "warehouse": WarehouseResource.from_settings(settings),
         "postgres": PostgresTarget.from_settings(settings, secrets_by_name),
+        "object_store": ObjectStoreTarget.from_settings(settings),
     }
 
 
@@ -42,6 +45,7 @@ defs = dg.Definitions(
     asset_checks=suite_checks,
     jobs=[daily_refresh_job],
     schedules=[daily_refresh_schedule],
+    sensors=alert_sensors,
     resources=resources(secrets_by_name=True),  # the UI shows env var names, not passwords
     # DuckDB allows one writer process per file: run every step in the run's own process.
     executor=dg.in_process_executor,

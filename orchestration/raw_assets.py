@@ -65,7 +65,7 @@ def _fail_on(errors: list[ParseError]) -> None:
     if errors:
         raise dg.Failure(
             description="\n".join(_what_to_do(e) for e in errors),
-            metadata={"quarantined": len(errors)},
+            metadata={"quarantined": len(errors), "file": errors[0].uri},  # the file alerts name
             allow_retries=False,
         )
 

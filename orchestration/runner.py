@@ -20,7 +20,8 @@ from warehouse.sources import DEEPSTATE_FIRST_DAY
 from warehouse.writer_lock import exclusive_writer
 
 DAGSTER_YAML = """\
-# Written by frontline. Machines running frontline may have no internet: no telemetry.
+# Written by frontline (rewritten when its settings change; remove this line to keep your own file).
+# Machines running frontline may have no internet: no telemetry.
 telemetry:
   enabled: false
 # DuckDB allows one writer process per warehouse file: one run at a time.
@@ -28,6 +29,19 @@ concurrency:
   runs:
     max_concurrent_runs: 1
 """
+# With FRONTLINE_DAGSTER_PG_URL: runs, event logs and schedule ticks in PostgreSQL, so the
+# webserver, the daemon and run workers can live on different hosts. The URL is read from the
+# environment of each process: no password in the file.
+POSTGRES_STORAGE = """\
+storage:
+  postgres:
+    postgres_url:
+      env: FRONTLINE_DAGSTER_PG_URL
+"""
+
+
+def instance_yaml(settings: Settings) -> str:
+    return DAGSTER_YAML + (POSTGRES_STORAGE if settings.dagster_pg_url else "")
 
 
 # The job name dg.materialize gives its runs (as before: the run history reads the same).
@@ -38,9 +52,15 @@ def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    wanted = instance_yaml(settings)
+    if not config.exists() or (
+        config.read_text(encoding="utf-8").startswith("# Written by frontline")
+        and config.read_text(encoding="utf-8") != wanted
+    ):
+        config.write_text(wanted, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
+    if settings.dagster_pg_url:
+        os.environ["FRONTLINE_DAGSTER_PG_URL"] = settings.dagster_pg_url
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     return dg.DagsterInstance.get()
 
@@ -239,6 +259,11 @@ def _run(
             summary.failures.append(f"{event.step_key}: {(user.description if user else None) or _root_cause(error)}")
     if any(check == "contract" and not passed for _, check, passed, _ in summary.checks):
         summary.blocked_report = _blocked_report(settings, summary.run_id)
+    if not result.success:  # the daemon's sensor does this for the runs it sees
+        from orchestration.alerting import run_failure_alert
+        from warehouse.alerts import raise_alert
+
+        raise_alert(settings, run_failure_alert(instance, instance.get_run_by_id(result.run_id), settings))
     return summary
 
 
@@ -270,3 +295,18 @@ def dagster_ui_command(settings: Settings, port: int = 3000) -> list[str]:
         "-p",
         str(port),
     ]
+
+
+def service_command(settings: Settings, service: str, host: str = "127.0.0.1", port: int = 3000) -> list[str]:
+    """`dagster-daemon run` (schedules, sensors, the run queue; runs execute on its host, next to
+    the warehouse) or `dagster-webserver` (the UI) on the FRONTLINE_HOME instance, from this
+    interpreter's own environment whatever PATH holds."""
+    prepare_instance(settings)
+    root = Path(__file__).resolve().parent.parent
+    location = ["-m", "orchestration.definitions", "--working-directory", str(root)]
+    bin_dir = Path(sys.executable).parent
+    if service == "daemon":
+        return [str(bin_dir / "dagster-daemon"), "run", *location]
+    if service == "webserver":
+        return [str(bin_dir / "dagster-webserver"), *location, "--host", host, "--port", str(port)]
+    raise ValueError(f"unknown service {service!r}")

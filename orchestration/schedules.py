@@ -3,9 +3,8 @@ import datetime as dt
 import dagster as dg
 
 from warehouse.config import Settings
+from warehouse.sources import DEEPSTATE_FIRST_DAY
 
-# The DeepState archive commits the day's file around 03:00 UTC; the General Staff figures
-# appear in the morning Kyiv time. 07:30 UTC catches both on a normal day.
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
     selection=dg.AssetSelection.all(),
@@ -13,13 +12,30 @@ daily_refresh_job = dg.define_asset_job(
 )
 
 
-@dg.schedule(job=daily_refresh_job, cron_schedule="30 7 * * *", execution_timezone="UTC")
+# FRONTLINE_SCHEDULE_CRON (default 07:30 UTC, see warehouse.config). Running by default: a
+# `dagster-daemon` on the instance (`frontline daemon`) fires it without a click in the UI.
+@dg.schedule(
+    job=daily_refresh_job,
+    cron_schedule=Settings.from_env().schedule_cron,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
 def daily_refresh_schedule(context: dg.ScheduleEvaluationContext):
+    unfinished = context.instance.get_runs(
+        filters=dg.RunsFilter(
+            job_name=daily_refresh_job.name,
+            statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
+        ),
+        limit=1,
+    )
+    if unfinished:  # a frequent cron must not pile up runs behind a long one
+        return dg.SkipReason(f"run {unfinished[0].run_id} of {daily_refresh_job.name} has not finished yet")
     # Re-fetch the last few days too: upstream sometimes republishes a recent file.
-    day = context.scheduled_execution_time.date()
-    start = day - dt.timedelta(days=Settings.from_env().recheck_days)
+    settings = Settings.from_env()
+    day = settings.today_override or context.scheduled_execution_time.date()
+    start = max(DEEPSTATE_FIRST_DAY, day - dt.timedelta(days=settings.recheck_days))
     return dg.RunRequest(
-        run_key=day.isoformat(),
+        run_key=context.scheduled_execution_time.isoformat(),  # once per tick
         tags={
             "dagster/asset_partition_range_start": start.isoformat(),
             "dagster/asset_partition_range_end": day.isoformat(),

@@ -65,3 +65,46 @@ def postgres_views(context: dg.AssetExecutionContext, postgres: PostgresTarget) 
             "rows": sum(loaded.tables.values()),
         }
     )
+
+
+class ObjectStoreTarget(dg.ConfigurableResource):
+    """FRONTLINE_PUBLISH_URL (s3://, gs://, az://, file://); None = not configured (the asset skips)."""
+
+    url: str | None = None
+    published_dir: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ObjectStoreTarget":
+        return cls(url=settings.publish_url, published_dir=str(settings.published_dir))
+
+
+@dg.asset(
+    key=["published", "object_storage"],
+    group_name="published",
+    kinds={"s3"},
+    deps=[["published", "extracts"]],
+    description=(
+        "The latest published version mirrored to FRONTLINE_PUBLISH_URL (versions/<id>/ immutable, "
+        "then manifest.json and LATEST), when it is set. A failed upload leaves LATEST there as it was."
+    ),
+)
+def object_storage(context: dg.AssetExecutionContext, object_store: ObjectStoreTarget) -> dg.MaterializeResult:
+    if not object_store.url:
+        return dg.MaterializeResult(metadata={"skipped": "FRONTLINE_PUBLISH_URL is not set"})
+    from pathlib import Path
+
+    from warehouse.remote import MirrorError, mirror
+
+    try:
+        done = mirror(Path(object_store.published_dir), object_store.url)
+    except MirrorError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    context.log.info(f"{object_store.url}: {done.version}, {len(done.uploaded)} object(s) uploaded")
+    return dg.MaterializeResult(
+        metadata={
+            "version": done.version,
+            "url": dg.MetadataValue.url(object_store.url) if "://" in object_store.url else object_store.url,
+            "objects_uploaded": len(done.uploaded),
+            "latest_moved": done.latest_moved,
+        }
+    )

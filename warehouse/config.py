@@ -4,6 +4,9 @@
 `FRONTLINE_SOURCES` selects one base for every source (a folder, `file://` or `http(s)://` URL laid
 out like the mirror in `../shared/data`); unset, each source is fetched from its live upstream URL.
 `FRONTLINE_HTTP_INTERVAL` spaces HTTP requests to one host (seconds, default 1).
+Running as services (README "Running in production"): `FRONTLINE_DAGSTER_PG_URL` puts the Dagster
+instance on PostgreSQL, `FRONTLINE_SCHEDULE_CRON` sets the daily schedule, `FRONTLINE_ALERT_WEBHOOK`
+receives alerts, `FRONTLINE_PUBLISH_URL` mirrors each published version to object storage.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+# The DeepState archive commits the day's file around 03:00 UTC; the General Staff figures
+# appear in the morning Kyiv time. 07:30 UTC catches both on a normal day.
+DEFAULT_SCHEDULE_CRON = "30 7 * * *"
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,12 @@ class Settings:
     postgres_dsn: str | None = None
     postgres_reader: str = "frontline_reader"
     postgres_reader_password: str | None = None
+    # Services (README "Running in production"); None = not used.
+    dagster_pg_url: str | None = None  # Dagster instance storage (runs, events, schedules)
+    schedule_cron: str = DEFAULT_SCHEDULE_CRON
+    alert_webhook: str | None = None
+    ui_url: str | None = None  # the Dagster UI as alert readers reach it, for links to runs
+    publish_url: str | None = None  # s3://, gs://, az:// or file:// mirror of published versions
 
     @property
     def today(self) -> dt.date:
@@ -62,4 +75,9 @@ class Settings:
             postgres_dsn=os.environ.get("FRONTLINE_POSTGRES_DSN") or None,
             postgres_reader=os.environ.get("FRONTLINE_POSTGRES_READER") or "frontline_reader",
             postgres_reader_password=os.environ.get("FRONTLINE_POSTGRES_READER_PASSWORD") or None,
+            dagster_pg_url=os.environ.get("FRONTLINE_DAGSTER_PG_URL") or None,
+            schedule_cron=os.environ.get("FRONTLINE_SCHEDULE_CRON") or DEFAULT_SCHEDULE_CRON,
+            alert_webhook=os.environ.get("FRONTLINE_ALERT_WEBHOOK") or None,
+            ui_url=(os.environ.get("FRONTLINE_UI_URL") or "").rstrip("/") or None,
+            publish_url=os.environ.get("FRONTLINE_PUBLISH_URL") or None,
         )

@@ -198,11 +198,36 @@ def _freshness_cell(source: str, age: int | None) -> str:
     return f'<td class="n {css}" title="{title}">{_age(age)}</td><td>within {_age(allowed)}</td>'
 
 
+ALERTS_SHOWN = 10
+
+
+def alerts_section(published_dir: Path) -> str:
+    """The newest alerts (warehouse.alerts) of the FRONTLINE_HOME that holds ``published_dir``."""
+    from warehouse.alerts import recorded
+
+    records = recorded(published_dir.parent, limit=ALERTS_SHOWN)
+    if not records:
+        return ""
+    out = ['<h2>Alerts</h2><table id="alerts"><tr><th>when (UTC)</th><th>kind</th><th>what</th><th>sent</th></tr>']
+    for r in records:
+        link = r.get("link")
+        what = escape(r.get("text", ""))
+        if link and link.startswith(("http://", "https://")):
+            what += f' <a href="{escape(link, quote=True)}">link</a>'
+        sent = "yes" if r.get("delivered") else escape(r.get("delivery_error") or "no")
+        out.append(
+            f'<tr class="alert {escape(r.get("kind", ""))}"><td class="d">{escape(r.get("at", "")[:19])}</td>'
+            f"<td>{escape(r.get('kind', ''))}</td><td>{what}</td><td>{sent}</td></tr>"
+        )
+    out.append("</table>")
+    return "".join(out)
+
+
 def page(published_dir: Path, today: dt.date, chart_svgs: dict[str, str]) -> str:
     """The status page of the latest version as one HTML document."""
     version = publish.latest_version(published_dir)
     if version is None:
-        body = "<h1>frontline</h1><p>Nothing has been published yet.</p>"
+        body = "<h1>frontline</h1><p>Nothing has been published yet.</p>" + alerts_section(published_dir)
         return _html("frontline status", body)
     folder = publish.version_path(published_dir, version)
     manifest = publish.read_manifest(published_dir, version)
@@ -220,6 +245,7 @@ def page(published_dir: Path, today: dt.date, chart_svgs: dict[str, str]) -> str
             f"<td>{escape(', '.join(fresh.tables))}</td></tr>"
         )
     out.append("</table>")
+    out.append(alerts_section(published_dir))
 
     checks = manifest.get("checks") or {}
     out.append("<h2>Last run and its checks</h2>")
