@@ -36,12 +36,14 @@ class Bound:
 # fmt: off
 BOUNDS: tuple[Bound, ...] = (
     # --- territory: fact_control_daily, region 'UA' (and UNATTRIBUTED), class occupied_total ----
-    Bound("gained_km2_per_day", "*", None, 5_000.0, "km²/day",
+    # The same bound for gains and losses: the largest real week (Kharkiv) × ~2.4, since a week's mean
+    # hides single days larger than it. A polygon displaced by 0.05° (~4 km) gains and loses ~3,600.
+    Bound("gained_km2_per_day", "*", None, 3_000.0, "km²/day",
           "largest real 799 km²/day (API, week to 2022-04-17, the spring 2022 advance; archive: 92 on "
-          "2025-07-04) × ~6: a week's mean hides single days several times larger"),
-    Bound("lost_km2_per_day", "*", None, 5_000.0, "km²/day",
+          "2025-07-04) × ~3.8"),
+    Bound("lost_km2_per_day", "*", None, 3_000.0, "km²/day",
           "largest real 1,266 km²/day (API, week to 2022-09-12, the Kharkiv counter-offensive; archive: 46 "
-          "on 2026-05-30) × ~4: the Kharkiv operation's best days were about 3× its week's mean"),
+          "on 2026-05-30) × ~2.4"),
     Bound("ua_area_ratio", "*", 0.8, 1.2, "ratio",
           "real extremes 0.929 (API, Kharkiv, 2022-09-12) and 1.047 (API, 2022-04-17); archive 0.9996 … "
           "1.0008; bound ~3× their distance from 1"),
