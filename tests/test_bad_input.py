@@ -176,15 +176,16 @@ def test_a_day_not_published_yet_is_not_a_failure(case):
 
 
 def test_failing_expectation_blocks_publishing(case):
-    """Parses fine, fails the contract: an ISW area larger than Ukraine."""
+    """Parses fine, fails the contract: an ISW area of 400,000 km² (two thirds of Ukraine; a
+    larger-than-Ukraine one is refused at the raw layer, test_bad_input_catalogue)."""
     path = case.mirror / "isw/area_assessed_as_controlled_by_russia.csv"
-    text = path.read_text().replace("120574964006.6059", "700000000000.0")
+    text = path.read_text().replace("120574964006.6059", "400000000000.0")
     path.unlink()
     path.write_text(text)
     code, out = case.run()
     assert code == 1
     assert "fact_control_daily.contract" in out and "FAILED" in out
-    assert "700000" in out  # the offending row is shown
+    assert "400000" in out  # the offending row is shown
     assert "published nothing (previous version stays)" in out
     assert case.unchanged()
     # The blocked run's validation report is kept outside the published versions, and named.

@@ -561,7 +561,7 @@ BOUND_CASES = [
         "deepstate",
         DAY_FILE,
         _day_geometry(lambda g: shapely.affinity.translate(g, 0.05, 0)),
-        "lost_km2_per_day",
+        "gained_km2_per_day",
         "date 2024-07-10 (UA)",
     ),
     (

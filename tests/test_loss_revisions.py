@@ -45,8 +45,8 @@ def warehouse(tmp_path_factory):
         reason="upstream really withdrew the 2026-06-01 report",
         refused_by=None,
     )
-    for version, mirror in enumerate((first, second, third), start=1):
-        settings = Settings(home=home, sources=str(mirror), today_override=CUT)
+    for version, mirror, today in ((1, first, CUT), (2, second, CUT), (3, third, CUT + dt.timedelta(days=2))):
+        settings = Settings(home=home, sources=str(mirror), today_override=today)  # no date after today
         for source in (sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):
             raw.ingest(con, settings, source)
         assert raw.ingest(con, settings, sources.GS_PERSONNEL).version == version
