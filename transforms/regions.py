@@ -21,6 +21,8 @@ Belgorod oblast in 2024 — stay ``liberated`` and land in ``UNATTRIBUTED``.)
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from dataclasses import dataclass
 
 import duckdb
@@ -28,6 +30,7 @@ import pyarrow as pa
 import shapely
 
 from transforms.geometry import area_km2
+from transforms.overlay import differences
 from warehouse.sqlfiles import load
 
 OUTSIDE_UKRAINE = "RU-KRS"
@@ -88,7 +91,7 @@ class Regions:
 # Version of what compute_day makes of the same inputs. Bump it with any change to the classes,
 # the clipping or the areas: stored days computed otherwise are then recomputed by the next run.
 # (tests/test_territory.py holds a digest of one day's results per METHOD and says when.)
-METHOD = "1"
+METHOD = "2"
 
 
 def wanted(con: duckdb.DuckDBPyConnection) -> list[Wanted]:
@@ -173,6 +176,19 @@ def _areas(
     return areas, pieces
 
 
+def _gained_lost(today: shapely.Geometry, before: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """``(today − before, before − today)``, overlaid only where the boundaries differ
+    (transforms.overlay); the whole polygons if that shortcut does not apply or its result does
+    not add up (planar areas: gained − lost = today − before)."""
+    fast = differences(today, before)
+    if fast is not None:
+        gained, lost = fast
+        expected = shapely.area(today) - shapely.area(before)
+        if abs(shapely.area(gained) - shapely.area(lost) - expected) <= 1e-9 * max(shapely.area(today), 1.0):
+            return gained, lost
+    return shapely.difference(today, before), shapely.difference(before, today)
+
+
 def compute_day(
     source: str, today: dict[str, shapely.Geometry], previous: dict[str, shapely.Geometry] | None, regions: Regions
 ) -> tuple[list[tuple], list[tuple]]:
@@ -184,10 +200,7 @@ def compute_day(
         lost: dict[str, float] = {}
         if previous is not None:
             before = previous.get(cls, shapely.Polygon())
-            for change, diff, sink in (
-                ("gained", shapely.difference(geom, before), gained),
-                ("lost", shapely.difference(before, geom), lost),
-            ):
+            for change, diff, sink in zip(("gained", "lost"), _gained_lost(geom, before), (gained, lost), strict=True):
                 diff = _polygonal(diff)
                 diff_areas, pieces = _areas(cls, diff, regions, pieces_wanted=True)
                 sink.update(diff_areas)
@@ -267,6 +280,39 @@ def _append(con, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
         con.unregister("incoming_region_rows")
 
 
+# Days are independent once their geometries are loaded: a rebuild spreads them over the cores.
+# Below this many days a worker pool costs more than it saves (one new day runs in-process).
+PARALLEL_MIN_DAYS = 16
+_jobs: list[tuple] = []  # inherited by forked workers, which compute by index
+_regions: Regions | None = None
+
+
+def workers() -> int:
+    """Worker processes for a rebuild: the CPUs this process may use, or FRONTLINE_WORKERS."""
+    wanted = os.environ.get("FRONTLINE_WORKERS")
+    return max(1, int(wanted)) if wanted else len(os.sched_getaffinity(0))
+
+
+def _compute_job(i: int) -> tuple[list[tuple], list[tuple]]:
+    source, today, previous = _jobs[i]
+    return compute_day(source, today, previous, _regions)
+
+
+def _compute_days(jobs: list[tuple], regions: Regions) -> list[tuple[list[tuple], list[tuple]]]:
+    """compute_day of every job, in order; in forked workers when there are many (the workers
+    inherit the geometries, only the result rows travel back)."""
+    global _jobs, _regions
+    n = workers()
+    if n < 2 or len(jobs) < PARALLEL_MIN_DAYS:
+        return [compute_day(source, today, previous, regions) for source, today, previous in jobs]
+    _jobs, _regions = jobs, regions
+    try:
+        with mp.get_context("fork").Pool(n) as pool:
+            return pool.map(_compute_job, range(len(jobs)), chunksize=max(1, len(jobs) // (n * 8)))
+    finally:
+        _jobs, _regions = [], None
+
+
 def update(con: duckdb.DuckDBPyConnection) -> int:
     """Bring the per-region tables up to date; returns how many (source, day) were computed."""
     all_wanted = wanted(con)
@@ -280,9 +326,15 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
     if todo:
         regions = Regions(con.execute(load("transforms", "oblast_current_boundaries")).fetchall())
         geoms = _geometries(con, todo, regions)
-        for w in todo:
-            previous = geoms[(w.source, w.previous_date)] if w.previous_date is not None else None
-            results.append((w, *compute_day(w.source, geoms[(w.source, w.date)], previous, regions)))
+        jobs = [
+            (
+                w.source,
+                geoms[(w.source, w.date)],
+                geoms[(w.source, w.previous_date)] if w.previous_date is not None else None,
+            )
+            for w in todo
+        ]
+        results = [(w, *r) for w, r in zip(todo, _compute_days(jobs, regions), strict=True)]
     con.begin()
     try:
         for key in orphans + [(w.source, w.date) for w, _, _ in results]:
