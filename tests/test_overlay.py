@@ -91,3 +91,25 @@ def test_forked_workers_give_the_rows_of_one_process(monkeypatch):
     monkeypatch.setattr(regions, "PARALLEL_MIN_DAYS", 2)
     assert regions._compute_days(jobs, oblasts) == alone
     assert all(areas for areas, _ in alone) and any(changes for _, changes in alone)  # compared something
+
+
+def test_api_snapshots_classed_in_workers_are_the_classes_of_one_process(monkeypatch):
+
+    from warehouse import boundaries, deepstate_api
+
+    path = MIRROR / "boundaries" / "ukraine_oblasts.geojson"
+    rows = boundaries.parse(Payload(str(path), path.read_bytes(), None))
+    oblasts = regions.Regions(sorted((r[1], r[4]) for r in rows))
+    snapshots = sorted((MIRROR / "deepstate_api").glob("*.geojson.gz"))[:3]
+    features = [
+        [(cls, wkb) for _, _, cls, wkb in deepstate_api.parse_snapshot(Payload(str(p), p.read_bytes(), None), 0).rows]
+        for p in snapshots
+    ]
+    monkeypatch.setenv("FRONTLINE_WORKERS", "1")
+    alone = regions._in_workers(regions._api_classes_job, features, oblasts)
+    monkeypatch.setenv("FRONTLINE_WORKERS", "2")
+    monkeypatch.setattr(regions, "PARALLEL_MIN_DAYS", 2)
+    forked = regions._in_workers(regions._api_classes_job, features, oblasts)
+    wkb = [{c: shapely.to_wkb(g) for c, g in by_class.items()} for by_class in alone]
+    assert [{c: shapely.to_wkb(g) for c, g in by_class.items()} for by_class in forked] == wkb
+    assert all(not by_class["occupied_total"].is_empty for by_class in alone)

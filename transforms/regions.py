@@ -239,8 +239,10 @@ def _geometries(con, todo: list[Wanted], regions: Regions) -> dict[tuple[str, ob
         rows = con.execute(load("transforms", "deepstate_api_snapshot_features"), [sorted(snapshots)]).fetchall()
         for snapshot_id, cls, wkb in rows:
             features.setdefault(snapshot_id, []).append((cls, wkb))
-        for snapshot_id, day in snapshots.items():
-            out[("deepstate_api", day)] = api_classes(features.get(snapshot_id, []), regions)
+        ids = list(snapshots)
+        classes = _in_workers(_api_classes_job, [features.get(i, []) for i in ids], regions)
+        for snapshot_id, by_class in zip(ids, classes, strict=True):
+            out[("deepstate_api", snapshots[snapshot_id])] = by_class
     return out
 
 
@@ -280,10 +282,11 @@ def _append(con, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
         con.unregister("incoming_region_rows")
 
 
-# Days are independent once their geometries are loaded: a rebuild spreads them over the cores.
-# Below this many days a worker pool costs more than it saves (one new day runs in-process).
+# Days (and API snapshots) are independent once their geometries are loaded: a rebuild spreads
+# them over the cores. Below this many items a worker pool costs more than it saves (one new day
+# runs in-process).
 PARALLEL_MIN_DAYS = 16
-_jobs: list[tuple] = []  # inherited by forked workers, which compute by index
+_items: list = []  # inherited by the forked workers, which work by index
 _regions: Regions | None = None
 
 
@@ -294,23 +297,32 @@ def workers() -> int:
 
 
 def _compute_job(i: int) -> tuple[list[tuple], list[tuple]]:
-    source, today, previous = _jobs[i]
+    source, today, previous = _items[i]
     return compute_day(source, today, previous, _regions)
 
 
-def _compute_days(jobs: list[tuple], regions: Regions) -> list[tuple[list[tuple], list[tuple]]]:
-    """compute_day of every job, in order; in forked workers when there are many (the workers
-    inherit the geometries, only the result rows travel back)."""
-    global _jobs, _regions
-    n = workers()
-    if n < 2 or len(jobs) < PARALLEL_MIN_DAYS:
-        return [compute_day(source, today, previous, regions) for source, today, previous in jobs]
-    _jobs, _regions = jobs, regions
+def _api_classes_job(i: int) -> dict[str, shapely.Geometry]:
+    return api_classes(_items[i], _regions)
+
+
+def _in_workers(job, items: list, regions: Regions) -> list:
+    """``job(i)`` for every item, in order; in forked workers when there are many (they inherit
+    the items and the regions, only results travel back)."""
+    global _items, _regions
+    _items, _regions = items, regions
     try:
+        n = workers()
+        if n < 2 or len(items) < PARALLEL_MIN_DAYS:
+            return [job(i) for i in range(len(items))]
         with mp.get_context("fork").Pool(n) as pool:
-            return pool.map(_compute_job, range(len(jobs)), chunksize=max(1, len(jobs) // (n * 8)))
+            return pool.map(job, range(len(items)), chunksize=max(1, len(items) // (n * 8)))
     finally:
-        _jobs, _regions = [], None
+        _items, _regions = [], None
+
+
+def _compute_days(jobs: list[tuple], regions: Regions) -> list[tuple[list[tuple], list[tuple]]]:
+    """compute_day of every (source, today, previous), in order."""
+    return _in_workers(_compute_job, jobs, regions)
 
 
 def update(con: duckdb.DuckDBPyConnection) -> int:
