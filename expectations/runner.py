@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from warehouse import catalog
 
+from . import cache as validation_cache
 from .cadence import CADENCE, FRESHNESS_SQL
 from .outcome import MAX_EXAMPLES, ExpectationOutcome, SuiteOutcome
 from .suites import ANOMALY_SQL, RECONCILE_SQL, REFERENCES_SQL, STEPS_SQL, Spec, frame_keys, specs_for
@@ -354,6 +355,16 @@ def validate_frame(table_name: str, frame: str, df: pd.DataFrame, specs: list[Sp
         return batch.validate(suite, result_format=_result_format(frame_keys(table, frame)))
 
 
+def _frame_outcomes(table_name: str, frame: str, df, specs: list[Spec], vres) -> dict[str, ExpectationOutcome]:
+    by_name = {r.expectation_config.meta["name"]: r for r in vres.results}
+    keys = frame_keys(catalog.table(table_name), frame)
+    return {s.name: _outcome(s, keys, df, by_name[s.name]) for s in specs}
+
+
+def _validate_unstored(table_name: str, frame: str, df, specs: list[Spec], con=None) -> dict[str, ExpectationOutcome]:
+    return _frame_outcomes(table_name, frame, df, specs, validate_frame(table_name, frame, df, specs))
+
+
 def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
     started = time.perf_counter()
     table = catalog.table(table_name)  # whitelist check before any SQL is built
@@ -372,11 +383,7 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
                 outcomes[s.name] = _failed_frame(s, e)
             continue
         df[ROW_ID] = range(len(df))
-        vres = validate(table.name, frame, df, frame_specs)
-        by_name = {r.expectation_config.meta["name"]: r for r in vres.results}
-        keys = frame_keys(table, frame)
-        for s in frame_specs:
-            outcomes[s.name] = _outcome(s, keys, df, by_name[s.name])
+        outcomes.update(validate(table.name, frame, df, frame_specs, con))
 
     return SuiteOutcome(
         table=table.name,
@@ -401,7 +408,7 @@ def run_suite(
     """
     today = today or dt.datetime.now(dt.UTC).date()
     if session is None:
-        return _run(con, table_name, today, validate_frame)
+        return _run(con, table_name, today, _validate_unstored)
     with _lock:
         stored = _session(session, today)
         if table_name in stored.outcomes:  # validated again (a retried check): start the session afresh
@@ -415,31 +422,86 @@ DOCS_SITE = "frontline"
 
 class _StoredValidations:
     """An ephemeral GX context whose validations are stored as ValidationDefinitions, so its
-    Data Docs site can be built from them (static HTML, open docs_dir/index.html)."""
+    Data Docs site can be built from them (static HTML, open docs_dir/index.html).
+
+    A frame whose fingerprint is unchanged since its last validation (expectations/cache.py)
+    reuses the stored outcomes without GX; its stored GX result joins the context only if the
+    Data Docs are built. A run that validates nothing and builds no report never imports GX."""
 
     def __init__(self, key: tuple[str, dt.date] | None):
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
         self.key = key
         self.outcomes: dict[str, SuiteOutcome] = {}
-        self.gx = _gx()
-        self.ctx = self.gx.get_context(mode="ephemeral")
-        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        self.ctx.data_sources.add_pandas(DATASOURCE)
+        self._ctx = None
+        self._reused: list[tuple[str, list[Spec], str]] = []  # (suite name, specs, GX result JSON)
 
-    def validate(self, table_name: str, frame: str, df, specs):
-        name = f"{table_name}.{frame}"
+    @property
+    def ctx(self):
+        if self._ctx is None:
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            self.gx = _gx()
+            self._ctx = self.gx.get_context(mode="ephemeral")
+            self._ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+            self._ctx.data_sources.add_pandas(DATASOURCE)
+        if self._reused:  # stored results reused by this session join the context (its Data Docs)
+            reused, self._reused = self._reused, []
+            for name, specs, result_json in reused:
+                self._store_reused(name, specs, result_json)
+        return self._ctx
+
+    def _definition(self, name: str, specs: list[Spec]):
         suite = self.ctx.suites.add(build_suite(name, specs))
-        vd = self.ctx.validation_definitions.add(
+        return self.ctx.validation_definitions.add(
             self.gx.ValidationDefinition(name=name, data=_batch_definition(self.ctx, name), suite=suite)
         )
+
+    def validate(self, table_name: str, frame: str, df, specs, con=None) -> dict[str, ExpectationOutcome]:
+        """Outcomes of one frame, its GX result kept in this session for the Data Docs. With
+        ``con``, the outcomes stored for the same fingerprint are reused instead of validating."""
+        name = f"{table_name}.{frame}"
+        key = validation_cache.fingerprint(table_name, frame, df, specs) if con is not None else None
+        stored = validation_cache.lookup(con, table_name, frame, key) if key else None
+        if stored is not None:
+            result_json, outcomes = stored
+            self._reused.append((name, specs, result_json))
+            return outcomes
         keys = frame_keys(catalog.table(table_name), frame)
-        return vd.run(batch_parameters={"dataframe": df}, result_format=_result_format(keys))
+        vd = self._definition(name, specs)
+        result = vd.run(batch_parameters={"dataframe": df}, result_format=_result_format(keys))
+        outcomes = _frame_outcomes(table_name, frame, df, specs, result)
+        if key:
+            serialized = self.ctx.validation_results_store.serialize(result)
+            validation_cache.save(con, table_name, frame, key, serialized, outcomes)
+        return outcomes
+
+    def _store_reused(self, name: str, specs: list[Spec], result_json: str) -> None:
+        """Store a reused result in this session as ValidationDefinition.run stores a new one
+        (fresh run id and time, as a re-validation would have)."""
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        vd = self._definition(name, specs)
+        store = self._ctx.validation_results_store
+        result = store.deserialize(result_json)
+        run_id = RunIdentifier(run_time=dt.datetime.now(dt.UTC))
+        result.meta.update(validation_id=vd.id, checkpoint_id=None, run_id=run_id, validation_time=run_id.run_time)
+        suite_id = ExpectationSuiteIdentifier(name=name)
+        store.store_validation_results(
+            suite_validation_result=result,
+            suite_validation_result_identifier=ValidationResultIdentifier(
+                expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=f"{DATASOURCE}-{name}"
+            ),
+            expectation_suite_identifier=suite_id,
+        )
 
     def build_docs(self, docs_dir: Path) -> None:
-        if DOCS_SITE in (self.ctx.config.data_docs_sites or {}):
-            self.ctx.delete_data_docs_site(DOCS_SITE)
-        self.ctx.add_data_docs_site(
+        ctx = self.ctx
+        if DOCS_SITE in (ctx.config.data_docs_sites or {}):
+            ctx.delete_data_docs_site(DOCS_SITE)
+        ctx.add_data_docs_site(
             DOCS_SITE,
             {
                 "class_name": "SiteBuilder",
@@ -447,7 +509,7 @@ class _StoredValidations:
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
-        self.ctx.build_data_docs(site_names=[DOCS_SITE])
+        ctx.build_data_docs(site_names=[DOCS_SITE])
 
 
 _current_session: _StoredValidations | None = None

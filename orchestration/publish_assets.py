@@ -1,6 +1,6 @@
 """Publishing: runs only after every blocking check of every published table passed."""
 
-import shutil
+from pathlib import Path
 
 import dagster as dg
 
@@ -16,21 +16,20 @@ from warehouse import audit, catalog, publish
     description="Parquet extracts, manifest.json and a read-only DuckDB snapshot of every published table.",
 )
 def extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from expectations import run_suites  # GX import is slow: only when publishing
-
     settings = warehouse.settings
-    report_dir = settings.home / "tmp" / f"report-{context.run_id}"
-    try:
-        with warehouse.connect() as con:
-            checks = audit.run_summary(con, context.run_id)
+    with warehouse.connect() as con:
+        checks = audit.run_summary(con, context.run_id)
+
+        def build_report(folder: Path) -> None:
+            from expectations import run_suites  # GX import is slow: only when a version is written
+
             # the report of the validations this run's checks made (a table they did not reach,
             # e.g. in a re-executed step, is validated here)
-            run_suites(con, today=settings.today, docs_dir=report_dir, session=context.run_id)
-            result = publish.publish(
-                con, settings.published_dir, checks=checks, report_dir=report_dir, keep_versions=settings.keep_versions
-            )
-    finally:
-        shutil.rmtree(report_dir, ignore_errors=True)
+            run_suites(con, today=settings.today, docs_dir=folder, session=context.run_id)
+
+        result = publish.publish(
+            con, settings.published_dir, checks=checks, build_report=build_report, keep_versions=settings.keep_versions
+        )
     return dg.MaterializeResult(
         metadata={"version": result.version, "new_version": result.is_new, "path": str(result.path)}
     )

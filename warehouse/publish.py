@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,13 +200,15 @@ def publish(
     *,
     checks: dict | None = None,
     report_dir: Path | None = None,
+    build_report: Callable[[Path], None] | None = None,
     keep_versions: int = 10,
     now: dt.datetime | None = None,
 ) -> Published:
     """Write a new version if the content changed; move ``LATEST`` to it.
 
     ``report_dir``: the validation report (GX Data Docs) of this run, copied into the version
-    as ``report/`` and linked from the manifest."""
+    as ``report/`` and linked from the manifest. ``build_report(folder)`` instead writes it there,
+    called only when a new version is written (a run that changed nothing builds no report)."""
     now = now or dt.datetime.now(dt.UTC)
     root = versions_dir(published_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -222,6 +225,8 @@ def publish(
         _write_snapshot(con, staging / SNAPSHOT)
         if report_dir is not None:
             shutil.copytree(report_dir, staging / REPORT_DIR)
+        elif build_report is not None:
+            build_report(staging / REPORT_DIR)
         manifest = {
             "version": version,
             "created_at": now.isoformat(),
@@ -240,7 +245,7 @@ def publish(
                 for s in sources.ALL
             ],
             "checks": checks or {},
-            "report": f"{REPORT_DIR}/index.html" if report_dir is not None else None,
+            "report": f"{REPORT_DIR}/index.html" if report_dir is not None or build_report is not None else None,
             # Every file of the version but this manifest, for `frontline verify`.
             "files": {str(p.relative_to(staging)): _sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()},
         }

@@ -81,3 +81,15 @@ CREATE TABLE IF NOT EXISTS audit.check_results (
     description       VARCHAR NOT NULL,
     examples          JSON
 );
+
+-- The last GX result of each table's frame and the fingerprint of what it was computed from
+-- (expectations/cache.py): a frame whose fingerprint is unchanged is not validated again.
+CREATE TABLE IF NOT EXISTS audit.validation_cache (
+    table_name   VARCHAR NOT NULL,
+    frame        VARCHAR NOT NULL,
+    fingerprint  VARCHAR NOT NULL,
+    result_json  VARCHAR NOT NULL,   -- as GX serialises it into its validation results store
+    outcomes_json VARCHAR NOT NULL,  -- the expectations' outcomes (expectations/outcome.py), JSON
+    stored_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (table_name, frame)
+);
