@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from dataclasses import dataclass
 
 import duckdb
@@ -305,6 +306,13 @@ def _api_classes_job(i: int) -> dict[str, shapely.Geometry]:
     return api_classes(_items[i], _regions)
 
 
+def _worker_signals() -> None:
+    """Default signal handling in a worker: the parent's (Dagster's interrupt handler, which
+    raises) is no business of a process that only computes geometry."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops the pool
+
+
 def _in_workers(job, items: list, regions: Regions) -> list:
     """``job(i)`` for every item, in order; in forked workers when there are many (they inherit
     the items and the regions, only results travel back)."""
@@ -314,8 +322,11 @@ def _in_workers(job, items: list, regions: Regions) -> list:
         n = workers()
         if n < 2 or len(items) < PARALLEL_MIN_DAYS:
             return [job(i) for i in range(len(items))]
-        with mp.get_context("fork").Pool(n) as pool:
-            return pool.map(job, range(len(items)), chunksize=max(1, len(items) // (n * 8)))
+        with mp.get_context("fork").Pool(n, initializer=_worker_signals) as pool:
+            results = pool.map(job, range(len(items)), chunksize=max(1, len(items) // (n * 8)))
+            pool.close()  # workers exit on their own; leaving the block would SIGTERM them
+            pool.join()
+            return results
     finally:
         _items, _regions = [], None
 
