@@ -51,9 +51,14 @@ def fingerprint(table_name: str, frame: str, df: pd.DataFrame, specs: list[Spec]
     head.append([(str(c), str(t)) for c, t in df.dtypes.items()])
     h.update(json.dumps(head, sort_keys=True, default=_canonical).encode())
     try:
-        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    except (TypeError, ValueError):
-        return None
+        rows = pd.util.hash_pandas_object(df, index=False)
+    except (TypeError, ValueError):  # unhashable cells (WKB bytes, lists): hash their text instead
+        try:
+            text = df.astype({c: str for c, t in df.dtypes.items() if pd.api.types.is_object_dtype(t)})
+            rows = pd.util.hash_pandas_object(text, index=False)
+        except (TypeError, ValueError):
+            return None
+    h.update(rows.to_numpy().tobytes())
     return h.hexdigest()
 
 

@@ -16,6 +16,19 @@ from warehouse.sqlfiles import load
 TABLES = ["dim_source", "fact_losses_daily"]
 
 
+def test_a_frame_with_wkb_cells_has_a_fingerprint_that_follows_its_content():
+    import pandas as pd
+
+    from expectations import cache
+
+    df = pd.DataFrame({"region_code": ["UA-14"], "geometry_wkb": [b"\x01\x03\x00"]})
+    same = pd.DataFrame({"region_code": ["UA-14"], "geometry_wkb": [b"\x01\x03\x00"]})
+    other = pd.DataFrame({"region_code": ["UA-14"], "geometry_wkb": [b"\x01\x03\x01"]})
+    key = cache.fingerprint("dim_region", "table", df, [])
+    assert key is not None and key == cache.fingerprint("dim_region", "table", same, [])
+    assert key != cache.fingerprint("dim_region", "table", other, [])
+
+
 @pytest.fixture
 def con(warehouse, tmp_path):  # noqa: F811 - the imported fixture
     path = tmp_path / "warehouse.duckdb"
