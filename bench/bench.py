@@ -2,9 +2,12 @@
 
 The baseline is what a notebook does: loop over every DeepState GeoJSON file, parse it with
 shapely, measure it with pyproj and diff it with the previous day. Each phase runs in a forked
-child so its peak memory (max RSS) is its own. Not a test: prints timings and ratios.
+child so its peak memory (max RSS, its worker processes included) is its own. A sampling profiler
+(py-spy, a dev dependency) watches the full rebuild and the one-day run and says where their time
+went. "One new day" is also measured on 100, 400 and 700 days of history: its cost should not grow
+with the history. Not a test: prints timings and ratios.
 
-    ./dev.sh bench [--mirror ../shared/data] [--days N]
+    ./dev.sh bench [--mirror ../shared/data] [--days N] [--no-profile]
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ import multiprocessing as mp
 import os
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -76,17 +82,46 @@ def _child(queue, fn, args):
     except BaseException as exc:  # report it: the parent must never wait for a dead child
         queue.put(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
         raise
-    queue.put((time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, result))
+    rss = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    queue.put((time.perf_counter() - t0, rss / 1024, result))
 
 
-def measure(fn, *args) -> tuple[float, float, object]:
-    """(seconds, peak RSS MiB, result) of fn(*args) in a forked child."""
+def _py_spy() -> str | None:
+    found = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return found if Path(found).exists() else None
+
+
+def measure(fn, *args, profile: Path | None = None) -> tuple[float, float, object]:
+    """(seconds, peak RSS MiB, result) of fn(*args) in a forked child; with ``profile``, py-spy
+    samples the child (and its workers) into that file (collapsed stacks)."""
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
     child = ctx.Process(target=_child, args=(queue, fn, args))
     child.start()
+    spy = None
+    if profile is not None and (exe := _py_spy()):
+        spy = subprocess.Popen(
+            [
+                exe,
+                "record",
+                "--pid",
+                str(child.pid),
+                "--subprocesses",
+                "--format",
+                "raw",
+                "--rate",
+                "50",
+                "--nonblocking",
+                "-o",
+                str(profile),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     outcome = queue.get()
     child.join()
+    if spy is not None:
+        spy.wait(timeout=60)
     if isinstance(outcome, Exception):
         raise SystemExit(f"{fn.__name__} failed: {outcome}")
     seconds, rss, result = outcome
@@ -95,10 +130,62 @@ def measure(fn, *args) -> tuple[float, float, object]:
     return seconds, rss, result
 
 
+OWN = ("orchestration/", "transforms/", "warehouse/", "expectations/")
+
+
+def _where(frame: str) -> tuple[str, str]:
+    """("regions.py:compute_day" or "shapely", location) of one py-spy frame "name (path:line)"."""
+    name, _, location = frame.rpartition(" (")
+    return name, location.rstrip(")")
+
+
+def _stage(stack: list[str]) -> str:
+    """Where one sample was: the innermost frame of frontline's own code and the library call it
+    was in below that (e.g. ``regions.py:compute_day > shapely.difference``); outside frontline's
+    code, Dagster's event log, imports or the rest of Dagster."""
+    frames = [_where(f) for f in stack]  # outermost first
+    own = [i for i, (_, loc) in enumerate(frames) if loc.startswith(OWN)]
+    if not own:
+        if any("event_log" in loc for _, loc in frames):
+            return "(dagster event log)"
+        if any("importlib" in loc for _, loc in frames):
+            return "(imports)"
+        return "(dagster run machinery)" if any(loc.startswith("dagster") for _, loc in frames) else "(other)"
+    i = own[-1]
+    name, loc = frames[i]
+    label = f"{Path(loc.split(':')[0]).name}:{name}"
+    below = frames[i + 1 :]
+    if any("importlib" in where for _, where in below):
+        return f"{label} > (imports)"
+    if any("event_log" in where for _, where in below):
+        return f"{label} > (dagster event log)"
+    if below:
+        package = below[0][1].split("/")[0]
+        leaf = [n for n, where in below if where.split("/")[0] == package][-1]
+        return f"{label} > {package}.{leaf.split('.')[-1]}"
+    return label
+
+
+def top_stages(profile: Path, n: int = 10) -> list[tuple[str, float]]:
+    """The ``n`` stages with the most samples and their share of all samples."""
+    if not profile.exists():
+        return []
+    counts: Counter[str] = Counter()
+    for line in profile.read_text(errors="replace").splitlines():
+        stack, _, weight = line.rpartition(" ")
+        if not stack or not weight.isdigit():
+            continue
+        frames = [f for f in stack.split(";") if "(" in f]  # drop "process …" / thread roots
+        counts[_stage(frames)] += int(weight)
+    total = sum(counts.values()) or 1
+    return [(stage, c / total) for stage, c in counts.most_common(n)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", type=Path, default=MIRROR)
     parser.add_argument("--days", type=int, default=0, help="only the first N DeepState days (0 = all)")
+    parser.add_argument("--no-profile", action="store_true", help="no py-spy sampling")
     args = parser.parse_args()
 
     files = sorted((args.mirror / "deepstate").glob("deepstatemap_data_*.geojson"))
@@ -108,29 +195,59 @@ def main() -> None:
     first, last = dates[0], dates[-1]
     calendar = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     work = Path(tempfile.mkdtemp(prefix="frontline-bench-"))
+    profiles = {"full rebuild": work / "full.txt", "one new day": work / "one-day.txt"}
+    if args.no_profile:
+        profiles = {}
     try:
         full_mirror = _mirror_until(args.mirror, work / "mirror-full", last)
-        cut_mirror = _mirror_until(args.mirror, work / "mirror-cut", dates[-2])
-
         base_s, base_mb, _ = measure(naive_baseline, args.mirror, calendar)
-        full_s, full_mb, full_days = measure(frontline_run, full_mirror, work / "home-full", first, last)
-        measure(frontline_run, cut_mirror, work / "home-inc", first, dates[-2])
-        (cut_mirror / "deepstate" / files[len(dates) - 1].name).symlink_to(files[len(dates) - 1])
-        inc_s, inc_mb, inc_days = measure(frontline_run, cut_mirror, work / "home-inc", dates[-2], last)
-        rerun_s, rerun_mb, rerun_days = measure(frontline_run, cut_mirror, work / "home-inc", dates[-2], last)
+        full_s, full_mb, full_days = measure(
+            frontline_run, full_mirror, work / "home-full", first, last, profile=profiles.get("full rebuild")
+        )
+        # One history grown in steps: at 100, 400 and 700 days (and at the last day), one new day.
+        home = work / "home-inc"
+        flat = []
+        marks = [k for k in (100, 400, 700) if k < len(dates) - 1] + [len(dates) - 1]
+        built_to = None
+        for k in marks:
+            mirror = _mirror_until(args.mirror, work / f"mirror-{k}", dates[k - 1])
+            measure(frontline_run, mirror, home, built_to or first, dates[k - 1])
+            (mirror / "deepstate" / files[k].name).symlink_to(files[k])
+            is_last = k == marks[-1]
+            seconds, mb, days = measure(
+                frontline_run,
+                mirror,
+                home,
+                dates[k - 1],
+                dates[k],
+                profile=profiles.get("one new day") if is_last else None,
+            )
+            flat.append((k, seconds, mb, days))
+            built_to = dates[k]
+        _, inc_s, inc_mb, inc_days = flat[-1]
+        rerun_s, rerun_mb, rerun_days = measure(frontline_run, mirror, home, dates[-2], last)
+        stages = {name: top_stages(path) for name, path in profiles.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"DeepState days: {len(dates)} ({first} … {last}); whole-history files: ISW, General Staff x3")
-    print(f"{'phase':<44} {'seconds':>9} {'peak MiB':>9} {'time ratio':>11}")
+    print(f"{'phase':<52} {'seconds':>9} {'peak MiB':>9} {'time ratio':>11}")
     rows = [
         ("naive baseline (parse, area, diff all days)", base_s, base_mb),
         (f"frontline full rebuild ({full_days} days computed)", full_s, full_mb),
         (f"frontline one new day ({inc_days} day computed)", inc_s, inc_mb),
         (f"frontline re-run, nothing new ({rerun_days} computed)", rerun_s, rerun_mb),
     ]
+    rows += [(f"  one new day after {k - 1} days of history ({d} computed)", s_, mb) for k, s_, mb, d in flat[:-1]]
     for name, seconds, mb in rows:
-        print(f"{name:<44} {seconds:>9.2f} {mb:>9.0f} {seconds / base_s:>10.2f}x")
+        print(f"{name:<52} {seconds:>9.2f} {mb:>9.0f} {seconds / base_s:>10.2f}x")
+    one_day = [s_ for _, s_, _, _ in flat]
+    print(f"one new day, slowest / fastest over {len(one_day)} history lengths: {max(one_day) / min(one_day):.2f}")
+    for name, top in stages.items():
+        if top:
+            print(f"\nwhere the {name} went (py-spy samples, top stages):")
+            for stage, share in top:
+                print(f"  {share:>6.1%}  {stage}")
     print(
         "\nframe: the frontline phases include Dagster run overhead, the raw layer (payloads and "
         "provenance in DuckDB), every SQL model, the GX suites and publishing; the baseline only "

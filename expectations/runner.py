@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from warehouse import catalog
 
 from . import bounds
+from . import cache as validation_cache
 from .cadence import CADENCE, FRESHNESS_SQL
 from .outcome import MAX_EXAMPLES, ExpectationOutcome, SuiteOutcome
 from .suites import ANOMALY_SQL, RECONCILE_SQL, REFERENCES_SQL, STEPS_SQL, Spec, frame_keys, specs_for
@@ -360,6 +361,29 @@ def validate_frame(table_name: str, frame: str, df: pd.DataFrame, specs: list[Sp
         return batch.validate(suite, result_format=_result_format(frame_keys(table, frame)))
 
 
+def _frame_outcomes(table_name: str, frame: str, df, specs: list[Spec], vres) -> dict[str, ExpectationOutcome]:
+    by_name = {r.expectation_config.meta["name"]: r for r in vres.results}
+    keys = frame_keys(catalog.table(table_name), frame)
+    return {s.name: _outcome(s, keys, df, by_name[s.name]) for s in specs}
+
+
+def _validate_unstored(table_name: str, frame: str, df, specs: list[Spec], con=None) -> dict[str, ExpectationOutcome]:
+    return _frame_outcomes(table_name, frame, df, specs, validate_frame(table_name, frame, df, specs))
+
+
+def _validate_cached(table_name: str, frame: str, df, specs: list[Spec], con=None) -> dict[str, ExpectationOutcome]:
+    """The outcomes stored for the same fingerprint (expectations/cache.py) if nothing the frame's
+    validation depends on changed; otherwise a GX validation, stored for the next run."""
+    key = validation_cache.fingerprint(table_name, frame, df, specs) if con is not None else None
+    stored = validation_cache.lookup(con, table_name, frame, key) if key else None
+    if stored is not None:
+        return stored
+    outcomes = _validate_unstored(table_name, frame, df, specs)
+    if key:
+        validation_cache.save(con, table_name, frame, key, outcomes)
+    return outcomes
+
+
 def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
     started = time.perf_counter()
     table = catalog.table(table_name)  # whitelist check before any SQL is built
@@ -378,11 +402,7 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
                 outcomes[s.name] = _failed_frame(s, e)
             continue
         df[ROW_ID] = range(len(df))
-        vres = validate(table.name, frame, df, frame_specs)
-        by_name = {r.expectation_config.meta["name"]: r for r in vres.results}
-        keys = frame_keys(table, frame)
-        for s in frame_specs:
-            outcomes[s.name] = _outcome(s, keys, df, by_name[s.name])
+        outcomes.update(validate(table.name, frame, df, frame_specs, con))
 
     return SuiteOutcome(
         table=table.name,
@@ -407,12 +427,12 @@ def run_suite(
     """
     today = today or dt.datetime.now(dt.UTC).date()
     if session is None:
-        return _run(con, table_name, today, validate_frame)
+        return _run(con, table_name, today, _validate_unstored)
     with _lock:
         stored = _session(session, today)
         if table_name in stored.outcomes:  # validated again (a retried check): start the session afresh
             stored = _session(session, today, fresh=True)
-        stored.outcomes[table_name] = _run(con, table_name, today, validate_frame)
+        stored.outcomes[table_name] = _run(con, table_name, today, _validate_cached)
         return stored.outcomes[table_name]
 
 
@@ -461,5 +481,5 @@ def run_suites(
         stored = _session(session, today)
         for n in names:
             if n not in stored.outcomes:
-                stored.outcomes[n] = _run(con, n, today, validate_frame)
+                stored.outcomes[n] = _run(con, n, today, _validate_cached)
         return {n: stored.outcomes[n] for n in names}

@@ -21,6 +21,9 @@ Belgorod oblast in 2024 — stay ``liberated`` and land in ``UNATTRIBUTED``.)
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +32,7 @@ import pyarrow as pa
 import shapely
 
 from transforms.geometry import area_km2
+from transforms.overlay import differences
 from warehouse.sqlfiles import load
 
 OUTSIDE_UKRAINE = "RU-KRS"
@@ -89,7 +93,7 @@ class Regions:
 # Version of what compute_day makes of the same inputs. Bump it with any change to the classes,
 # the clipping or the areas: stored days computed otherwise are then recomputed by the next run.
 # (tests/test_territory.py holds a digest of one day's results per METHOD and says when.)
-METHOD = "1"
+METHOD = "2"
 
 
 def wanted(con: duckdb.DuckDBPyConnection) -> list[Wanted]:
@@ -174,6 +178,19 @@ def _areas(
     return areas, pieces
 
 
+def _gained_lost(today: shapely.Geometry, before: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """``(today − before, before − today)``, overlaid only where the boundaries differ
+    (transforms.overlay); the whole polygons if that shortcut does not apply or its result does
+    not add up (planar areas: gained − lost = today − before)."""
+    fast = differences(today, before)
+    if fast is not None:
+        gained, lost = fast
+        expected = shapely.area(today) - shapely.area(before)
+        if abs(shapely.area(gained) - shapely.area(lost) - expected) <= 1e-9 * max(shapely.area(today), 1.0):
+            return gained, lost
+    return shapely.difference(today, before), shapely.difference(before, today)
+
+
 def compute_day(
     source: str, today: dict[str, shapely.Geometry], previous: dict[str, shapely.Geometry] | None, regions: Regions
 ) -> tuple[list[tuple], list[tuple]]:
@@ -185,10 +202,7 @@ def compute_day(
         lost: dict[str, float] = {}
         if previous is not None:
             before = previous.get(cls, shapely.Polygon())
-            for change, diff, sink in (
-                ("gained", shapely.difference(geom, before), gained),
-                ("lost", shapely.difference(before, geom), lost),
-            ):
+            for change, diff, sink in zip(("gained", "lost"), _gained_lost(geom, before), (gained, lost), strict=True):
                 diff = _polygonal(diff)
                 diff_areas, pieces = _areas(cls, diff, regions, pieces_wanted=True)
                 sink.update(diff_areas)
@@ -227,8 +241,10 @@ def _geometries(con, todo: list[Wanted], regions: Regions) -> dict[tuple[str, ob
         rows = con.execute(load("transforms", "deepstate_api_snapshot_features"), [sorted(snapshots)]).fetchall()
         for snapshot_id, cls, wkb in rows:
             features.setdefault(snapshot_id, []).append((cls, wkb))
-        for snapshot_id, day in snapshots.items():
-            out[("deepstate_api", day)] = api_classes(features.get(snapshot_id, []), regions)
+        ids = list(snapshots)
+        classes = _in_workers(_api_classes_job, [features.get(i, []) for i in ids], regions)
+        for snapshot_id, by_class in zip(ids, classes, strict=True):
+            out[("deepstate_api", snapshots[snapshot_id])] = by_class
     return out
 
 
@@ -268,6 +284,70 @@ def _append(con, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
         con.unregister("incoming_region_rows")
 
 
+# Days (and API snapshots) are independent once their geometries are loaded: a rebuild spreads
+# them over the cores. Below this many items a worker pool costs more than it saves (one new day
+# runs in-process).
+PARALLEL_MIN_DAYS = 16
+_items: list = []  # inherited by the forked workers, which work by index
+_regions: Regions | None = None
+
+
+def workers() -> int:
+    """Worker processes for a rebuild: the CPUs this process may use, or FRONTLINE_WORKERS."""
+    wanted = os.environ.get("FRONTLINE_WORKERS")
+    return max(1, int(wanted)) if wanted else len(os.sched_getaffinity(0))
+
+
+def _compute_job(i: int) -> tuple[list[tuple], list[tuple]]:
+    source, today, previous = _items[i]
+    return compute_day(source, today, previous, _regions)
+
+
+def _api_classes_job(i: int) -> dict[str, shapely.Geometry]:
+    return api_classes(_items[i], _regions)
+
+
+def _worker_signals() -> None:
+    """Default signal handling in a worker: the parent's (Dagster's interrupt handler, which
+    raises) is no business of a process that only computes geometry."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops the pool
+
+
+def _in_workers(job, items: list, regions: Regions, on_done: Callable[[int, int], None] | None = None) -> list:
+    """``job(i)`` for every item, in order; in forked workers when there are many (they inherit
+    the items and the regions, only results travel back). ``on_done(done, total)`` after each."""
+    global _items, _regions
+    _items, _regions = items, regions
+    results: list = []
+
+    def collect(result_iter) -> list:
+        for result in result_iter:
+            results.append(result)
+            if on_done is not None:
+                on_done(len(results), len(items))
+        return results
+
+    try:
+        n = workers()
+        if n < 2 or len(items) < PARALLEL_MIN_DAYS:
+            return collect(job(i) for i in range(len(items)))
+        with mp.get_context("fork").Pool(n, initializer=_worker_signals) as pool:
+            collect(pool.imap(job, range(len(items)), chunksize=max(1, len(items) // (n * 8))))
+            pool.close()  # workers exit on their own; leaving the block would SIGTERM them
+            pool.join()
+            return results
+    finally:
+        _items, _regions = [], None
+
+
+def _compute_days(
+    jobs: list[tuple], regions: Regions, on_day: Callable[[int, int], None] | None = None
+) -> list[tuple[list[tuple], list[tuple]]]:
+    """compute_day of every (source, today, previous), in order."""
+    return _in_workers(_compute_job, jobs, regions, on_day)
+
+
 def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | None = None) -> int:
     """Bring the per-region tables up to date; returns how many (source, day) were computed.
     ``on_day(done, total)`` is called after each computed day (a first run computes ~900)."""
@@ -282,11 +362,15 @@ def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | 
     if todo:
         regions = Regions(con.execute(load("transforms", "oblast_current_boundaries")).fetchall())
         geoms = _geometries(con, todo, regions)
-        for w in todo:
-            previous = geoms[(w.source, w.previous_date)] if w.previous_date is not None else None
-            results.append((w, *compute_day(w.source, geoms[(w.source, w.date)], previous, regions)))
-            if on_day is not None:
-                on_day(len(results), len(todo))
+        jobs = [
+            (
+                w.source,
+                geoms[(w.source, w.date)],
+                geoms[(w.source, w.previous_date)] if w.previous_date is not None else None,
+            )
+            for w in todo
+        ]
+        results = [(w, *r) for w, r in zip(todo, _compute_days(jobs, regions, on_day), strict=True)]
     con.begin()
     try:
         for key in orphans + [(w.source, w.date) for w, _, _ in results]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,15 +11,38 @@ import duckdb
 from warehouse.catalog import Table
 from warehouse.sqlfiles import load
 
+SCHEMA_FILES = (
+    ("warehouse", "raw_schema"),
+    ("warehouse", "casualty_raw_schema"),
+    ("warehouse", "territory_raw_schema"),
+    ("transforms", "core_schema"),
+    ("transforms", "territory_core_schema"),
+)
+
+# Warehouse files this process already brought to the current schema, by (path, device, inode):
+# a run opens dozens of connections and the DDL (with its migrations) cost seconds when re-run on
+# each. A file created by this connect, or replaced since, gets the DDL again.
+_schema_applied: set[tuple[str, int, int]] = set()
+
+
+def _identity(path: Path) -> tuple[str, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return str(path.resolve()), st.st_dev, st.st_ino
+
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
+    existed = _identity(path)
     con = duckdb.connect(str(path))
-    con.execute(load("warehouse", "raw_schema"))
-    con.execute(load("warehouse", "casualty_raw_schema"))
-    con.execute(load("warehouse", "territory_raw_schema"))
-    con.execute(load("transforms", "core_schema"))
-    con.execute(load("transforms", "territory_core_schema"))
+    identity = _identity(path)
+    if existed is None or identity not in _schema_applied:
+        for package, name in SCHEMA_FILES:
+            con.execute(load(package, name))
+        if identity is not None:
+            _schema_applied.add(identity)
     return con
 
 

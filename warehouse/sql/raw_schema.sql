@@ -94,3 +94,14 @@ CREATE TABLE IF NOT EXISTS audit.acceptances (
     reason       VARCHAR NOT NULL,
     refused_by   VARCHAR                -- the rule or bound it was refused by
 );
+
+-- The last validation outcomes of each table's frame and the fingerprint of what they were computed from
+-- (expectations/cache.py): a frame whose fingerprint is unchanged is not validated again.
+CREATE TABLE IF NOT EXISTS audit.validation_cache (
+    table_name   VARCHAR NOT NULL,
+    frame        VARCHAR NOT NULL,
+    fingerprint  VARCHAR NOT NULL,
+    outcomes_json VARCHAR NOT NULL,  -- the expectations' outcomes (expectations/outcome.py), JSON
+    stored_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (table_name, frame)
+);

@@ -1,0 +1,107 @@
+"""Reuse a frame's stored validation outcomes when nothing it is computed from has changed.
+
+A validation is a pure function of the frame it reads (a table, its schema, a reconciliation…,
+built fresh by SQL on every run), the expectations (whose parameters carry ``today``) and the GX
+version. Their fingerprint keys the outcomes the checks report (plain JSON values,
+``audit.validation_cache``, one row per table and frame): when the fingerprint matches, the
+checks, the report and the manifest are built from the stored outcomes exactly as from a new
+validation, and no GX is imported. A run that changed nothing validates nothing; a changed table
+is validated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from .outcome import ExpectationOutcome
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+    from .suites import Spec
+
+FORMAT = "1"  # bump when what is stored or how results are reduced changes
+
+
+def _gx_version() -> str:
+    from importlib.metadata import version  # not `import great_expectations`: seconds, and maybe not needed
+
+    return version("great-expectations")
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(repr(v) for v in value)
+    return repr(value)
+
+
+def fingerprint(table_name: str, frame: str, df: pd.DataFrame, specs: list[Spec]) -> str | None:
+    """sha256 of everything a frame's validation depends on; None if the frame cannot be hashed
+    (it is then always validated)."""
+    import pandas as pd
+
+    h = hashlib.sha256()
+    head = [FORMAT, _gx_version(), table_name, frame, [dataclasses.asdict(s) for s in specs]]
+    head.append([(str(c), str(t)) for c, t in df.dtypes.items()])
+    h.update(json.dumps(head, sort_keys=True, default=_canonical).encode())
+    try:
+        rows = pd.util.hash_pandas_object(df, index=False)
+    except (TypeError, ValueError):  # unhashable cells (WKB bytes, lists): hash their text instead
+        try:
+            text = df.astype({c: str for c, t in df.dtypes.items() if pd.api.types.is_object_dtype(t)})
+            rows = pd.util.hash_pandas_object(text, index=False)
+        except (TypeError, ValueError):
+            return None
+    h.update(rows.to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _has_cache(con: duckdb.DuckDBPyConnection) -> bool:
+    """False for a database without the warehouse schema (a test's bare tables): always validate."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'validation_cache'"
+        ).fetchone()[0]
+    )
+
+
+def lookup(
+    con: duckdb.DuckDBPyConnection, table_name: str, frame: str, key: str
+) -> dict[str, ExpectationOutcome] | None:
+    """The outcomes (by expectation name) stored for this fingerprint, or None."""
+    if not _has_cache(con):
+        return None
+    row = con.execute(
+        "SELECT outcomes_json FROM audit.validation_cache WHERE table_name = ? AND frame = ? AND fingerprint = ?",
+        [table_name, frame, key],
+    ).fetchone()
+    if row is None:
+        return None
+    return {o["name"]: ExpectationOutcome(**o) for o in json.loads(row[0])}
+
+
+def save(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    frame: str,
+    key: str,
+    outcomes: dict[str, ExpectationOutcome],
+) -> None:
+
+    if not _has_cache(con):
+        return
+    con.begin()
+    try:
+        con.execute("DELETE FROM audit.validation_cache WHERE table_name = ? AND frame = ?", [table_name, frame])
+        con.execute(
+            "INSERT INTO audit.validation_cache VALUES (?, ?, ?, ?, now())",
+            [table_name, frame, key, json.dumps([dataclasses.asdict(o) for o in outcomes.values()])],
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise

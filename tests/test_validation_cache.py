@@ -1,0 +1,85 @@
+"""A frame whose fingerprint did not change is not validated again: its stored outcomes are
+reused, and what the run reports (outcomes, report pages) is what a re-validation gives."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import duckdb
+import pytest
+
+from expectations import report, run_suites
+from tests.test_expectations import TODAY, warehouse  # noqa: F401 - the module fixture
+from warehouse.sqlfiles import load
+
+TABLES = ["dim_source", "fact_losses_daily"]
+
+
+def test_a_frame_with_wkb_cells_has_a_fingerprint_that_follows_its_content():
+    import pandas as pd
+
+    from expectations import cache
+
+    df = pd.DataFrame({"region_code": ["UA-14"], "geometry_wkb": [b"\x01\x03\x00"]})
+    same = pd.DataFrame({"region_code": ["UA-14"], "geometry_wkb": [b"\x01\x03\x00"]})
+    other = pd.DataFrame({"region_code": ["UA-14"], "geometry_wkb": [b"\x01\x03\x01"]})
+    key = cache.fingerprint("dim_region", "table", df, [])
+    assert key is not None and key == cache.fingerprint("dim_region", "table", same, [])
+    assert key != cache.fingerprint("dim_region", "table", other, [])
+
+
+@pytest.fixture
+def con(warehouse, tmp_path):  # noqa: F811 - the imported fixture
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, path)
+    c = duckdb.connect(str(path))
+    c.execute(load("warehouse", "raw_schema"))  # the audit schema, validation_cache included
+    yield c
+    c.close()
+
+
+def _stored(con) -> dict[tuple[str, str], tuple]:
+    rows = con.execute("SELECT table_name, frame, fingerprint, stored_at FROM audit.validation_cache").fetchall()
+    return {(t, f): (fp, at) for t, f, fp, at in rows}
+
+
+def _plain(outcomes) -> dict:
+    return {n: [r.to_dict() for r in o.results] for n, o in outcomes.items()}
+
+
+def _pages(outcomes, folder) -> dict[str, str]:
+    """The report's pages for these outcomes, with the seconds each suite took taken out."""
+    index = report.write(folder, outcomes, run_id="run", version="v")
+    return {p.name: re.sub(r"\d+\.\d+ s", "<s>", p.read_text()) for p in sorted(index.parent.glob("*.html"))}
+
+
+def test_an_unchanged_table_reuses_its_validation_and_reports_the_same(con, tmp_path):
+    first = run_suites(con, TABLES, TODAY, session="run-a")
+    stored = _stored(con)
+    assert {t for t, _ in stored} == set(TABLES) and len(stored) == 2 + 6  # every frame of both suites
+
+    second = run_suites(con, TABLES, TODAY, session="run-b")
+    assert _stored(con) == stored  # nothing validated again: no row rewritten
+    assert _plain(second) == _plain(first)
+    assert _pages(second, tmp_path / "b") == _pages(first, tmp_path / "a")
+    # and it is what validating afresh (no session, no store) says
+    assert _plain(run_suites(con, TABLES, TODAY)) == _plain(first)
+    assert _plain(run_suites(con, TABLES, TODAY, session="run-c")) == _plain(first)
+    assert _stored(con) == stored
+
+
+def test_a_changed_table_or_day_is_validated_again(con, tmp_path):
+    run_suites(con, TABLES, TODAY, session="run-a")
+    before = _stored(con)
+    con.execute("UPDATE core.dim_source SET licence = NULL")
+    outcomes = run_suites(con, TABLES, TODAY, session="run-b")
+    after = _stored(con)
+    assert not outcomes["dim_source"].passed and "licence" in outcomes["dim_source"].summary_text()
+    assert after[("dim_source", "table")][0] != before[("dim_source", "table")][0]
+    assert {k: v for k, v in after.items() if k[0] == "fact_losses_daily"} == {
+        k: v for k, v in before.items() if k[0] == "fact_losses_daily"
+    }
+    # another "today" moves the time-relative expectations: validated again
+    run_suites(con, ["fact_losses_daily"], TODAY.replace(day=TODAY.day - 1), session="run-c")
+    assert _stored(con)[("fact_losses_daily", "freshness")] != after[("fact_losses_daily", "freshness")]
