@@ -94,14 +94,8 @@ def save(
 
     if not _has_cache(con):
         return
-    con.begin()
-    try:
-        con.execute("DELETE FROM audit.validation_cache WHERE table_name = ? AND frame = ?", [table_name, frame])
-        con.execute(
-            "INSERT INTO audit.validation_cache VALUES (?, ?, ?, ?, now())",
-            [table_name, frame, key, json.dumps([dataclasses.asdict(o) for o in outcomes.values()])],
-        )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    # one statement, atomic on its own and inside a caller's transaction
+    con.execute(
+        "INSERT OR REPLACE INTO audit.validation_cache VALUES (?, ?, ?, ?, now())",
+        [table_name, frame, key, json.dumps([dataclasses.asdict(o) for o in outcomes.values()])],
+    )

@@ -57,7 +57,7 @@ def _pages(outcomes, folder) -> dict[str, str]:
 def test_an_unchanged_table_reuses_its_validation_and_reports_the_same(con, tmp_path):
     first = run_suites(con, TABLES, TODAY, session="run-a")
     stored = _stored(con)
-    assert {t for t, _ in stored} == set(TABLES) and len(stored) == 2 + 6  # every frame of both suites
+    assert {t for t, _ in stored} == set(TABLES) and len(stored) == 2 + 7  # every frame of both suites
 
     second = run_suites(con, TABLES, TODAY, session="run-b")
     assert _stored(con) == stored  # nothing validated again: no row rewritten
