@@ -162,19 +162,23 @@ class RunRangeError(ValueError):
     """`--start`/`--end` outside the days frontline has partitions for."""
 
 
-def _check_range(start: dt.date, end: dt.date) -> None:
-    """A clear error instead of Dagster's invariant traceback for days it has no partition for."""
+def _check_range(start: dt.date, end: dt.date, today: dt.date) -> None:
+    """A clear error instead of Dagster's invariant traceback for days it has no partition for.
+    `today` is Settings.today (FRONTLINE_TODAY when set), the same day the checks are run against."""
     from orchestration.partitions import deepstate_days
 
-    last = dt.date.fromisoformat(deepstate_days.get_last_partition_key())
     if end < start:
         raise RunRangeError(f"--end {end} is before --start {start}")
     if start < DEEPSTATE_FIRST_DAY:
         raise RunRangeError(
             f"--start {start} is before {DEEPSTATE_FIRST_DAY}, the first day of the DeepState daily archive"
         )
+    if end > today:
+        raise RunRangeError(f"--end {end} is after {today}, the newest day that can have been published (today)")
+    # A FRONTLINE_TODAY after the real date: Dagster has no partition for those days yet.
+    last = dt.date.fromisoformat(deepstate_days.get_last_partition_key())
     if end > last:
-        raise RunRangeError(f"--end {end} is after {last}, the newest day that can have been published (today, UTC)")
+        raise RunRangeError(f"--end {end} is after {last}, the newest day Dagster has a partition for (UTC)")
 
 
 def run(
@@ -206,7 +210,7 @@ def _run(
     instance = prepare_instance(settings)
     default_start, default_end = default_range(settings)
     start, end = start or default_start, end or default_end
-    _check_range(start, end)
+    _check_range(start, end, settings.today)
     if not quiet:
         print(
             f"frontline run: DeepState days {start} … {end}; every Dagster event is kept for `frontline dev`"

@@ -39,6 +39,9 @@ NAME_WINS = {
     ("звільнено", "#bcaaa4"),  # 2 features of the liberated layer drawn grey
 }
 
+# Polygon features per class over the 175 snapshots: the count by fill colour (COLOUR_CLASS), with
+# the few NAME_WINS features moved to their name's class; test_counts_per_class_follow_the_colours
+# re-derives them from the files.
 EXPECTED_FEATURES_PER_CLASS = {
     "liberated": 9961,
     "grey_zone": 2402,
@@ -69,6 +72,24 @@ def test_every_polygon_feature_of_every_snapshot_gets_a_class(polygon_features):
     per_class = collections.Counter(listing[name] for _, name, _ in polygon_features)
     assert dict(per_class) == EXPECTED_FEATURES_PER_CLASS
     assert set(per_class) == set(CLASSES)
+
+
+def _head(name: str) -> str:
+    return normalize(name).split("///")[0].strip()
+
+
+def test_counts_per_class_follow_the_colours(polygon_features):
+    by_colour = collections.Counter(COLOUR_CLASS[fill] for _, _, fill in polygon_features)
+    moved = collections.Counter()
+    for _, name, fill in polygon_features:
+        head = _head(name)
+        key = (head.split(" ")[0] if head.startswith("зміїний") else head[:40].rstrip(), fill)
+        if key in NAME_WINS and classify(name) != COLOUR_CLASS[fill]:
+            moved[COLOUR_CLASS[fill]] -= 1
+            moved[classify(name)] += 1
+    expected = {k: by_colour[k] + moved[k] for k in by_colour | moved}
+    assert expected == EXPECTED_FEATURES_PER_CLASS
+    assert sum(by_colour.values()) == sum(EXPECTED_FEATURES_PER_CLASS.values()) == len(polygon_features)
 
 
 def test_class_agrees_with_the_layer_colour(polygon_features):

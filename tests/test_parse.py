@@ -29,10 +29,14 @@ def test_truncated_geojson_names_the_line_and_column():
     content = deepstate_file(DAY).read_bytes()[:5000]
     with pytest.raises(parse.ParseError) as err:
         parse.deepstate_snapshot(payload(content))
-    assert err.value.source == "deepstate"
-    assert "deepstatemap_data_20240708.geojson" in str(err.value)
-    assert err.value.row.startswith("line ")
-    assert "truncated" in str(err.value)
+    # The cut is where the JSON ends: its last line, one column after that line's last character.
+    line, column = content.count(b"\n") + 1, len(content.rsplit(b"\n", 1)[-1]) + 1
+    assert (line, column) == (6, 4832)  # the geometry is one long line
+    assert str(err.value) == (
+        f"deepstate: deepstate/deepstatemap_data_20240708.geojson, line {line} column {column}:"
+        " invalid JSON (truncated?): Expecting value"
+    )
+    assert (err.value.source, err.value.row) == ("deepstate", f"line {line} column {column}")
 
 
 def test_feature_collection_without_features():
@@ -74,16 +78,32 @@ def test_non_numeric_loss_value_names_element_and_date():
 
 
 def test_duplicated_date_in_losses_is_an_error():
-    with pytest.raises(parse.ParseError, match="date 2022-02-25 appears twice") as err:
+    with pytest.raises(parse.ParseError) as err:
         parse.gs_personnel(_personnel(lambda r: r.insert(1, dict(r[0]))))
-    assert err.value.row.startswith("element 1 ")
+    assert str(err.value) == (
+        "gs_personnel: losses/russia_losses_personnel.json, element 1 (date 2022-02-25): date 2022-02-25 appears twice"
+    )
+
+
+def _isw_repeats(text: str) -> tuple[set[str], list[tuple[int, str]]]:
+    """The distinct dates of the ISW CSV and (file line, date) of every repeated date, read here."""
+    seen, repeats = set(), []
+    for number, line in enumerate(text.splitlines()[1:], start=2):  # line 1 is the header
+        day = line.split(",", 1)[0]
+        if day in seen:
+            repeats.append((number, day))
+        seen.add(day)
+    return seen, repeats
 
 
 def test_isw_duplicate_date_with_same_area_is_the_documented_quirk():
     content = (MIRROR / "isw/area_assessed_as_controlled_by_russia.csv").read_bytes()
     parsed = parse.isw_area(payload(content, "isw/area_assessed_as_controlled_by_russia.csv"))
     dates = [r[1] for r in parsed.rows]
-    assert len(dates) == len(set(dates)) == 1590
+    distinct, repeats = _isw_repeats(content.decode())
+    assert repeats == [(1505, "2026-04-04")]  # the one repeat ../shared/NOTES.md lists
+    assert len(dates) == len(set(dates)) == len(distinct) == 1590
+    assert sorted(d.isoformat() for d in dates) == sorted(distinct)
     assert parsed.quirks == ["line 1505: date 2026-04-04 repeated with the same area; kept the first"]
 
 

@@ -282,13 +282,20 @@ def test_publish_swaps_views_atomically_while_readers_are_connected(pg, publishe
                 daemon=True,
             )
             swap.start()
-            time.sleep(1.0)
-            assert swap.is_alive(), "the swap must wait for the open reader transaction"
+            database = conninfo_to_dict(dsn)["dbname"]
+            with psycopg.connect(dsn, autocommit=True) as admin:  # the swap seen waiting on the lock
+                deadline = time.monotonic() + 120
+                while not _waiting_swaps(admin, database):
+                    assert swap.is_alive(), f"the swap must wait for the open reader transaction: {result}"
+                    assert time.monotonic() < deadline, "the swap never waited for the reader's lock"
             assert holder.execute("SELECT count(*) FROM fact_losses_daily").fetchall() == [(old_rows,)]
             holder.execute("COMMIT")
             swap.join(timeout=60)
         assert not swap.is_alive() and result["loaded"].switched
-        time.sleep(0.3)
+        n = len(seen)
+        deadline = time.monotonic() + 60
+        while len(seen) < n + 3 * len(pollers):  # each poller reads again after the swap
+            assert time.monotonic() < deadline
     finally:  # the pollers stop even when an assertion above fails
         stop.set()
         for t in pollers:
@@ -352,3 +359,134 @@ def test_frontline_postgres_command_loads_and_rolls_back(pg, published, tmp_path
     assert main(["postgres", "--version", old]) == 0  # roll back to the previous version
     capsys.readouterr()
     assert current() == (old, old_rows)
+
+
+def _tiny_version(folder, name: str, tables=("dim_source", "dim_loss_category"), rows_claimed=None) -> str:
+    """A version in `folder` (a copied published folder) holding only `tables` of the latest one,
+    quick to load; `rows_claimed` overrides what its manifest says dim_source has."""
+    base = publish.version_path(folder)
+    target = publish.versions_dir(folder) / name
+    target.mkdir()
+    manifest = json.loads((base / "manifest.json").read_text())
+    manifest["tables"] = {t: manifest["tables"][t] for t in tables}
+    for entry in manifest["tables"].values():
+        shutil.copy(base / entry["file"], target / entry["file"])
+    if rows_claimed is not None:
+        manifest["tables"]["dim_source"]["rows"] = rows_claimed
+    manifest.update(version=name, fingerprint=uuid.uuid4().hex * 2)
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return name
+
+
+def _versions(dsn) -> list[tuple[str, str, bool]]:
+    with psycopg.connect(dsn) as admin:
+        return admin.execute(
+            "SELECT version, schema_name, is_current FROM frontline.published_versions ORDER BY version"
+        ).fetchall()
+
+
+def _schemas(dsn) -> list[str]:
+    with psycopg.connect(dsn) as admin:
+        rows = admin.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'v\\_%' ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def _views(dsn) -> list[str]:
+    with psycopg.connect(dsn) as admin:
+        rows = admin.execute("SELECT viewname FROM pg_views WHERE schemaname = 'frontline' ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def test_prune_keeps_the_newest_versions_and_drops_their_schemas(pg, published, tmp_path):
+    dsn, role, password = pg
+    folder = tmp_path / "published"
+    shutil.copytree(published["home"] / "published", folder, symlinks=True)
+    names = [_tiny_version(folder, f"2999010{i}T000000Z-0000000{i}") for i in range(1, 5)]
+    for name in names:  # four versions loaded in turn, two kept
+        publish_version(dsn, folder, name, reader_role=role, reader_password=password, keep_versions=2)
+    assert _versions(dsn) == [(names[2], schema_name(names[2]), False), (names[3], schema_name(names[3]), True)]
+    assert _schemas(dsn) == [schema_name(names[2]), schema_name(names[3])]
+    # Rolling back to a kept version makes it current; the newer one stays (2 kept, current included).
+    publish_version(dsn, folder, names[2], reader_role=role, reader_password=password, keep_versions=2)
+    assert _versions(dsn) == [(names[2], schema_name(names[2]), True), (names[3], schema_name(names[3]), False)]
+    # keep 1: only the current version is left.
+    publish_version(dsn, folder, names[2], reader_role=role, reader_password=password, keep_versions=1)
+    assert _schemas(dsn) == [schema_name(names[2])]
+
+
+def test_a_table_dropped_from_the_new_version_loses_its_view(pg, published, tmp_path):
+    dsn, role, password = pg
+    folder = tmp_path / "published"
+    shutil.copytree(published["home"] / "published", folder, symlinks=True)
+    old = publish.latest_version(folder)
+    publish_version(dsn, folder, old, reader_role=role, reader_password=password)
+    all_tables = sorted(publish.read_manifest(folder, old)["tables"])
+    assert _views(dsn) == sorted([*all_tables, "current_version"])
+    new = _tiny_version(folder, "29990101T000000Z-00000001")
+    publish_version(dsn, folder, new, reader_role=role, reader_password=password)
+    assert _views(dsn) == ["current_version", "dim_loss_category", "dim_source"]
+    done = psql(dsn, role, password, "SELECT count(*) FROM fact_losses_daily")
+    assert done.returncode != 0 and 'relation "fact_losses_daily" does not exist' in done.stderr
+
+
+def test_a_row_count_mismatch_refuses_the_load_and_keeps_the_current_version(pg, published, tmp_path):
+    dsn, role, password = pg
+    folder = tmp_path / "published"
+    shutil.copytree(published["home"] / "published", folder, symlinks=True)
+    first = _tiny_version(folder, "29990101T000000Z-00000001")
+    publish_version(dsn, folder, first, reader_role=role, reader_password=password)
+    rows = publish.read_manifest(folder, first)["tables"]["dim_source"]["rows"]
+    bad = _tiny_version(folder, "29990102T000000Z-00000002", rows_claimed=rows + 1)
+    with pytest.raises(RuntimeError) as raised:
+        publish_version(dsn, folder, bad, reader_role=role, reader_password=password)
+    assert str(raised.value) == f"dim_source: loaded {rows} rows, the manifest says {rows + 1}"
+    assert _versions(dsn) == [(first, schema_name(first), True)]
+    assert _schemas(dsn) == [schema_name(first)]  # the half-loaded schema rolled back with the load
+    with psycopg.connect(_reader_dsn(dsn, role, password)) as reader:
+        assert reader.execute("SELECT version FROM current_version").fetchall() == [(first,)]
+        assert reader.execute("SELECT count(*) FROM dim_source").fetchall() == [(rows,)]
+
+
+def _waiting_swaps(admin, database: str) -> list[tuple[int, dt.datetime]]:
+    """(pid, transaction start) of the loader's sessions waiting for a lock in `database`."""
+    return admin.execute(
+        "SELECT a.pid, a.xact_start FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
+        "WHERE a.datname = %s AND NOT l.granted AND a.usename = current_user",
+        [database],
+    ).fetchall()
+
+
+def test_a_reader_holding_a_lock_makes_the_swap_retry_then_succeed(pg, published, tmp_path, monkeypatch):
+    import warehouse.postgres as pg_target
+
+    dsn, role, password = pg
+    folder = tmp_path / "published"
+    shutil.copytree(published["home"] / "published", folder, symlinks=True)
+    first = _tiny_version(folder, "29990101T000000Z-00000001")
+    second = _tiny_version(folder, "29990102T000000Z-00000002")
+    publish_version(dsn, folder, first, reader_role=role, reader_password=password)
+    # Each swap attempt gives up on the lock after 100 ms (production: 5 s) and tries again.
+    monkeypatch.setattr(pg_target, "SWAP_LOCK_TIMEOUT", "100ms")
+    monkeypatch.setattr(pg_target, "SWAP_ATTEMPTS", 10_000)
+    database = conninfo_to_dict(dsn)["dbname"]
+    result, attempts = {}, set()
+    with psycopg.connect(_reader_dsn(dsn, role, password)) as holder, psycopg.connect(dsn, autocommit=True) as admin:
+        holder.execute("BEGIN")
+        holder.execute("LOCK TABLE frontline.dim_source IN ACCESS SHARE MODE")  # what a SELECT holds
+        swap = threading.Thread(
+            target=lambda: result.update(
+                loaded=publish_version(dsn, folder, second, reader_role=role, reader_password=password)
+            ),
+            daemon=True,
+        )
+        swap.start()
+        deadline = time.monotonic() + 60
+        while len(attempts) < 2:  # two attempts seen waiting, in two transactions: it retried
+            assert swap.is_alive() and time.monotonic() < deadline, (result, attempts)
+            attempts.update(_waiting_swaps(admin, database))
+        assert len({pid for pid, _ in attempts}) == 1  # one loader session, several transactions
+        assert holder.execute("SELECT version FROM frontline.current_version").fetchall() == [(first,)]
+        holder.execute("COMMIT")
+        swap.join(timeout=60)
+    assert not swap.is_alive() and result["loaded"].switched
+    assert _versions(dsn)[-1] == (second, schema_name(second), True)

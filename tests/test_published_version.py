@@ -26,10 +26,19 @@ def test_manifest_links_a_report_that_lists_every_suite(published):
     assert summary["failed"] == 0
     # The mirror's DeepState slice ends 2024-07-10 and "today" is pinned to 2026-07-01: the
     # freshness WARN fails, the version is still published, and the report shows it.
-    assert summary["warned"] == len(summary["not_passed"]) >= 1
-    assert all(f["severity"] == "warn" for f in summary["not_passed"])
-    fresh = [f for f in summary["not_passed"] if (f["table"], f["expectation"]) == ("fact_control_daily", "fresh")]
-    assert len(fresh) == 1 and fresh[0]["unexpected_count"] == 1
+    # Besides, the upstream quirks the suites report and publish anyway: Mediazona's week
+    # 2022-06-13 with an inverted interval (excess and total deaths), and the 3 rows of
+    # estimates/official_estimates.csv whose source_url is "(… via email from Alexandr at Meduza)".
+    not_passed = {(f["table"], f["expectation"], f["severity"], f["unexpected_count"]) for f in summary["not_passed"]}
+    assert not_passed == {
+        ("fact_control_daily", "fresh", "warn", 1),
+        ("fact_confirmed_deaths_weekly", "excess_deaths_estimate_at_least_low", "warn", 1),
+        ("fact_confirmed_deaths_weekly", "excess_deaths_estimate_at_most_high", "warn", 1),
+        ("fact_confirmed_deaths_weekly", "total_deaths_estimate_at_least_low", "warn", 1),
+        ("fact_confirmed_deaths_weekly", "total_deaths_estimate_at_most_high", "warn", 1),
+        ("fact_casualty_estimates", "source_url_is_a_url", "warn", 3),
+    }
+    assert summary["warned"] == len(summary["not_passed"]) == 6
     pages = "".join(p.read_text() for p in index.parent.rglob("*.html"))
     assert "fact_control_daily" in pages and re.search(r"Failed|failed|✗|Unsuccessful", pages)
 
@@ -132,3 +141,44 @@ def test_stale_readme_examples_are_found(published):
     assert docs.stale_examples(readme(printed), snapshot) == []
     (stale,) = docs.stale_examples(readme(printed.replace(f"{round(area)}.0", f"{round(area) + 1}.0")), snapshot)
     assert "--- now" in stale and f"{round(area)}.0" in stale
+
+
+# README examples that need DeepState days the `published` slice (3 archive days, 2 API
+# snapshots) does not hold: checked with `--check-examples` after a whole-mirror run only.
+NEEDS_DEEPSTATE_ARCHIVE = (
+    "How many km² did Russia take per year?",
+    "How many km² did Russia take in 2023 versus 2024",
+    "How fast is the front moving?",
+    "And where, this month?",
+    "Net km² per oblast, 2024-09 … 2024-11",
+    "Gross gained vs lost per month in 2025",
+    "Kursk: the peak of Ukrainian-held territory",
+    "A gap made explicit:",
+    "The cost of advance in 2024-10",
+)
+
+
+def test_readme_examples_answer_as_printed_on_the_slice(published):
+    """Every README example that reads only whole-history files (ISW, General Staff, Mediazona,
+    estimates: whole in the slice, which ends where the mirror does, 2026-06-30) or the slice's
+    first archive day answers exactly as printed."""
+    import re
+    from pathlib import Path
+
+    from warehouse import docs, query
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index(docs.EXAMPLES_START) : readme.index(docs.EXAMPLES_END)]
+    examples = re.findall(r"\*\*(.*?)\*\*\n\n```sql\n(.*?)```\n```\n(.*?)```", block, re.S)
+    assert len(examples) == len(docs._EXAMPLE.findall(block)) == 17  # every example has a title
+    snapshot = published["dir"] / publish.SNAPSHOT
+    checked, skipped = [], []
+    for title, sql, printed in examples:
+        if title.startswith(NEEDS_DEEPSTATE_ARCHIVE):
+            skipped.append(title)
+            continue
+        answer = query.format_result(query.run_query(snapshot, sql), "table")
+        assert answer.strip() == printed.strip(), (title, answer)
+        checked.append(title)
+    assert len(skipped) == len(NEEDS_DEEPSTATE_ARCHIVE)  # the list names only real examples
+    assert len(checked) == 8

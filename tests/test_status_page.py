@@ -233,7 +233,7 @@ def test_status_page_renders_charts_and_links_in_chromium(published, tmp_path):
     assert "Validation report" in facts["text"] and "fact_losses_daily.parquet" in facts["text"]
 
     # Every link on the page answers (downloads, pinned versions, manifest, report, charts).
-    server = make_server(published["home"] / "published", port=0)
+    server = make_server(published["home"] / "published", port=0, today=lambda: dt.date(2026, 7, 1))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         hrefs = {urlsplit(urljoin(base, h)).path for h in facts["links"]}
