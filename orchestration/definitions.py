@@ -10,6 +10,7 @@ from orchestration.raw_assets import deepstate_snapshots, whole_file_assets
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import daily_refresh_job, daily_refresh_schedule
 from orchestration.serving_assets import PostgresTarget, postgres_views
+from orchestration.settlement_assets import settlement_assets
 from orchestration.territory_assets import territory_assets
 from warehouse.config import Settings
 
@@ -19,6 +20,7 @@ all_assets = [
     *core_assets,
     *casualty_assets,
     *territory_assets,
+    *settlement_assets,
     extracts,
     postgres_views,
 ]

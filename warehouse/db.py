@@ -19,6 +19,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     con.execute(load("warehouse", "territory_raw_schema"))
     con.execute(load("transforms", "core_schema"))
     con.execute(load("transforms", "territory_core_schema"))
+    con.execute(load("transforms", "settlement_core_schema"))
     return con
 
 

@@ -13,7 +13,11 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS
 
-GEOMETRY_COLUMNS = {"control_changes_daily": "geometry"}
+GEOMETRY_COLUMNS = {
+    "control_changes_daily": "geometry",
+    "dim_settlement": "geometry",
+    "front_line_daily": "geometry",
+}
 CRS_NAME = "OGC:CRS84"  # lon/lat on WGS84, the axis order of GeoJSON and of the stored WKB
 VERSION = "1.1.0"
 
