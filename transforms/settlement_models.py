@@ -20,12 +20,16 @@ from warehouse.sqlfiles import load
 FRONT_ZONE_KM = 50.0  # fact_settlement_control_daily keeps settlements ever this close to the front
 # Anti-flicker: observed days a new status must hold before it counts as a change, per source.
 HOLD_DAYS = {"deepstate": 3, "deepstate_api": 1}
+# ... and the settlement must get this far from the front on its new side at least once (not for
+# grey_zone): a centre point the line keeps crossing back and forth (Toretsk's stays within
+# 0.06 km of it from 2024-10-16 to 11-09) is not a change yet.
+HOLD_DEPTH_KM = 0.25
 NEAREST_REGION_KM = 5.0  # a point outside every oblast polygon takes the nearest one within this
 
 SQL_MODELS = {
     "fact_settlement_status_flips": lambda: [],
     "fact_settlement_control_daily": lambda: [FRONT_ZONE_KM],
-    "fact_settlement_control_changes": lambda: [HOLD_DAYS["deepstate"], HOLD_DAYS["deepstate_api"]],
+    "fact_settlement_control_changes": lambda: [HOLD_DAYS["deepstate"], HOLD_DAYS["deepstate_api"], HOLD_DEPTH_KM],
     "fact_front_line_daily": lambda: [],
     "front_line_daily": lambda: [],
 }

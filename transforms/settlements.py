@@ -4,8 +4,8 @@ distance to the front, and the front line itself — computed incrementally.
 Per (source, date) the occupied territory (archive: its one polygon; API: the union of its two
 occupied layers, classes as :func:`transforms.regions.api_classes` makes them) is tested against
 all settlements at once (``shapely.contains_xy`` on prepared geometries). The **front line** is
-the part of the occupied area's boundary that faces Ukrainian-held land: boundary segments whose
-midpoint lies inside the land mask — the union of the oblast polygons — shrunk by
+the part of the occupied area's boundary that faces Ukrainian-held land: boundary segments (split to
+at most :data:`MAX_SEGMENT_DEG`) whose midpoint lies inside the land mask — the union of the oblast polygons — shrunk by
 :data:`FRONT_MARGIN_KM`, which drops the coast and the state border with Russia (the occupied
 polygon follows them within a few hundred metres) and keeps the Dnipro. Distances to it are
 measured in an equidistant conic projection fitted to Ukraine (:data:`EQUIDISTANT`; within 0.3 %
@@ -33,6 +33,9 @@ from warehouse.sqlfiles import load
 # recomputed once by the next run.
 METHOD = "1"
 FRONT_MARGIN_KM = 2.0
+MAX_SEGMENT_DEG = 0.005  # ~0.35–0.55 km: the resolution at which a boundary piece is front or not
+ADJACENT_DEG = 1e-6  # a front segment's midpoint lies on the held mainland's edge (overlay rounding)
+COARSE_STEP_M, REFINE_WITHIN_M = 1_000.0, 10_000.0  # see distances_km
 EQUIDISTANT = "+proj=eqdc +lat_0=48.5 +lon_0=31.5 +lat_1=45.5 +lat_2=51.5 +ellps=WGS84 +units=m +no_defs"
 _TO_PLANE = Transformer.from_crs("OGC:CRS84", EQUIDISTANT, always_xy=True)
 # API classes a point can fall in, most specific first; the status each one means.
@@ -62,29 +65,48 @@ class Places:
 
 
 class LandMask:
-    """The oblast union shrunk by the front margin, in the projected plane (prepared)."""
+    """The oblast union (lon/lat), and that union shrunk by the front margin in the projected plane."""
 
     def __init__(self, union_lonlat: shapely.Geometry, margin_km: float = FRONT_MARGIN_KM):
+        self.land = union_lonlat
         plane = shapely.transform(union_lonlat, lambda xy: np.column_stack(to_plane(xy[:, 0], xy[:, 1])))
         self.core = shapely.buffer(plane, -margin_km * 1000.0, quad_segs=4)
         shapely.prepare(self.core)
 
+    def held_mainland(self, occupied: shapely.Geometry) -> shapely.Geometry:
+        """The largest connected piece of land not occupied: Ukrainian-held land. The other pieces
+        are lakes and lagoons the occupied polygon leaves out (Kerch salt lakes) and slivers
+        between it and the state border — not land anyone holds against the front."""
+        parts = shapely.get_parts(shapely.difference(self.land, occupied))
+        if len(parts) == 0:
+            return shapely.Polygon()
+        return parts[int(np.argmax(shapely.area(parts)))]
+
+
+def _projected(lonlat: np.ndarray) -> np.ndarray:
+    x, y = to_plane(lonlat[:, 0], lonlat[:, 1])
+    return np.column_stack([x, y])
+
 
 def front_segments(occupied: shapely.Geometry, land: LandMask) -> tuple[np.ndarray, np.ndarray]:
     """Start and end points (lon/lat, shape (n, 2)) of the occupied boundary's segments that face
-    Ukrainian-held land: midpoint (projected) inside the shrunk land mask."""
+    Ukrainian-held land: the midpoint lies inside the shrunk land mask (not the coast, not the
+    state border) and on the held mainland's edge (not a lake's)."""
     if occupied is None or occupied.is_empty:
         return np.empty((0, 2)), np.empty((0, 2))
-    rings = shapely.get_rings(shapely.get_parts(occupied))
+    # Long segments split first, so that the midpoint rule decides every ~500 m.
+    rings = shapely.get_rings(shapely.get_parts(shapely.segmentize(occupied, MAX_SEGMENT_DEG)))
     coords = shapely.get_coordinates(rings)
-    counts = shapely.get_num_coordinates(rings)
-    last = np.cumsum(counts) - 1  # closing vertex of each ring: no segment starts there
+    last = np.cumsum(shapely.get_num_coordinates(rings)) - 1  # closing vertex: no segment starts there
     starts = np.ones(len(coords), dtype=bool)
     starts[last] = False
     a, b = coords[starts], coords[np.flatnonzero(starts) + 1]
-    ax, ay = to_plane(a[:, 0], a[:, 1])
-    bx, by = to_plane(b[:, 0], b[:, 1])
-    facing = shapely.contains_xy(land.core, (ax + bx) / 2, (ay + by) / 2)
+    mid = (a + b) / 2
+    mid_xy = _projected(mid)
+    facing = shapely.contains_xy(land.core, mid_xy[:, 0], mid_xy[:, 1])
+    held = land.held_mainland(occupied)
+    shapely.prepare(held)
+    facing[facing] = shapely.dwithin(held, shapely.points(mid[facing]), ADJACENT_DEG)
     return a[facing], b[facing]
 
 
@@ -97,18 +119,36 @@ def front_line(a: np.ndarray, b: np.ndarray) -> tuple[shapely.Geometry, float]:
     return lines, float(np.sum(dist)) / 1000.0
 
 
+def _samples(pa_: np.ndarray, pb: np.ndarray, step_m: float) -> np.ndarray:
+    """Points every ``step_m`` (at most) along the projected segments pa_ → pb, ends included."""
+    pieces = np.maximum(1, np.ceil(np.hypot(*(pb - pa_).T) / step_m)).astype(int)
+    seg = np.repeat(np.arange(len(pa_)), pieces)
+    t = ((np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)) / pieces[seg])[:, None]
+    return np.vstack([pa_[seg] + t * (pb[seg] - pa_[seg]), pb])
+
+
+def _nearest_m(targets: np.ndarray, points: np.ndarray) -> np.ndarray:
+    (index, _), dist = shapely.STRtree(targets).query_nearest(points, return_distance=True, all_matches=False)
+    out = np.empty(len(points))
+    out[index] = dist
+    return out
+
+
 def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
-    """Distance (km, ≥ 0) from each place to the nearest front segment; NaN without a front."""
+    """Distance (km, ≥ 0) from each place to the front; NaN without a front.
+
+    In the projected plane, with STRtrees: first to samples of the front every 1 km (a sample is
+    at most 0.5 km from the true nearest point, so the distance is at most (0.5 km)²/2d too long:
+    < 0.0125 km from 10 km on), then, for places within 10 km, exactly to the segments.
+    """
     if len(a) == 0:
         return np.full(len(places.ids), np.nan)
-    ax, ay = to_plane(a[:, 0], a[:, 1])
-    bx, by = to_plane(b[:, 0], b[:, 1])
-    segments = shapely.linestrings(np.stack([np.column_stack([ax, ay]), np.column_stack([bx, by])], axis=1))
-    tree = shapely.STRtree(segments)
-    (point_index, _), dist = tree.query_nearest(places.points, return_distance=True, all_matches=False)
-    out = np.full(len(places.ids), np.nan)
-    out[point_index] = dist / 1000.0
-    return out
+    pa_, pb = _projected(a), _projected(b)
+    dist = _nearest_m(shapely.points(_samples(pa_, pb, COARSE_STEP_M)), places.points)
+    near = dist < REFINE_WITHIN_M
+    if near.any():
+        dist[near] = _nearest_m(shapely.linestrings(np.stack([pa_, pb], axis=1)), places.points[near])
+    return dist / 1000.0
 
 
 def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) -> tuple[list, list]:

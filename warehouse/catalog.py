@@ -683,10 +683,11 @@ FRONT_NOTE = (
 )
 ANTI_FLICKER_NOTE = (
     "A change counts once the new status has held for N consecutive observed days (N = 3 for "
-    "deepstate, 1 for deepstate_api, whose snapshots are about a week apart); a shorter run of "
-    "another status is flicker at a polygon's edge and is ignored (every raw flip stays in "
-    "fact_settlement_status_flips). API days with coverage 'partial' (no Crimea/ORDLO layer) are "
-    "not used."
+    "deepstate, 1 for deepstate_api, whose snapshots are about a week apart) and, for ukraine and "
+    "occupied, the settlement got at least 0.25 km from the front on its new side during that run; "
+    "any other run of a status is flicker at a polygon's edge and is ignored (every raw flip stays "
+    "in fact_settlement_status_flips). A series' first run is its baseline. API days with coverage "
+    "'partial' (no Crimea/ORDLO layer) are not used."
 )
 
 DIM_SETTLEMENT = Table(
@@ -803,7 +804,7 @@ FACT_SETTLEMENT_CONTROL_CHANGES = Table(
         _key("settlement_id", "BIGINT", "GeoNames id (dim_settlement)."),
         _key("from_status", "VARCHAR", "Status that held before."),
         _key("to_status", "VARCHAR", "Status that held after."),
-        _key("first_seen", "DATE", "First observed day of the run of to_status that held N days."),
+        _key("first_seen", "DATE", "First observed day of the run of to_status that held (see the table description)."),
         _key("last_seen_before", "DATE", "The observed day before first_seen."),
         _key(
             "flicker_from",

@@ -1,9 +1,12 @@
--- Changes of status that held: runs of one status over consecutive observed (non-partial) days;
--- a run shorter than the source's N days ($1 = deepstate's N, $2 = deepstate_api's) is flicker and
--- dropped; a change is two successive held runs with different statuses.
+-- Changes of status that held: runs of one status over consecutive observed (non-partial) days.
+-- A run is held when it lasts the source's N observed days ($1 = deepstate's N, $2 =
+-- deepstate_api's) and, for ukraine and occupied, the settlement gets at least $3 km from the
+-- front on that side at least once; other runs are flicker at a polygon's edge and dropped. The
+-- first run of a series is its baseline, held whatever its length.
+-- A change is two successive held runs with different statuses.
 CREATE OR REPLACE TABLE core.fact_settlement_control_changes AS
 WITH observed AS (
-    SELECT s.source, s.settlement_id, s.date, s.status,
+    SELECT s.source, s.settlement_id, s.date, s.status, s.distance_to_front_km,
            lag(s.status) OVER w AS previous_status,
            lag(s.date) OVER w AS previous_date
     FROM core.settlement_day_status AS s
@@ -21,7 +24,8 @@ numbered AS (
 runs AS (
     SELECT source, settlement_id, run, any_value(status) AS status,
            min(date) AS first_day, max(date) AS last_day, count(*) AS days,
-           arg_min(previous_date, date) AS day_before
+           arg_min(previous_date, date) AS day_before,
+           max(abs(distance_to_front_km)) AS depth_km
     FROM numbered
     GROUP BY source, settlement_id, run
 ),
@@ -30,7 +34,8 @@ held AS (
            lag(status) OVER w AS held_before,
            lag(last_day) OVER w AS held_before_until
     FROM runs
-    WHERE days >= CASE source WHEN 'deepstate' THEN $1 ELSE $2 END
+    WHERE run = 1  -- the first run is the baseline a change is counted from
+       OR (days >= CASE source WHEN 'deepstate' THEN $1 ELSE $2 END AND (status = 'grey_zone' OR depth_km >= $3))
     WINDOW w AS (PARTITION BY source, settlement_id ORDER BY run)
 ),
 changes AS (
