@@ -35,6 +35,7 @@ METHOD = "1"
 FRONT_MARGIN_KM = 2.0
 MAX_SEGMENT_DEG = 0.005  # ~0.35–0.55 km: the resolution at which a boundary piece is front or not
 ADJACENT_DEG = 1e-6  # a front segment's midpoint lies on the held mainland's edge (overlay rounding)
+OCCUPIED_SIMPLIFY_DEG = 0.005  # ~0.5 km: the occupied area published beside the front, for maps
 COARSE_STEP_M, REFINE_WITHIN_M = 1_000.0, 10_000.0  # see distances_km
 EQUIDISTANT = "+proj=eqdc +lat_0=48.5 +lon_0=31.5 +lat_1=45.5 +lat_2=51.5 +ellps=WGS84 +units=m +no_defs"
 _TO_PLANE = Transformer.from_crs("OGC:CRS84", EQUIDISTANT, always_xy=True)
@@ -176,14 +177,16 @@ def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) 
 
 def compute_day(
     source: str, classes: dict[str, shapely.Geometry], places: Places, land: LandMask
-) -> tuple[list, list, np.ndarray, shapely.Geometry, float]:
-    """(status, api_class, signed distance km, front line, front length km) of one day."""
+) -> tuple[list, list, np.ndarray, shapely.Geometry, float, shapely.Geometry]:
+    """(status, api_class, signed distance km, front line, front length km, simplified occupied
+    area) of one day."""
     status, api_class = classify(source, classes, places)
     a, b = front_segments(classes["occupied_total"], land)
     dist = distances_km(a, b, places)
     signed = np.where(np.asarray(status) == "occupied", -dist, dist)
     line, length = front_line(a, b)
-    return status, api_class, signed, line, length
+    outline = shapely.simplify(classes["occupied_total"], OCCUPIED_SIMPLIFY_DEG, preserve_topology=True)
+    return status, api_class, signed, line, length, outline
 
 
 def _wanted(con) -> tuple[list[tuple], str | None, Places | None]:
@@ -276,8 +279,8 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
             [[*key, *key_of[key]] for key, _ in results],
         )
         con.executemany(
-            "INSERT INTO core.front_line_day VALUES (?, ?, ?, ?)",
-            [[*key, r[4], shapely.to_wkb(r[3])] for key, r in results],
+            "INSERT INTO core.front_line_day VALUES (?, ?, ?, ?, ?)",
+            [[*key, r[4], shapely.to_wkb(r[3]), shapely.to_wkb(r[5])] for key, r in results],
         )
         if results:
             frame = pa.concat_tables(_status_frame(key, r, places) for key, r in results)

@@ -844,6 +844,12 @@ FRONT_LINE_DAILY = Table(
         _key("date", "DATE", "Snapshot date."),
         _key("length_km", "DOUBLE", "Geodesic length of the line on WGS84.", "km"),
         _key("geometry", "BLOB", "The front as a (Multi)LineString WKB, lon/lat WGS84 (OGC:CRS84)."),
+        _key(
+            "occupied_area",
+            "BLOB",
+            "The occupied area that day as WKB, lon/lat WGS84, simplified to 0.005° (~0.5 km, topology "
+            "kept) for maps: measure areas in fact_control_daily, not here.",
+        ),
     ),
 )
 

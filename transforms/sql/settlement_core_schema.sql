@@ -26,5 +26,6 @@ CREATE TABLE IF NOT EXISTS core.front_line_day (
     date          DATE NOT NULL,
     length_km     DOUBLE NOT NULL,
     geometry_wkb  BLOB NOT NULL,   -- (Multi)LineString, lon/lat WGS84
+    occupied_wkb  BLOB NOT NULL,   -- the occupied area simplified to OCCUPIED_SIMPLIFY_DEG, for maps
     PRIMARY KEY (source, date)
 );
