@@ -17,9 +17,8 @@ CREATE TABLE IF NOT EXISTS core.settlement_day_status (
     settlement_id         BIGINT NOT NULL,
     status                VARCHAR NOT NULL,   -- ukraine | grey_zone | occupied
     api_class             VARCHAR,            -- deepstate_api: the layer class containing the point
-    distance_to_front_km  DOUBLE,             -- negative inside occupied territory
-    PRIMARY KEY (source, date, settlement_id)
-);
+    distance_to_front_km  DOUBLE              -- negative inside occupied territory
+);  -- ~5.5k rows per (source, date), replaced as a whole: no key index to maintain on ~5 M rows
 
 CREATE TABLE IF NOT EXISTS core.front_line_day (
     source        VARCHAR NOT NULL,
