@@ -830,3 +830,191 @@ def specs_for(table_name: str, today: dt.date) -> list[Spec]:
     names = [s.name for s in specs]
     assert len(names) == len(set(names)), f"duplicate expectation names in {table_name}: {names}"
     return specs
+
+
+# --- towns and the front line (issue 11) ----------------------------------------------------
+SETTLEMENT_STATUSES = ["ukraine", "grey_zone", "occupied"]
+API_LAYER_CLASSES = ["occupied_before_2022", "occupied_after_2022", "grey_zone", "liberated"]
+MAX_DISTANCE_KM = 1_500.0  # Ukraine spans ~1,300 km west to east: no point is farther from the front
+MAX_FRONT_KM = 5_000.0  # the whole occupied boundary is ~3,000 km; the front a part of it
+WHY_FRONT_SIGN = "distance_to_front_km is negative exactly inside occupied territory: a sign bug inverts every answer."
+WHY_CHANGE_ORDER = "A change lies in (last_seen_before, first_seen]: an inverted interval is a window bug."
+REFERENCES_SQL.update(
+    {
+        "dim_settlement": "references_dim_settlement.sql",
+        "fact_settlement_control_daily": "references_settlement_daily.sql",
+        "fact_settlement_control_changes": "references_settlement_changes.sql",
+        "fact_settlement_status_flips": "references_settlement_flips.sql",
+    }
+)
+_REFERENCES.update(
+    {
+        "dim_settlement": [
+            ("references_dim_region", "region_known", "Every region_code is a row of dim_region.", ("region_code",))
+        ],
+        "fact_settlement_control_daily": [
+            ("references_dim_settlement", "settlement_known", "Every settlement_id is a row of dim_settlement.", ()),
+            ("references_dim_source", "source_known", "Every source is a row of dim_source.", ()),
+            (
+                "calendar_matches_coverage",
+                "calendar_ok",
+                "One row per calendar day of fact_control_coverage_daily for the source, observed exactly "
+                "on its non-missing days.",
+                ("coverage", "is_observed"),
+            ),
+        ],
+        "fact_settlement_control_changes": [
+            ("references_dim_settlement", "settlement_known", "Every settlement_id is a row of dim_settlement.", ())
+        ],
+        "fact_settlement_status_flips": [
+            ("references_dim_settlement", "settlement_known", "Every settlement_id is a row of dim_settlement.", ())
+        ],
+    }
+)
+
+
+def _not_null_when_observed(column: str) -> Spec:
+    return Spec(
+        name=f"{column}_present_when_observed",
+        expectation_type="ExpectColumnValuesToNotBeNull",
+        kwargs={"column": column},
+        severity="error",
+        reason=WHY_GAPS,
+        description=f"Every observed day (is_observed = true) has a {column}.",
+        row_condition=("is_observed", "==", True),
+        show=("is_observed",),
+    )
+
+
+def _null_on_gap_days(column: str) -> Spec:
+    return Spec(
+        name=f"gap_day_null_{column}",
+        expectation_type="ExpectColumnValuesToBeNull",
+        kwargs={"column": column},
+        severity="error",
+        reason=WHY_GAPS,
+        description=f"Gap days (is_observed = false) carry NULL {column}.",
+        row_condition=("is_observed", "==", False),
+        show=("is_observed",),
+    )
+
+
+def _dim_settlement(table: catalog.Table) -> list[Spec]:
+    from warehouse.settlements import LAT_RANGE, LON_RANGE
+
+    return [
+        _between(table, "latitude", *LAT_RANGE, f"latitude is within Ukraine's range {LAT_RANGE}."),
+        _between(table, "longitude", *LON_RANGE, f"longitude is within Ukraine's range {LON_RANGE}."),
+        _between(table, "population", 0, None, "population is not negative."),
+        _in_set(
+            "region_match_known",
+            "region_match",
+            ["contains", "nearest"],
+            "Every place lies in or next to an oblast.",
+            WHY_RANGE,
+        ),
+    ]
+
+
+def _settlement_daily(table: catalog.Table) -> list[Spec]:
+    d = MAX_DISTANCE_KM
+    return [
+        _not_null_when_observed("status"),
+        _not_null_when_observed("distance_to_front_km"),
+        _null_on_gap_days("status"),
+        _null_on_gap_days("distance_to_front_km"),
+        _in_set("status_known", "status", SETTLEMENT_STATUSES, "status is ukraine, grey_zone or occupied.", WHY_RANGE),
+        _in_set(
+            "api_class_known", "api_class", API_LAYER_CLASSES, "api_class is one of the API's layer classes.", WHY_RANGE
+        ),
+        _in_set("coverage_known", "coverage", ["observed", "partial", "missing"], "coverage is documented.", WHY_GAPS),
+        _between(table, "distance_to_front_km", -d, d, f"distance_to_front_km is within ±{d:,.0f} km."),
+        Spec(
+            name="occupied_is_behind_the_front",
+            expectation_type="ExpectColumnValuesToBeBetween",
+            kwargs={"column": "distance_to_front_km", "max_value": 0},
+            severity="error",
+            reason=WHY_FRONT_SIGN,
+            description="An occupied settlement's distance_to_front_km is ≤ 0.",
+            row_condition=("status", "==", "occupied"),
+            show=("status",),
+        ),
+        Spec(
+            name="held_is_before_the_front",
+            expectation_type="ExpectColumnValuesToBeBetween",
+            kwargs={"column": "distance_to_front_km", "min_value": 0},
+            severity="error",
+            reason=WHY_FRONT_SIGN,
+            description="A settlement not occupied has distance_to_front_km ≥ 0.",
+            row_condition=("status", "!=", "occupied"),
+            show=("status",),
+        ),
+    ]
+
+
+def _settlement_changes(table: catalog.Table) -> list[Spec]:
+    return [
+        _in_set("from_status_known", "from_status", SETTLEMENT_STATUSES, "from_status is documented.", WHY_RANGE),
+        _in_set("to_status_known", "to_status", SETTLEMENT_STATUSES, "to_status is documented.", WHY_RANGE),
+        _pair(
+            "first_seen_after_last_seen",
+            "first_seen",
+            "last_seen_before",
+            "first_seen is after last_seen_before.",
+            WHY_CHANGE_ORDER,
+            or_equal=False,
+        ),
+        _pair(
+            "first_seen_not_before_flicker",
+            "first_seen",
+            "flicker_from",
+            "first_seen is on or after flicker_from.",
+            WHY_CHANGE_ORDER,
+            or_equal=True,
+        ),
+        _between(table, "raw_flips", 1, None, "A change takes at least one raw flip."),
+    ]
+
+
+def _settlement_flips(table: catalog.Table) -> list[Spec]:
+    return [
+        _in_set("from_status_known", "from_status", SETTLEMENT_STATUSES, "from_status is documented.", WHY_RANGE),
+        _in_set("to_status_known", "to_status", SETTLEMENT_STATUSES, "to_status is documented.", WHY_RANGE),
+        _pair(
+            "date_after_previous",
+            "date",
+            "previous_date",
+            "date is after previous_date.",
+            WHY_CHANGE_ORDER,
+            or_equal=False,
+        ),
+    ]
+
+
+def _front_line_daily(table: catalog.Table) -> list[Spec]:
+    return [
+        _not_null_when_observed("length_km"),
+        _null_on_gap_days("length_km"),
+        _between(table, "length_km", 0, MAX_FRONT_KM, f"length_km is between 0 and {MAX_FRONT_KM:,.0f} km."),
+        _in_set("coverage_known", "coverage", ["observed", "partial", "missing"], "coverage is documented.", WHY_GAPS),
+    ]
+
+
+def _front_lines(table: catalog.Table) -> list[Spec]:
+    return [
+        _between(table, "length_km", 1, MAX_FRONT_KM, f"A drawn front is between 1 and {MAX_FRONT_KM:,.0f} km long.")
+    ]
+
+
+# Few days without a settlement changing hands is a normal state (a short slice, a quiet week).
+MAY_BE_EMPTY = MAY_BE_EMPTY | {"fact_settlement_control_changes", "fact_settlement_status_flips"}
+_SPECIFIC.update(
+    {
+        "dim_settlement": _dim_settlement,
+        "fact_settlement_control_daily": _settlement_daily,
+        "fact_settlement_control_changes": _settlement_changes,
+        "fact_settlement_status_flips": _settlement_flips,
+        "fact_front_line_daily": _front_line_daily,
+        "front_line_daily": _front_lines,
+    }
+)

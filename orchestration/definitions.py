@@ -12,6 +12,7 @@ from orchestration.raw_assets import deepstate_snapshots, whole_file_assets
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import daily_refresh_job, daily_refresh_schedule
 from orchestration.serving_assets import ObjectStoreTarget, PostgresTarget, object_storage, postgres_views
+from orchestration.settlement_assets import settlement_assets
 from orchestration.territory_assets import territory_assets
 from warehouse.config import Settings
 
@@ -24,6 +25,7 @@ all_assets = dg.map_asset_specs(
         *core_assets,
         *casualty_assets,
         *territory_assets,
+        *settlement_assets,
         extracts,
         postgres_views,
         object_storage,

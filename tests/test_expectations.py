@@ -16,6 +16,7 @@ import pytest
 
 from expectations import run_suite, specs_for
 from tests.casualty_rows import ROWS as CASUALTY_ROWS
+from tests.settlement_rows import SETTLEMENT_ROWS
 from tests.territory_rows import TERRITORY_ROWS
 from warehouse import catalog
 from warehouse.sqlfiles import load
@@ -152,6 +153,8 @@ def warehouse(tmp_path_factory) -> str:
     for name, rows in CASUALTY_ROWS.items():
         _insert(con, name, rows)
     for name, rows in TERRITORY_ROWS.items():
+        _insert(con, name, rows)
+    for name, rows in SETTLEMENT_ROWS.items():
         _insert(con, name, rows)
     _insert(con, "fact_control_daily", _control_rows())
     _insert(con, "fact_losses_daily", _losses_rows())

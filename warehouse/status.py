@@ -4,7 +4,8 @@ extracts (never from the warehouse file the pipeline is writing):
 * per source: the newest day it contributes and how many days old that is;
 * the run that published the version and its quality checks (counts, what did not pass, report);
 * every downloadable file with its size and sha256;
-* three charts: area held over time by source, monthly area gained vs lost, monthly losses.
+* three charts: area held over time by source, monthly area gained vs lost, monthly losses;
+* a map of the front on the latest DeepState day (warehouse.front_map).
 
 The page is static HTML with inline SVG: no scripts, nothing fetched from elsewhere.
 """
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from warehouse import catalog, charts, publish, sources
+from warehouse import catalog, charts, front_map, publish, sources
 
 TOTAL_REGION = "UA"
 TOTAL_CLASS = "occupied_total"  # tables split by class (issue 3): all territory held
@@ -155,8 +156,17 @@ def losses_chart(folder: Path, manifest: dict) -> str:
     return charts.bar_chart(data["month"].to_pylist(), {LOSSES_CATEGORY: data["total"].to_pylist()}, title, unit)
 
 
-CHARTS = {"area": area_chart, "gained-lost": gained_lost_chart, "losses": losses_chart}
+CHARTS = {
+    "area": area_chart,
+    "gained-lost": gained_lost_chart,
+    "losses": losses_chart,
+    "front-map": front_map.front_map,
+}
 CAPTIONS = {
+    "front-map": (
+        "The front on the latest DeepState day: occupied area, what Russia gained and lost in the 30 days "
+        "before, the front line and the largest towns within 20 km of it."
+    ),
     "area": "Area held by Russia over time, by source (km²). The sources measure differently.",
     "gained-lost": "Area gained (up) and lost (down) per month according to DeepState (km²).",
     "losses": "Russian personnel losses per month as claimed by Ukraine's General Staff.",
