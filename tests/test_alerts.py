@@ -106,7 +106,8 @@ def test_an_unreachable_webhook_is_recorded_not_raised(tmp_path):
 
 
 def test_a_run_blocked_by_a_check_alerts_from_frontline_run(tmp_path, webhook, monkeypatch, capsys):
-    """A real run whose contract check fails (an ISW area larger than Ukraine) publishes nothing
+    """A real run whose contract check fails (an ISW area of 400,000 km²: plausible at the raw layer,
+    above the ISW area bound of the facts) publishes nothing
     and POSTs a publish_blocked alert naming the run, the step and the check."""
     from orchestration.cli import main
 
@@ -116,7 +117,7 @@ def test_a_run_blocked_by_a_check_alerts_from_frontline_run(tmp_path, webhook, m
     isw = mirror / sources.ISW.relative_path()
     text = isw.read_text()
     assert "2024-07-08,112727202194.50381," in text
-    isw.write_text(text.replace("2024-07-08,112727202194.50381,", "2024-07-08,700000000000.0,"))
+    isw.write_text(text.replace("2024-07-08,112727202194.50381,", "2024-07-08,400000000000.0,"))
     home = tmp_path / "home"
     for name, value in {
         "FRONTLINE_HOME": str(home),

@@ -133,7 +133,7 @@ def test_the_schedule_requests_the_recheck_window_and_its_job_publishes(tmp_path
         instance=instance, scheduled_execution_time=dt.datetime(2024, 7, 10, 7, 30, tzinfo=dt.UTC)
     )
     (request,) = daily_refresh_schedule.evaluate_tick(context).run_requests
-    assert request.run_key == "2024-07-10"
+    assert request.run_key == "2024-07-10T07:30:00+00:00"  # one run per tick (a minute's cron fires daily too)
     assert request.tags == {
         "dagster/asset_partition_range_start": "2024-07-08",  # 2024-07-10 − 2 recheck days
         "dagster/asset_partition_range_end": "2024-07-10",
