@@ -22,11 +22,11 @@ def _date(text: str) -> dt.date:
 
 def cmd_run(args, settings: Settings) -> int:
     from orchestration.runner import RunRangeError, run
-    from warehouse.writer_lock import WarehouseBusy
+    from warehouse.writer_lock import HomeNotWritable, WarehouseBusy
 
     try:
         summary = run(settings, args.start, args.end, console_level="DEBUG" if args.verbose else "CRITICAL")
-    except (RunRangeError, WarehouseBusy) as exc:  # nothing was run
+    except (RunRangeError, WarehouseBusy, HomeNotWritable) as exc:  # nothing was run
         print(f"frontline run: error: {exc}", file=sys.stderr)
         return 2
     print(summary.text())

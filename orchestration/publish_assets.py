@@ -20,6 +20,8 @@ def extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) ->
 
     settings = warehouse.settings
     report_dir = settings.home / "tmp" / f"report-{context.run_id}"
+    for leftover in report_dir.parent.glob("report-*"):  # of runs that died before their cleanup
+        shutil.rmtree(leftover, ignore_errors=True)
     try:
         with warehouse.connect() as con:
             checks = audit.run_summary(con, context.run_id)
