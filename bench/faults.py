@@ -470,13 +470,10 @@ class Campaign:
     def prepare(self, starts=("base", "empty")) -> None:
         """The base home (a run over the slice minus its last two days, published and loaded),
         then the reference run from each start state, in parallel."""
-        self.base_db = self.create_db()
-        env = self.env(self.base_home, self.server(self.base_mirror), self.base_db)
-        code, out = frontline(
-            ["run", "--start", DAYS[0].isoformat(), "--end", BASE_CUT.isoformat()], env, self.work / "base.log"
-        )
-        if code != 0:
-            raise SystemExit(f"the base run failed (exit {code}):\n{out[-3000:]}")
+        if self.base_home.exists():
+            starts = [s for s in starts if s not in self.references]
+        else:
+            self._base()
         threads = [threading.Thread(target=self.reference, args=(s,)) for s in starts]
         for t in threads:
             t.start()
@@ -485,6 +482,15 @@ class Campaign:
         missing = [s for s in starts if s not in self.references]
         if missing:
             raise SystemExit(f"the reference run(s) {missing} failed; see {self.work}")
+
+    def _base(self) -> None:
+        self.base_db = self.create_db()
+        env = self.env(self.base_home, self.server(self.base_mirror), self.base_db)
+        code, out = frontline(
+            ["run", "--start", DAYS[0].isoformat(), "--end", BASE_CUT.isoformat()], env, self.work / "base.log"
+        )
+        if code != 0:
+            raise SystemExit(f"the base run failed (exit {code}):\n{out[-3000:]}")
 
     def fresh(self, start: str, name: str) -> tuple[Path, str | None]:
         home = self.work / name
@@ -507,10 +513,12 @@ class Campaign:
             self.drop_db(database)
         return self.references[start]
 
-    def trial(self, seed: int, index: int) -> Trial:
+    def trial(self, seed: int, index: int, phases=PHASES, empty_every: int = 5) -> Trial:
+        """Kill trial ``index`` (the phase it aims at: round robin over ``phases``; one trial in
+        ``empty_every`` starts from an empty home) at a point drawn from ``seed``."""
         rng = random.Random(seed)
-        start_state = "empty" if index % 5 == 4 else "base"
-        target = PHASES[index % len(PHASES)]
+        start_state = "empty" if empty_every and index % empty_every == empty_every - 1 else "base"
+        target = phases[index % len(phases)]
         reference_home, per_phase = self.reference(start_state)
         candidates = per_phase[target] or [s for p in PHASES for s in per_phase[p]]
         segment = rng.choice(candidates)
@@ -627,18 +635,29 @@ def _row(trial: Trial) -> str:
 HEADER = f"{'seed':>5} {'start':<5} {'aimed at':<9} {'kill s':>7} {'fell in':<9} {'what it was doing':<44} {'after kill':<14} converged"
 
 
-def run_campaign(kills: int, seed: int, work: Path, admin_dsn: str | None, workers: int = 1, out=print) -> list[Trial]:
+def run_campaign(
+    kills: int,
+    seed: int,
+    work: Path | None,
+    admin_dsn: str | None,
+    workers: int = 1,
+    out=print,
+    phases=PHASES,
+    empty_every: int = 5,
+    campaign: Campaign | None = None,
+) -> list[Trial]:
     """``kills`` trials, seeds ``seed`` … ``seed + kills - 1``; rows printed as trials finish."""
     from concurrent.futures import ThreadPoolExecutor
 
-    campaign = Campaign(work, admin_dsn)
+    own = campaign is None
+    campaign = campaign or Campaign(work, admin_dsn)
     try:
-        campaign.prepare(("base", "empty") if kills >= 5 else ("base",))
+        campaign.prepare(("base", "empty") if empty_every and kills >= empty_every else ("base",))
         out(HEADER)
         printing = threading.Lock()
 
         def one(i: int) -> Trial:
-            trial = campaign.trial(seed + i, i)
+            trial = campaign.trial(seed + i, i, phases, empty_every)
             with printing:
                 out(_row(trial))
                 for problem in trial.problems:
@@ -649,7 +668,8 @@ def run_campaign(kills: int, seed: int, work: Path, admin_dsn: str | None, worke
             trials = list(pool.map(one, range(kills)))
         return trials
     finally:
-        campaign.close()
+        if own:
+            campaign.close()
 
 
 def summary(trials: list[Trial]) -> str:
@@ -674,9 +694,10 @@ def main() -> int:
     t0 = time.time()
     failed = False
     try:
-        trials = run_campaign(args.kills, args.seed, work / "kills", admin_dsn, args.workers)
-        print(summary(trials) + f"; {time.time() - t0:.0f} s")
-        failed = not all(t.converged for t in trials)
+        if args.kills:
+            trials = run_campaign(args.kills, args.seed, work / "kills", admin_dsn, args.workers)
+            print(summary(trials) + f"; {time.time() - t0:.0f} s")
+            failed = not all(t.converged for t in trials)
         if not args.no_scenarios:
             from bench import fault_scenarios
 
