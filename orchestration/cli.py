@@ -64,6 +64,8 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_postgres(args, settings: Settings) -> int:
+    import psycopg
+
     from warehouse.postgres import publish_version
 
     if not settings.postgres_dsn:
@@ -80,6 +82,9 @@ def cmd_postgres(args, settings: Settings) -> int:
     except FileNotFoundError as exc:
         print(f"frontline postgres: {exc}", file=sys.stderr)
         return 2
+    except psycopg.Error as exc:  # server down, connection killed: the previous version stays current
+        print(f"frontline postgres: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     state = "loaded" if loaded.loaded else "already loaded"
     current = "now current" if loaded.switched else "already current"
     print(f"{loaded.version}: {state} into schema {loaded.schema}, {current}; {sum(loaded.tables.values())} rows")

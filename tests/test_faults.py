@@ -90,3 +90,48 @@ def test_a_read_only_home_is_one_clear_line_and_changes_nothing(campaign):
     )
     assert "Traceback" not in done.stderr
     assert fault_scenarios.tree(home) == before
+
+
+@pytest.mark.skipif(not ADMIN_DSN, reason="FRONTLINE_TEST_POSTGRES_DSN is not set (run .ci/services)")
+def test_a_load_whose_session_is_killed_names_the_real_cause(campaign):
+    """The loading session terminated by the server: the error says so (it used to be "the
+    connection is closed", from the advisory unlock in `finally` on the dead session)."""
+    import threading
+    import time
+
+    import psycopg
+
+    from warehouse.postgres import publish_version
+
+    database = campaign.create_db(campaign.base_db)
+    dsn = campaign.dsn(database)
+    raised = []
+
+    def load():
+        try:
+            publish_version(dsn, campaign.base_home / "published", reader_role=campaign.reader)
+        except Exception as exc:
+            raised.append(exc)
+
+    try:
+        with psycopg.connect(dsn) as holder:  # holds the version table: the load waits inside its session
+            holder.execute("LOCK TABLE frontline.published_versions IN ACCESS EXCLUSIVE MODE")
+            loader = threading.Thread(target=load)
+            loader.start()
+            waiting = []
+            for _ in range(600):
+                waiting = holder.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'", [database]
+                ).fetchall()
+                if waiting:
+                    break
+                time.sleep(0.05)
+            assert waiting, "the load never waited on the lock"
+            holder.execute("SELECT pg_terminate_backend(%s)", [waiting[0][0]])
+            loader.join(60)
+            holder.rollback()
+        (error,) = raised
+        assert isinstance(error, psycopg.OperationalError)
+        assert "terminating connection due to administrator command" in str(error)
+    finally:
+        campaign.drop_db(database)
