@@ -117,20 +117,22 @@ def test_a_load_whose_session_is_killed_names_the_real_cause(campaign):
             raised.append(exc)
 
     try:
-        with psycopg.connect(dsn) as holder:  # holds the version table: the load waits inside its session
+        # `holder` holds the version table, so the load waits inside its session; `admin` watches
+        # (pg_stat_activity is a snapshot per transaction: not from the holder's)
+        with psycopg.connect(dsn) as holder, psycopg.connect(dsn, autocommit=True) as admin:
             holder.execute("LOCK TABLE frontline.published_versions IN ACCESS EXCLUSIVE MODE")
             loader = threading.Thread(target=load)
             loader.start()
             waiting = []
             for _ in range(600):
-                waiting = holder.execute(
+                waiting = admin.execute(
                     "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'", [database]
                 ).fetchall()
                 if waiting:
                     break
                 time.sleep(0.05)
-            assert waiting, "the load never waited on the lock"
-            holder.execute("SELECT pg_terminate_backend(%s)", [waiting[0][0]])
+            assert waiting, f"the load never waited on the lock: {raised}"
+            admin.execute("SELECT pg_terminate_backend(%s)", [waiting[0][0]])
             loader.join(60)
             holder.rollback()
         (error,) = raised
