@@ -536,7 +536,7 @@ class Campaign:
             if not self._wait_for(segment.anchor, process, log, server, mark):
                 trial.problems.append(f"the run ended before {segment.label} (exit {process.exitcode})")
             else:
-                time.sleep(delay)
+                self._sleep_within(segment.anchor, delay, process, log, server, mark)
             killed_at = time.time()
             if process.exitcode is None:
                 os.kill(process.pid, signal.SIGKILL)
@@ -582,6 +582,21 @@ class Campaign:
                 shutil.rmtree(home, ignore_errors=True)
             trial.seconds = time.time() - t0
         return trial
+
+    def _sleep_within(self, anchor, delay: float, process, log: Path, server: SlowMirror, mark: int) -> None:
+        """Sleep ``delay``, but no longer than the aimed step or transfer lasts in this run: a
+        machine quieter than during the reference run finishes it sooner."""
+        kind, name = anchor
+        end = time.time() + delay
+        finished = f'Finished execution of step "{name}"'
+        while time.time() < end and process.exitcode is None:
+            if kind == "step" and finished in log.read_bytes().decode("utf-8", "replace"):
+                return
+            if kind == "request":
+                with server.cond:
+                    if any(k == "end" and p == name for _, k, p in server.events[mark:]):
+                        return
+            time.sleep(0.01)
 
     def _wait_for(self, anchor, process, log: Path, server: SlowMirror, mark: int, timeout: float = 900) -> bool:
         """Until the anchor happens in this run; False if the run ends first."""
