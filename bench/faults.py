@@ -212,6 +212,9 @@ def step_times(home: Path, log_text: str) -> dict[str, tuple[float, float | None
                 steps[entry.step_key] = [entry.timestamp, None]
             elif kind.value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in steps:
                 steps[entry.step_key][1] = entry.timestamp
+        # A SIGKILL can land after Dagster printed a STEP_START and before it stored it: that step was open.
+        for step in STEP_START.findall(log_text):
+            steps.setdefault(step, [max((b for b, _ in steps.values()), default=0.0), None])
         return {k: tuple(v) for k, v in steps.items()}
     finally:
         instance.dispose()
