@@ -4,6 +4,7 @@
 #   ./dev.sh run [--start D] [--end D]   fetch, build, check, publish
 #   ./dev.sh test [pytest args]          the test suite
 #   ./dev.sh bench                       full-rebuild and one-day timings vs a naive baseline
+#   ./dev.sh faults [--kills 50]         SIGKILL runs at seeded points, disk full, read-only home…
 #   ./dev.sh ui                          the Dagster UI on FRONTLINE_HOME
 #   ./dev.sh frontline ARGS...           any frontline command
 set -euo pipefail
@@ -25,8 +26,9 @@ case "$command" in
     run) exec "$UV" run --frozen --no-sync frontline run "$@" ;;
     test) exec "$UV" run --frozen --no-sync pytest "$@" ;;
     bench) exec "$UV" run --frozen --no-sync python -m bench.bench "$@" ;;
+    faults) exec "$UV" run --frozen --no-sync python -m bench.faults "$@" ;;
     ui) exec "$UV" run --frozen --no-sync frontline dev "$@" ;;
     lint) "$UV" run --frozen --no-sync ruff check . && exec "$UV" run --frozen --no-sync ruff format --check . ;;
     frontline) exec "$UV" run --frozen --no-sync frontline "$@" ;;
-    *) sed -n '2,9p' "$0"; exit 2 ;;
+    *) sed -n '2,10p' "$0"; exit 2 ;;
 esac

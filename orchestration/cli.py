@@ -22,7 +22,7 @@ def _date(text: str) -> dt.date:
 
 def cmd_run(args, settings: Settings) -> int:
     from orchestration.runner import RunRangeError, new_progress, run
-    from warehouse.writer_lock import WarehouseBusy
+    from warehouse.writer_lock import HomeNotWritable, WarehouseBusy
 
     # stages on stderr as they go (a live bar on a terminal); --verbose prints Dagster's events instead
     progress = None if args.quiet or args.verbose else new_progress()
@@ -35,7 +35,7 @@ def cmd_run(args, settings: Settings) -> int:
             progress=progress,
             quiet=args.quiet,
         )
-    except (RunRangeError, WarehouseBusy) as exc:  # nothing was run
+    except (RunRangeError, WarehouseBusy, HomeNotWritable) as exc:  # nothing was run
         print(f"frontline run: error: {exc}", file=sys.stderr)
         return 2
     print(summary.brief() if args.quiet else summary.text())
@@ -73,6 +73,8 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_postgres(args, settings: Settings) -> int:
+    import psycopg
+
     from warehouse.postgres import publish_version
 
     if not settings.postgres_dsn:
@@ -89,6 +91,9 @@ def cmd_postgres(args, settings: Settings) -> int:
     except FileNotFoundError as exc:
         print(f"frontline postgres: {exc}", file=sys.stderr)
         return 2
+    except psycopg.Error as exc:  # server down, connection killed: the previous version stays current
+        print(f"frontline postgres: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     state = "loaded" if loaded.loaded else "already loaded"
     current = "now current" if loaded.switched else "already current"
     print(f"{loaded.version}: {state} into schema {loaded.schema}, {current}; {sum(loaded.tables.values())} rows")

@@ -253,5 +253,8 @@ def publish_version(
                     cur.execute(_template("postgres_grant_reader", database=database, role=role, schema=schema))
             _prune(conn, keep_versions)
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK])
+            # A session that died (server stopped, backend terminated) has released its lock with
+            # it; unlocking there would only hide the real error behind "the connection is lost".
+            if not conn.broken:
+                conn.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK])
     return Loaded(version, schema, loaded, switched, counts)

@@ -88,7 +88,17 @@ def read_manifest(published_dir: Path, version: str | None = None) -> dict:
 
 def list_versions(published_dir: Path) -> list[str]:
     root = versions_dir(published_dir)
-    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).exists()) if root.exists() else []
+    if not root.exists():
+        return []
+    # a dot-folder is a staging folder (maybe with its manifest already written), never a version
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / MANIFEST).exists())
+
+
+def _remove_dead_staging(root: Path) -> None:
+    """Staging folders of a publish that died (SIGKILL, power cut) are left behind; the next
+    publish (one at a time: the run holds writer.lock) removes them."""
+    for leftover in root.glob(".staging-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _select(table: catalog.Table) -> str:
@@ -210,6 +220,7 @@ def publish(
     now = now or dt.datetime.now(dt.UTC)
     root = versions_dir(published_dir)
     root.mkdir(parents=True, exist_ok=True)
+    _remove_dead_staging(root)
     staging = root / f".staging-{os.getpid()}-{now.strftime('%Y%m%dT%H%M%S%f')}"
     staging.mkdir()
     try:

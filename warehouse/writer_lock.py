@@ -24,18 +24,27 @@ class WarehouseBusy(RuntimeError):
     pass
 
 
+class HomeNotWritable(RuntimeError):
+    """FRONTLINE_HOME cannot be written (read-only file system, permissions): said before any step."""
+
+
 _guard = threading.Lock()
 _held: dict[Path, list] = {}  # lock path -> [open file, depth]
 
 
 @contextmanager
 def exclusive_writer(home: Path) -> Iterator[None]:
-    home.mkdir(parents=True, exist_ok=True)
     path = (home / LOCK_FILE).resolve()
     with _guard:
         entry = _held.get(path)
         if entry is None:
-            handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held past this block)
+            try:
+                home.mkdir(parents=True, exist_ok=True)
+                handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held past this block)
+            except OSError as exc:
+                raise HomeNotWritable(
+                    f"{home} cannot be written ({exc.strerror}: {exc.filename}); nothing was changed"
+                ) from None
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
