@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from expectations.suites import Spec
+from tests.settlement_rows import KURAKHOVE, TORETSK
 from warehouse import catalog
 
 
@@ -132,7 +133,10 @@ CD = "core.fact_control_daily"
 CM = "core.fact_control_monthly"
 LD = "core.fact_losses_daily"
 LM = "core.fact_losses_monthly"
+UA_JUN15 = "source = 'deepstate' AND date = DATE '2026-06-15'"
 UA_OCT1 = "source = 'deepstate' AND region_code = 'UA' AND date = DATE '2026-10-01'"
+ST = "core.dim_settlement"
+SD = "core.fact_settlement_control_daily"
 REST_OCT1 = "source = 'deepstate' AND region_code = 'UNATTRIBUTED' AND date = DATE '2026-10-01'"
 
 CASES: dict[tuple[str, str], Case] = {
@@ -149,7 +153,8 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("fact_control_daily", "range_area_km2"): case(
         f"UPDATE {CD} SET area_km2 = 700000 WHERE source = 'isw' AND date = DATE '2026-06-15'",
-        why="m² read as km² (ISW's unit): more than Ukraine",
+        also=("bound_isw_area_km2", "bound_ua_area_ratio"),
+        why="m² read as km² (ISW's unit): more than Ukraine, so beyond ISW's bound and a jump from and back",
     ),
     ("fact_control_daily", "range_gained_km2"): case(
         f"UPDATE {CD} SET gained_km2 = -1 WHERE {UA_OCT1}",
@@ -213,6 +218,28 @@ CASES: dict[tuple[str, str], Case] = {
         f"UPDATE {CD} SET gained_km2 = 2500 WHERE {UA_OCT1}",
         f"UPDATE {CD} SET gained_km2 = gained_km2 + 2500 - 15.5 WHERE {REST_OCT1}",
         why="a doubled polygon adds thousands of km² in a day",
+    ),
+    ("fact_control_daily", "bound_gained_km2_per_day"): case(
+        f"UPDATE {CD} SET gained_km2 = gained_km2 + 6000 WHERE {UA_JUN15} AND region_code IN ('UA', 'UA-14')",
+        also=("anomaly_gained_km2",),
+        why="a displaced polygon gains 6,000 km² in a day (regions still add up); far above recent weeks too",
+    ),
+    ("fact_control_daily", "bound_lost_km2_per_day"): case(
+        f"UPDATE {CD} SET lost_km2 = lost_km2 + 6000 WHERE {UA_JUN15} AND region_code IN ('UA', 'UA-14')",
+        why="a displaced polygon loses 6,000 km² in a day (regions still add up)",
+    ),
+    ("fact_control_daily", "bound_ua_area_ratio"): case(
+        f"UPDATE {CD} SET area_km2 = area_km2 / 2 WHERE source = 'isw' AND date = DATE '2026-06-15'",
+        why="ISW's day with half the area (a layer dropped): ratio ~0.5, below 0.6",
+    ),
+    ("fact_control_daily", "bound_unattributed_km2"): case(
+        f"UPDATE {CD} SET area_km2 = area_km2 + 6000 WHERE {UA_JUN15} AND region_code IN ('UA', 'UNATTRIBUTED')",
+        why="6,000 km² no oblast contains (a region layer that failed to load)",
+    ),
+    ("fact_control_daily", "bound_isw_area_km2"): case(
+        f"UPDATE {CD} SET area_km2 = 112.4 WHERE source = 'isw' AND date = DATE '2026-06-15'",
+        also=("bound_ua_area_ratio",),
+        why="ISW's area in thousands of km²; one such day is also a jump from and back to its neighbours",
     ),
     ("fact_control_daily", "fresh"): case(today=dt.date(2026, 11, 29), why="DeepState 5 days old (allowed 3)"),
     # --- fact_control_monthly -------------------------------------------------------------
@@ -278,10 +305,15 @@ CASES: dict[tuple[str, str], Case] = {
         why="an upstream field that slipped past the mapping",
     ),
     ("fact_losses_daily", "anomaly_personnel_daily"): case(
-        f"UPDATE {LD} SET daily = 11000, cumulative = cumulative + 9900 WHERE category = 'personnel'"
+        f"UPDATE {LD} SET daily = 5000, cumulative = cumulative + 3900 WHERE category = 'personnel'"
         " AND date = DATE '2026-09-10'",
         also=("daily_matches_cumulative",),
         why="the next day's daily no longer matches the shifted cumulative",
+    ),
+    ("fact_losses_daily", "bound_gs_daily"): case(
+        f"UPDATE {LD} SET cumulative = cumulative + 1497 WHERE category = 'tanks' AND date >= DATE '2026-06-15'",
+        f"UPDATE {LD} SET daily = daily + 1497 WHERE category = 'tanks' AND date = DATE '2026-06-15'",
+        why="1,500 tanks in a day (a digit too many in the cumulative, kept since)",
     ),
     ("fact_losses_daily", "fresh"): case(today=dt.date(2026, 12, 1), why="General Staff 7 days old"),
     # --- fact_losses_monthly ----------------------------------------------------------------
@@ -342,6 +374,60 @@ CASES: dict[tuple[str, str], Case] = {
         "UPDATE core.fact_confirmed_deaths_weekly SET named_deaths = 450 WHERE NOT is_latest_vintage",
         why="388 → 427 named becomes 450 → 400",
     ),
+    # --- settlement tables (tests/settlement_rows.py: Kurakhove occupied throughout, Toretsk
+    # taken on the tenth day; the first row in key order is Kurakhove's, occupied at -12.5 km) ---
+    ("dim_settlement", "references_dim_region"): case(
+        f"UPDATE {ST} SET region_code = 'UA-40' WHERE settlement_id = {TORETSK}",
+        why="a code (Sevastopol) the region dimension lacks",
+    ),
+    ("fact_settlement_control_daily", "schema_types"): case(
+        f"ALTER TABLE {SD} ALTER distance_to_front_km TYPE FLOAT",
+        why="distance_to_front_km as FLOAT (a status retyped to BLOB would fail its set and sign checks too)",
+    ),
+    ("fact_settlement_control_daily", "status_present_when_observed"): case(
+        f"UPDATE {SD} SET status = NULL WHERE settlement_id = {TORETSK} AND date = DATE '2026-03-20'",
+        why="Toretsk, held at +0.4 km (a NULL status counts as 'not occupied' in the sign check)",
+    ),
+    ("fact_settlement_control_daily", "gap_day_null_status"): case(
+        f"UPDATE {SD} SET status = 'occupied' WHERE settlement_id = {KURAKHOVE} AND NOT is_observed",
+        why="the missing day filled forward with the day before's status",
+    ),
+    ("fact_settlement_control_daily", "status_known"): case(
+        f"UPDATE {SD} SET status = 'Ukraine' WHERE settlement_id = {TORETSK} AND date = DATE '2026-03-20'",
+        why="a label in another spelling, on a held town (so the sign checks still hold)",
+    ),
+    ("fact_settlement_control_daily", "api_class_known"): case(
+        f"UPDATE {SD} SET api_class = 'occupied' WHERE settlement_id = {KURAKHOVE} AND date = DATE '2026-03-20'",
+        why="the archive's status written where the API's layer class belongs",
+    ),
+    ("fact_settlement_control_daily", "range_distance_to_front_km"): case(
+        f"UPDATE {SD} SET distance_to_front_km = -12500 WHERE settlement_id = {KURAKHOVE} AND date = DATE '2026-03-20'",
+        why="metres written as km (occupied, so still behind the front)",
+    ),
+    ("fact_settlement_control_daily", "references_dim_settlement"): case(
+        f"DELETE FROM {ST} WHERE settlement_id = {TORETSK}", why="a town dropped from the gazetteer, its facts kept"
+    ),
+    ("fact_settlement_control_daily", "references_dim_source"): case(
+        "DELETE FROM core.dim_source WHERE source = 'deepstate'"
+    ),
+    ("fact_settlement_control_daily", "calendar_matches_coverage"): case(
+        f"DELETE FROM {SD} WHERE settlement_id = {TORETSK} AND date = DATE '2026-06-15'",
+        why="a day missing from one town's series",
+    ),
+    ("fact_settlement_status_flips", "references_dim_settlement"): case(
+        f"DELETE FROM {ST} WHERE settlement_id = {TORETSK}", why="a town dropped from the gazetteer, its flips kept"
+    ),
+    ("fact_settlement_control_changes", "references_dim_settlement"): case(
+        f"DELETE FROM {ST} WHERE settlement_id = {TORETSK}", why="a town dropped from the gazetteer, its change kept"
+    ),
+    ("fact_settlement_control_changes", "first_seen_not_before_flicker"): case(
+        "UPDATE core.fact_settlement_control_changes SET flicker_from = first_seen + 1",
+        why="the flicker dated after the change it led to (first_seen stays after last_seen_before)",
+    ),
+    ("fact_front_line_daily", "schema_types"): case(
+        "ALTER TABLE core.fact_front_line_daily ALTER length_km TYPE FLOAT",
+        why="length_km as FLOAT (coverage retyped to BLOB would fail coverage_known too)",
+    ),
 }
 
 
@@ -389,6 +475,27 @@ ALSO: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
         ("one_label_per_vintage",),
         "a vintage with no label has 0 labels",
     ),
+    ("dim_settlement", "not_null_region_code"): (("references_dim_region",), "a NULL region is no row of dim_region"),
+    ("fact_settlement_control_daily", "not_null_source"): (
+        ("references_dim_source", "calendar_matches_coverage"),
+        "a NULL source is no row of dim_source and has no calendar",
+    ),
+    ("fact_settlement_control_daily", "not_null_date"): (
+        ("calendar_matches_coverage",),
+        "a NULL date is no calendar day",
+    ),
+    ("fact_settlement_control_daily", "not_null_settlement_id"): (
+        ("references_dim_settlement", "calendar_matches_coverage"),
+        "a NULL town is no row of dim_settlement; its one day and the town's 249 are not the calendar",
+    ),
+    ("fact_settlement_control_daily", "keys_unique"): (
+        ("calendar_matches_coverage",),
+        "the duplicated day makes the town's series one day longer than the calendar",
+    ),
+    **{
+        (t, "not_null_settlement_id"): (("references_dim_settlement",), "a NULL town is no row of dim_settlement")
+        for t in ("fact_settlement_status_flips", "fact_settlement_control_changes")
+    },
     ("fact_casualty_estimates", "range_estimate_high"): (("low_at_most_high",), "the low end 70,000 is above it"),
 }
 

@@ -146,7 +146,13 @@ def test_expectation_fails_on_its_case(warehouse, good, table, spec):  # noqa: F
 
 @pytest.mark.parametrize(
     ("table", "name"),
-    [("fact_control_monthly", "observed_days_within_month"), ("fact_losses_daily", "keys_unique")],
+    [
+        ("fact_control_monthly", "observed_days_within_month"),
+        ("fact_losses_daily", "keys_unique"),
+        # a frame joined by SQL to another table, whose defect lies in that other table
+        ("fact_settlement_control_daily", "references_dim_settlement"),
+        ("fact_control_daily", "bound_isw_area_km2"),
+    ],
 )
 def test_shortcut_agrees_with_run_suite(warehouse, good, table, name):  # noqa: F811
     """The unchanged-input shortcut reports what a full run_suite reports on the same defect."""
