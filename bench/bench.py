@@ -67,7 +67,7 @@ def _mirror_until(mirror: Path, root: Path, last: dt.date) -> Path:
 def frontline_run(mirror: Path, home: Path, start: dt.date, end: dt.date) -> int:
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     from orchestration.runner import run
-    from warehouse.config import Settings
+    from warehouse.store.config import Settings
 
     summary = run(Settings(home=home, sources=str(mirror)), start, end)
     if not summary.success:
@@ -80,8 +80,8 @@ def settlement_work(home: Path) -> int:
     (source, day) of the settlement step recomputed, its six tables rebuilt and validated."""
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     from expectations import run_suite
-    from transforms import settlement_models
-    from warehouse import catalog, db
+    from transforms.settlements import settlement_models
+    from warehouse.store import catalog, db
 
     with db.session(home / "warehouse.duckdb") as con:
         con.execute("DELETE FROM core.settlement_day_inputs")

@@ -25,7 +25,7 @@ from bench.faults import Campaign, compare_extracts, frontline, pg_current, publ
 
 ROOT = Path(__file__).resolve().parents[1]
 FRONTLINE = Path(sys.executable).parent / "frontline"
-HOLD = "import sys; from pathlib import Path; from warehouse.writer_lock import exclusive_writer\n" + (
+HOLD = "import sys; from pathlib import Path; from warehouse.store.writer_lock import exclusive_writer\n" + (
     "with exclusive_writer(Path(sys.argv[1])):\n    print('held', flush=True)\n    sys.stdin.read()\n"
 )
 
@@ -148,7 +148,7 @@ def disk_full(c: Campaign) -> Outcome:
     if reason := _namespace_ok():
         outcome.skipped = reason
         return outcome
-    from warehouse import publish
+    from warehouse.publish import publish
 
     home, _ = c.fresh("base", "scenario-disk-full")
     env = c.env(home, c.server(), None)
@@ -271,7 +271,7 @@ def pg_unreachable(c: Campaign) -> Outcome:
 
 
 def publish_latest(home: Path) -> str | None:
-    from warehouse import publish
+    from warehouse.publish import publish
 
     return publish.latest_version(home / "published")
 

@@ -96,7 +96,7 @@ class SlowMirror:
                 finally:
                     mirror._note("end", self.path)
 
-            def translate_path(self, path):  # the history API's own URLs (warehouse.deepstate_api)
+            def translate_path(self, path):  # the history API's own URLs (warehouse.ingest.sources.deepstate_api)
                 if path == "/api/history/public":
                     path = "/deepstate_api/index.json"
                 elif m := re.fullmatch(r"/api/history/(\d+)/geojson", path):
@@ -293,7 +293,7 @@ def pg_current(dsn: str, published: Path) -> tuple[str | None, list[str]]:
     version's manifest."""
     from psycopg import sql
 
-    from warehouse import publish
+    from warehouse.publish import publish
 
     problems = []
     with _pg_connect(dsn) as conn:
@@ -320,7 +320,7 @@ def published_state(home: Path, env: dict, log: Path, cli: bool = True) -> tuple
     the `latest` symlink agrees; the warehouse opens."""
     import duckdb
 
-    from warehouse import publish
+    from warehouse.publish import publish
 
     problems = []
     warehouse = home / "warehouse.duckdb"
@@ -358,7 +358,7 @@ def compare_extracts(home: Path, reference: Path) -> tuple[list[str], list[str]]
     extracts of ``home`` and of ``reference``."""
     import pyarrow.parquet as pq
 
-    from warehouse import publish
+    from warehouse.publish import publish
 
     ours, theirs = publish.read_manifest(home / "published"), publish.read_manifest(reference / "published")
     problems, modulo_fetch = [], []
@@ -632,7 +632,7 @@ class Campaign:
 
 
 def _latest(home: Path) -> str | None:
-    from warehouse import publish
+    from warehouse.publish import publish
 
     return publish.latest_version(home / "published")
 

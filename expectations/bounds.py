@@ -120,9 +120,9 @@ def quarantine_refused(con, quarantine_dir, outcome) -> list[str]:
     """Trace each row a bound refused back to its raw payload, keep that payload in quarantine
     (it stays landed in ``raw``: the facts are recomputed from it until it is accepted or
     corrected upstream) and say, per payload, what to do. Returns the lines for the run summary."""
-    from warehouse import quarantine
-    from warehouse.fetch import Payload
-    from warehouse.parse import ParseError
+    from warehouse.ingest import quarantine
+    from warehouse.ingest.fetch import Payload
+    from warehouse.ingest.parse import ParseError
 
     refused: dict[tuple[str, str], list[tuple[str, dict]]] = {}  # (source, sha256) → (bound, first row)
     for result in outcome.errors:

@@ -1,5 +1,5 @@
 """How fresh each checked source is expected to be, from each source's ``freshness``
-(warehouse.sources: the one place the cadence lives, also read by the status page).
+(warehouse.ingest.sources: the one place the cadence lives, also read by the status page).
 
 A source is stale when its newest date in the warehouse is older than `today − allowed lag`.
 Staleness is a WARN: the pipeline still publishes what it has checked, and reports the lag.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from warehouse import sources
+from warehouse.ingest import sources
 
 
 @dataclass(frozen=True)

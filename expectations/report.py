@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from warehouse import catalog
+from warehouse.store import catalog
 
 from .outcome import ExpectationOutcome, SuiteOutcome
 

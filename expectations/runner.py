@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse import catalog
+from warehouse.store import catalog
 
 from . import bounds
 from . import cache as validation_cache
@@ -419,7 +419,7 @@ def run_suite(
 
     `today` anchors the time-relative expectations (no future dates, freshness); it defaults to
     the current UTC date. Never raises for bad data: every failure is an ExpectationOutcome.
-    Raises KeyError for a name that is not in warehouse.catalog.
+    Raises KeyError for a name that is not in warehouse.store.catalog.
 
     With `session` (a pipeline run's id), the outcome is kept in that session so that
     `run_suites(..., session=...)` later returns it for the run's report instead of validating

@@ -2,7 +2,7 @@
 
 Nothing here imports Great Expectations; `runner.py` turns each `Spec` into the GX 1.x expectation
 named by `expectation_type` (a class in `gx.expectations`). Severity sits beside every expectation
-with a one-line reason; keys, types, nullability and date columns all come from warehouse.catalog.
+with a one-line reason; keys, types, nullability and date columns all come from warehouse.store.catalog.
 
 Each expectation validates one *frame* (a pandas DataFrame read from DuckDB):
 
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from warehouse import catalog
+from warehouse.store import catalog
 
 from . import bounds
 from .cadence import CADENCE, FRESHNESS_SQL
@@ -900,7 +900,7 @@ def _null_on_gap_days(column: str) -> Spec:
 
 
 def _dim_settlement(table: catalog.Table) -> list[Spec]:
-    from warehouse.settlements import LAT_RANGE, LON_RANGE
+    from warehouse.ingest.sources.settlements import LAT_RANGE, LON_RANGE
 
     return [
         _between(table, "latitude", *LAT_RANGE, f"latitude is within Ukraine's range {LAT_RANGE}."),

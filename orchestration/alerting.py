@@ -1,11 +1,11 @@
 """Alerts from Dagster: a sensor on failed runs (publishing blocked by a check is one) and a
 sensor on source staleness, both run by `dagster-daemon`. `frontline run` raises the same
-run alert itself. What is sent and how it is deduplicated: warehouse.alerts."""
+run alert itself. What is sent and how it is deduplicated: warehouse.serve.alerts."""
 
 import dagster as dg
 
-from warehouse import alerts
-from warehouse.config import Settings
+from warehouse.serve import alerts
+from warehouse.store.config import Settings
 
 
 def _first_line(text: str | None) -> str:

@@ -6,8 +6,10 @@ import dagster as dg
 from orchestration import conventions
 from orchestration.raw_assets import _whole_file_asset
 from orchestration.resources import WarehouseResource
-from transforms import casualties, loss_history
-from warehouse import catalog, sources
+from transforms.casualties import casualties
+from transforms.losses import loss_history
+from warehouse.ingest import sources
+from warehouse.store import catalog
 
 casualty_raw_assets = [_whole_file_asset(s) for s in sources.CASUALTY_SOURCES]
 

@@ -7,7 +7,7 @@ is published. `warnings` reports WARN-severity failures (e.g. stale upstream) wi
 import dagster as dg
 
 from orchestration.resources import WarehouseResource
-from warehouse import audit, catalog
+from warehouse.store import audit, catalog
 
 
 def _checks(table: catalog.Table) -> dg.AssetChecksDefinition:

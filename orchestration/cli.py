@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from warehouse.config import Settings
+from warehouse.store.config import Settings
 
 
 def _date(text: str) -> dt.date:
@@ -22,7 +22,7 @@ def _date(text: str) -> dt.date:
 
 def cmd_run(args, settings: Settings) -> int:
     from orchestration.runner import RunRangeError, new_progress, run
-    from warehouse.writer_lock import HomeNotWritable, WarehouseBusy
+    from warehouse.store.writer_lock import HomeNotWritable, WarehouseBusy
 
     # stages on stderr as they go (a live bar on a terminal); --verbose prints Dagster's events instead
     progress = None if args.quiet or args.verbose else new_progress()
@@ -44,7 +44,8 @@ def cmd_run(args, settings: Settings) -> int:
 
 
 def cmd_query(args, settings: Settings) -> int:
-    from warehouse import publish, query
+    from warehouse.publish import publish
+    from warehouse.serve import query
 
     try:
         snapshot = publish.version_path(settings.published_dir, args.version) / publish.SNAPSHOT
@@ -75,7 +76,7 @@ def cmd_serve(args, settings: Settings) -> int:
 def cmd_postgres(args, settings: Settings) -> int:
     import psycopg
 
-    from warehouse.postgres import publish_version
+    from warehouse.publish.postgres import publish_version
 
     if not settings.postgres_dsn:
         print("frontline postgres: FRONTLINE_POSTGRES_DSN is not set", file=sys.stderr)
@@ -119,7 +120,7 @@ def cmd_service(args, settings: Settings) -> int:
 
 
 def cmd_quarantine(args, settings: Settings) -> int:
-    from warehouse import quarantine
+    from warehouse.ingest import quarantine
 
     entries = quarantine.entries(settings.quarantine_dir)
     if args.action == "list":
@@ -143,8 +144,9 @@ def cmd_accept(args, settings: Settings) -> int:
     """Let one quarantined payload through the rule or bound that refused it, on the record."""
     import getpass
 
-    from warehouse import audit, db, quarantine
-    from warehouse.writer_lock import WarehouseBusy, exclusive_writer
+    from warehouse.ingest import quarantine
+    from warehouse.store import audit, db
+    from warehouse.store.writer_lock import WarehouseBusy, exclusive_writer
 
     if not args.reason.strip():
         print("frontline accept: --reason must say why", file=sys.stderr)
@@ -193,7 +195,7 @@ def cmd_accept(args, settings: Settings) -> int:
 
 
 def cmd_versions(args, settings: Settings) -> int:
-    from warehouse import publish
+    from warehouse.publish import publish
 
     latest = publish.latest_version(settings.published_dir)
     for version in publish.list_versions(settings.published_dir):
@@ -204,7 +206,7 @@ def cmd_versions(args, settings: Settings) -> int:
 
 
 def cmd_verify(args, settings: Settings) -> int:
-    from warehouse import publish
+    from warehouse.publish import publish
 
     try:
         problems = publish.verify(settings.published_dir, args.version)

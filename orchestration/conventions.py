@@ -4,7 +4,7 @@ The Dagster UI (and any tool reading the instance) knows a few metadata keys: ``
 (the Columns table on an asset's page), ``dagster/row_count`` (plotted over materializations),
 ``dagster/table_name`` and ``dagster/uri``. Published tables declare their column schema and table
 name on the definition (shown before any run) and repeat them with the row count on every
-materialization. Everything here is derived from warehouse.catalog, never written twice.
+materialization. Everything here is derived from warehouse.store.catalog, never written twice.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import datetime as dt
 
 import dagster as dg
 
-from warehouse import catalog
+from warehouse.store import catalog
 
 OWNERS = ["team:frontline"]
 

@@ -5,7 +5,7 @@ import dagster as dg
 from orchestration import conventions
 from orchestration.resources import WarehouseResource
 from transforms import models
-from warehouse import catalog
+from warehouse.store import catalog
 
 
 def _core(name: str, deps: list, build) -> dg.AssetsDefinition:

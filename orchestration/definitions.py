@@ -14,7 +14,7 @@ from orchestration.schedules import daily_refresh_job, daily_refresh_schedule
 from orchestration.serving_assets import ObjectStoreTarget, PostgresTarget, object_storage, postgres_views
 from orchestration.settlement_assets import settlement_assets
 from orchestration.territory_assets import territory_assets
-from warehouse.config import Settings
+from warehouse.store.config import Settings
 
 # Owners, tags, freshness and the catalog's column schema on every asset (orchestration/conventions.py).
 all_assets = dg.map_asset_specs(

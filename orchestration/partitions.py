@@ -1,6 +1,6 @@
 import dagster as dg
 
-from warehouse.sources import DEEPSTATE_FIRST_DAY
+from warehouse.ingest.sources import DEEPSTATE_FIRST_DAY
 
 # One partition per archive file. A file dated D appears upstream around 03:00 UTC on D, so
 # the partition for "today" exists (end_offset=1); a 404 for it means "not published yet".

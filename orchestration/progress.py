@@ -16,7 +16,7 @@ import re
 import sys
 from typing import TextIO
 
-from warehouse import catalog
+from warehouse.store import catalog
 
 _COUNTER = re.compile(r"^(?P<stage>fetch deepstate|geometry): (?P<done>\d+)/(?P<total>\d+) days$")
 _MAX_COUNTER_LOGS = 50  # per loop: enough for a smooth bar, few enough for the event log

@@ -3,7 +3,8 @@
 import dagster as dg
 
 from orchestration.resources import WarehouseResource
-from warehouse import audit, catalog, publish
+from warehouse.publish import publish
+from warehouse.store import audit, catalog
 
 
 @dg.asset(

@@ -10,9 +10,9 @@ import dagster as dg
 from orchestration.partitions import deepstate_days
 from orchestration.progress import step_counter
 from orchestration.resources import WarehouseResource
-from warehouse import raw, sources
-from warehouse.fetch import FetchError
-from warehouse.parse import ParseError
+from warehouse.ingest import raw, sources
+from warehouse.ingest.fetch import FetchError
+from warehouse.ingest.parse import ParseError
 
 # Fetches retry (network, 5xx); a payload that does not parse fails without retrying.
 FETCH_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL)
@@ -42,7 +42,7 @@ def unreachable_fails_now():
 
 def _what_to_do(error: ParseError) -> str:
     """Where the refused payload is kept and one line on how to proceed."""
-    from warehouse.plausibility import Implausible
+    from warehouse.ingest.plausibility import Implausible
 
     lines = [str(error)]
     kept = getattr(error, "quarantined", None)
@@ -82,7 +82,7 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", categor
     partitions_def=deepstate_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=FETCH_RETRY,
-    deps=[["raw", "oblast_boundaries"]],  # the snapshot must lie on Ukraine (warehouse.plausibility)
+    deps=[["raw", "oblast_boundaries"]],  # the snapshot must lie on Ukraine (warehouse.ingest.plausibility)
     description=sources.DEEPSTATE.description,
 )
 def deepstate_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from warehouse import db
-from warehouse.config import Settings
-from warehouse.writer_lock import exclusive_writer
+from warehouse.store import db
+from warehouse.store.config import Settings
+from warehouse.store.writer_lock import exclusive_writer
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Where the warehouse lives and where sources are fetched from (see warehouse.config)."""
+    """Where the warehouse lives and where sources are fetched from (see warehouse.store.config)."""
 
     home: str
     sources: str | None = None

@@ -14,10 +14,10 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.progress import Progress
-from warehouse import db
-from warehouse.config import Settings
-from warehouse.sources import DEEPSTATE_FIRST_DAY
-from warehouse.writer_lock import exclusive_writer
+from warehouse.ingest.sources import DEEPSTATE_FIRST_DAY
+from warehouse.store import db
+from warehouse.store.config import Settings
+from warehouse.store.writer_lock import exclusive_writer
 
 DAGSTER_YAML = """\
 # Written by frontline (rewritten when its settings change; remove this line to keep your own file).
@@ -265,7 +265,7 @@ def _run(
         summary.blocked_report = _blocked_report(settings, summary.run_id)
     if not result.success:  # the daemon's sensor does this for the runs it sees
         from orchestration.alerting import run_failure_alert
-        from warehouse.alerts import raise_alert
+        from warehouse.serve.alerts import raise_alert
 
         raise_alert(settings, run_failure_alert(instance, instance.get_run_by_id(result.run_id), settings))
     return summary

@@ -2,8 +2,8 @@ import datetime as dt
 
 import dagster as dg
 
-from warehouse.config import Settings
-from warehouse.sources import DEEPSTATE_FIRST_DAY
+from warehouse.ingest.sources import DEEPSTATE_FIRST_DAY
+from warehouse.store.config import Settings
 
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
@@ -12,7 +12,7 @@ daily_refresh_job = dg.define_asset_job(
 )
 
 
-# FRONTLINE_SCHEDULE_CRON (default 07:30 UTC, see warehouse.config). Running by default: a
+# FRONTLINE_SCHEDULE_CRON (default 07:30 UTC, see warehouse.store.config). Running by default: a
 # `dagster-daemon` on the instance (`frontline daemon`) fires it without a click in the UI.
 @dg.schedule(
     job=daily_refresh_job,

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from warehouse.config import Settings
+from warehouse.store.config import Settings
 
 
 class PostgresTarget(dg.ConfigurableResource):
@@ -46,7 +46,7 @@ def postgres_views(context: dg.AssetExecutionContext, postgres: PostgresTarget) 
         return dg.MaterializeResult(metadata={"skipped": "FRONTLINE_POSTGRES_DSN is not set"})
     from pathlib import Path
 
-    from warehouse.postgres import publish_version
+    from warehouse.publish.postgres import publish_version
 
     loaded = publish_version(
         postgres.dsn,
@@ -93,7 +93,7 @@ def object_storage(context: dg.AssetExecutionContext, object_store: ObjectStoreT
         return dg.MaterializeResult(metadata={"skipped": "FRONTLINE_PUBLISH_URL is not set"})
     from pathlib import Path
 
-    from warehouse.remote import MirrorError, mirror
+    from warehouse.publish.remote import MirrorError, mirror
 
     try:
         done = mirror(Path(object_store.published_dir), object_store.url)

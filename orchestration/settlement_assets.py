@@ -6,9 +6,10 @@ import dagster as dg
 from orchestration.raw_assets import _fail_on
 from orchestration.resources import WarehouseResource
 from orchestration.territory_assets import _table_asset
-from transforms import settlement_models
-from warehouse import settlements, sources
-from warehouse.parse import ParseError
+from transforms.settlements import settlement_models
+from warehouse.ingest import sources
+from warehouse.ingest.parse import ParseError
+from warehouse.ingest.sources import settlements
 
 
 @dg.asset(key=["raw", "settlements"], group_name="raw", kinds={"duckdb"}, description=sources.SETTLEMENTS.description)

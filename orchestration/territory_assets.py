@@ -7,9 +7,11 @@ from orchestration import conventions
 from orchestration.progress import step_counter
 from orchestration.raw_assets import FETCH_RETRY, _fail_on, unreachable_fails_now
 from orchestration.resources import WarehouseResource
-from transforms import territory
-from warehouse import boundaries, catalog, deepstate_api, sources
-from warehouse.parse import ParseError
+from transforms.territory import territory
+from warehouse.ingest import sources
+from warehouse.ingest.parse import ParseError
+from warehouse.ingest.sources import boundaries, deepstate_api
+from warehouse.store import catalog
 
 
 @dg.asset(
@@ -17,7 +19,7 @@ from warehouse.parse import ParseError
     group_name="raw",
     kinds={"duckdb"},
     retry_policy=FETCH_RETRY,
-    deps=[["raw", "oblast_boundaries"]],  # the snapshot must lie on Ukraine (warehouse.plausibility)
+    deps=[["raw", "oblast_boundaries"]],  # the snapshot must lie on Ukraine (warehouse.ingest.plausibility)
     description=sources.DEEPSTATE_API.description,
 )
 def deepstate_api_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

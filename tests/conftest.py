@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from warehouse import sources
-from warehouse.config import Settings
+from warehouse.ingest import sources
+from warehouse.store.config import Settings
 
 MIRROR = Path(os.environ.get("FRONTLINE_MIRROR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -179,7 +179,7 @@ def published(tmp_path_factory):
     """One run over three DeepState days and the full whole-history files, shared by the
     modules that read what it published."""
     from orchestration.cli import main
-    from warehouse import publish
+    from warehouse.publish import publish
 
     root = tmp_path_factory.mktemp("pipeline")
     mirror = make_mirror(root / "mirror", PIPELINE_DAYS)

@@ -20,7 +20,7 @@ from typing import Any
 
 from expectations.suites import Spec
 from tests.settlement_rows import KURAKHOVE, TORETSK
-from warehouse import catalog
+from warehouse.store import catalog
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ import threading
 import pytest
 
 from tests.conftest import MIRROR, PIPELINE_DAYS, make_mirror
-from warehouse import alerts, sources, status
-from warehouse.config import Settings
+from warehouse.ingest import sources
+from warehouse.serve import alerts, status
+from warehouse.store.config import Settings
 
 TODAY = dt.date(2026, 7, 1)
 

@@ -12,7 +12,7 @@ import pytest
 from orchestration.cli import main
 from tests.conftest import make_mirror
 from tests.test_pipeline import file_hashes
-from warehouse import publish
+from warehouse.publish import publish
 
 GOOD_DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9)]
 NEXT_DAY = dt.date(2024, 7, 10)

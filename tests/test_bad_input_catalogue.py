@@ -115,7 +115,7 @@ def _api_snapshot(change_doc=None, data: bytes | None = None):
 
 
 def _occupied_features(doc):
-    from warehouse.layers import classify
+    from transforms.territory.layers import classify
 
     return [
         f
@@ -622,7 +622,7 @@ def test_refused_by_a_physical_bound(case, source, file_name, change, bound, row
 
 
 def _relative(source, file_name):
-    from warehouse import sources
+    from warehouse.ingest import sources
 
     return "deepstate/" + file_name if source == "deepstate" else sources.BY_NAME[source].relative_path()
 
@@ -630,7 +630,8 @@ def _relative(source, file_name):
 def test_an_accepted_payload_is_published_and_shown(case, capsys, monkeypatch):
     """A real extraordinary day: refused, accepted by an operator, published on the next run with
     the acceptance in the manifest and on the status page."""
-    from warehouse import publish, status
+    from warehouse.publish import publish
+    from warehouse.serve import status
 
     _json_records(PERSONNEL, _personnel_jump)(case.mirror)
     code, out = case.run()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import NullType
 
 from orchestration.cli import main
-from warehouse import publish
+from warehouse.publish import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON_TYPES = {

@@ -14,10 +14,11 @@ from shapely.geometry import shape
 from orchestration.cli import main
 from tests.conftest import MIRROR, deepstate_file, make_mirror
 from tests.test_pipeline import frontline, geodesic_km2
-from warehouse import parse_casualties, publish, quarantine, raw, sources
-from warehouse.config import Settings
-from warehouse.db import connect
-from warehouse.parse import ParseError
+from warehouse.ingest import parse_casualties, quarantine, raw, sources
+from warehouse.ingest.parse import ParseError
+from warehouse.publish import publish
+from warehouse.store.config import Settings
+from warehouse.store.db import connect
 
 DAYS = [dt.date(2024, 10, 1), dt.date(2024, 10, 2), dt.date(2024, 10, 3)]
 CUT = dt.date(2026, 6, 5)

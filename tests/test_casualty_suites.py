@@ -13,7 +13,7 @@ import pytest
 
 from expectations import run_suite
 from tests.casualty_rows import ROWS
-from warehouse import catalog
+from warehouse.store import catalog
 
 TODAY = dt.date(2026, 11, 25)
 

@@ -1,4 +1,4 @@
-"""What warehouse/charts.py draws, read back from the SVG on known series.
+"""What warehouse/serve/charts.py draws, read back from the SVG on known series.
 
 The plot area is x 78…744 (760 wide, margins 78 and 16) and y 34…260 (300 high, margins 34 and
 40): every expected coordinate below is computed from those numbers by hand in the comments.
@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from warehouse import charts, status
+from warehouse.serve import charts, status
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 D = dt.date

@@ -7,7 +7,8 @@ import sys
 import time
 
 from tests.conftest import make_mirror
-from warehouse import publish, sources
+from warehouse.ingest import sources
+from warehouse.publish import publish
 
 DAYS = [dt.date(2024, 7, 8) + dt.timedelta(days=i) for i in range(12)]
 

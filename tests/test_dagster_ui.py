@@ -24,7 +24,7 @@ import pytest
 from orchestration.conventions import table_name
 from orchestration.definitions import defs
 from tests.test_status_page import DevTools, _chromium, _devtools_port, decode_png
-from warehouse import catalog
+from warehouse.store import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = catalog.table("fact_losses_monthly")

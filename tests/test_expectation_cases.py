@@ -30,7 +30,7 @@ from expectations.runner import (
 from expectations.suites import Spec, frame_keys
 from tests.expectation_cases import ALSO, CASES, case_for
 from tests.test_expectations import TODAY, warehouse  # noqa: F401 (module fixture)
-from warehouse import catalog
+from warehouse.store import catalog
 
 ALL = [(t.name, s) for t in catalog.PUBLISHED for s in specs_for(t.name, TODAY)]
 

@@ -18,8 +18,8 @@ from expectations import run_suite, specs_for
 from tests.casualty_rows import ROWS as CASUALTY_ROWS
 from tests.settlement_rows import SETTLEMENT_ROWS
 from tests.territory_rows import TERRITORY_ROWS
-from warehouse import catalog
-from warehouse.sqlfiles import load
+from warehouse.store import catalog
+from warehouse.store.sqlfiles import load
 
 TODAY = dt.date(2026, 11, 25)
 START = dt.date(2026, 3, 20)

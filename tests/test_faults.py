@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from bench import fault_scenarios, faults
-from warehouse import publish
+from warehouse.publish import publish
 
 ADMIN_DSN = os.environ.get("FRONTLINE_TEST_POSTGRES_DSN") or None
 KILLS = 5
@@ -104,7 +104,7 @@ def test_a_load_whose_session_is_killed_names_the_real_cause(campaign):
 
     import psycopg
 
-    from warehouse.postgres import publish_version
+    from warehouse.publish.postgres import publish_version
 
     database = campaign.create_db(campaign.base_db)
     dsn = campaign.dsn(database)

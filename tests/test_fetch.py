@@ -5,7 +5,7 @@ import http.server
 import pytest
 
 from tests.conftest import MIRROR
-from warehouse.fetch import FetchError, fetch
+from warehouse.ingest.fetch import FetchError, fetch
 
 ISW = "isw/area_assessed_as_controlled_by_russia.csv"
 
@@ -76,8 +76,8 @@ def test_an_unreachable_host_fails_the_step_once_with_the_reason(tmp_path):
     from orchestration.raw_assets import whole_file_assets
     from orchestration.resources import WarehouseResource
     from orchestration.runner import _root_cause
-    from warehouse import sources
-    from warehouse.config import Settings
+    from warehouse.ingest import sources
+    from warehouse.store.config import Settings
 
     base = f"http://127.0.0.1:{_closed_port()}"
     isw = next(a for a in whole_file_assets if a.key.path == ["raw", sources.ISW.name])

@@ -7,7 +7,7 @@ from pyproj import Geod
 from shapely.geometry import box
 
 from tests.conftest import deepstate_file
-from transforms.geometry import area_km2
+from transforms.territory.geometry import area_km2
 
 GEOD = Geod(ellps="WGS84")
 

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from tests.conftest import MIRROR
-from warehouse.layers import CLASSES, UnknownLayer, classify, classify_or_raise, normalize
+from transforms.territory.layers import CLASSES, UnknownLayer, classify, classify_or_raise, normalize
 
 COLOUR_CLASS = {
     "#a52714": "occupied_after_2022",

@@ -11,9 +11,12 @@ import pytest
 
 from expectations import run_suite
 from tests.conftest import make_mirror
-from transforms import casualties, loss_history, models
-from warehouse import audit, db, raw, sources
-from warehouse.config import Settings
+from transforms import models
+from transforms.casualties import casualties
+from transforms.losses import loss_history
+from warehouse.ingest import raw, sources
+from warehouse.store import audit, db
+from warehouse.store.config import Settings
 
 CUT = dt.date(2026, 6, 5)
 DROPPED = dt.date(2026, 6, 1)

@@ -27,8 +27,8 @@ import pytest
 import requests
 
 from orchestration.serving_assets import ObjectStoreTarget, object_storage
-from warehouse import publish
-from warehouse.remote import IMMUTABLE, NO_CACHE, MirrorError, mirror, open_store
+from warehouse.publish import publish
+from warehouse.publish.remote import IMMUTABLE, NO_CACHE, MirrorError, mirror, open_store
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "frontline", "AWS_SECRET_ACCESS_KEY": "frontline", "AWS_REGION": "us-east-1"}
 FAST_FAILURE = {"max_retries": 1, "backoff": {"init_backoff": dt.timedelta(milliseconds=100)}}

@@ -89,7 +89,7 @@ def test_run_outside_the_partitioned_days_is_a_clear_error(tmp_path, monkeypatch
 
 def test_fetch_settings_reach_the_assets_through_the_resource(tmp_path, monkeypatch):
     from orchestration.resources import WarehouseResource
-    from warehouse.config import Settings
+    from warehouse.store.config import Settings
 
     monkeypatch.setenv("FRONTLINE_HOME", str(tmp_path))
     monkeypatch.setenv("FRONTLINE_SOURCES", "http://127.0.0.1:9/mirror")
@@ -117,8 +117,8 @@ def test_the_schedule_requests_the_recheck_window_and_its_job_publishes(tmp_path
     from orchestration.schedules import daily_refresh_job, daily_refresh_schedule
     from tests.conftest import deepstate_file, make_mirror
     from tests.test_pipeline import geodesic_km2
-    from warehouse import publish
-    from warehouse.config import Settings
+    from warehouse.publish import publish
+    from warehouse.store.config import Settings
 
     days = [dt.date(2024, 7, 8), dt.date(2024, 7, 9), dt.date(2024, 7, 10)]
     mirror = make_mirror(tmp_path / "mirror", days, cut=days[-1])

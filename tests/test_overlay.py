@@ -1,4 +1,4 @@
-"""Gained/lost overlaid only where two snapshots differ (transforms.overlay) against the plain
+"""Gained/lost overlaid only where two snapshots differ (transforms.territory.overlay) against the plain
 whole-polygon difference: hand-made shapes and consecutive days of the real archive."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import shapely
 from pyproj import Geod
 
 from tests.conftest import MIRROR
-from transforms import overlay, regions
-from warehouse import parse
-from warehouse.fetch import Payload
+from transforms.territory import overlay, regions
+from warehouse.ingest import parse
+from warehouse.ingest.fetch import Payload
 
 GEOD = Geod(ellps="WGS84")
 
@@ -73,7 +73,7 @@ def test_real_consecutive_days_give_the_plain_difference(day):
 
 def test_forked_workers_give_the_rows_of_one_process(monkeypatch):
     path = MIRROR / "boundaries" / "ukraine_oblasts.geojson"
-    from warehouse import boundaries
+    from warehouse.ingest.sources import boundaries
 
     rows = boundaries.parse(Payload(str(path), path.read_bytes(), None))
     oblasts = regions.Regions(sorted((r[1], r[4]) for r in rows))
@@ -95,7 +95,7 @@ def test_forked_workers_give_the_rows_of_one_process(monkeypatch):
 
 def test_api_snapshots_classed_in_workers_are_the_classes_of_one_process(monkeypatch):
 
-    from warehouse import boundaries, deepstate_api
+    from warehouse.ingest.sources import boundaries, deepstate_api
 
     path = MIRROR / "boundaries" / "ukraine_oblasts.geojson"
     rows = boundaries.parse(Payload(str(path), path.read_bytes(), None))

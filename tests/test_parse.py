@@ -6,8 +6,8 @@ import json
 import pytest
 
 from tests.conftest import MIRROR, deepstate_file
-from warehouse import parse
-from warehouse.fetch import Payload
+from warehouse.ingest import parse
+from warehouse.ingest.fetch import Payload
 
 NOW = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
 DAY = dt.date(2024, 7, 8)

@@ -17,7 +17,8 @@ from shapely.geometry import shape
 from orchestration.cli import main
 from tests.conftest import MIRROR, add_day, deepstate_file, make_mirror
 from tests.test_geometry import GEOD, _ring_area_km2
-from warehouse import publish, sources
+from warehouse.ingest import sources
+from warehouse.publish import publish
 
 DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9), dt.date(2024, 7, 10)]
 

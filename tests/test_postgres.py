@@ -28,8 +28,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from orchestration.cli import main
-from warehouse import publish
-from warehouse.postgres import publish_version, schema_name
+from warehouse.publish import publish
+from warehouse.publish.postgres import publish_version, schema_name
 
 ADMIN_DSN = os.environ.get("FRONTLINE_TEST_POSTGRES_DSN")
 if not ADMIN_DSN and not os.environ.get("FRONTLINE_TEST_REQUIRE_SERVICES"):
@@ -457,7 +457,7 @@ def _waiting_swaps(admin, database: str) -> list[tuple[int, dt.datetime]]:
 
 
 def test_a_reader_holding_a_lock_makes_the_swap_retry_then_succeed(pg, published, tmp_path, monkeypatch):
-    import warehouse.postgres as pg_target
+    import warehouse.publish.postgres as pg_target
 
     dsn, role, password = pg
     folder = tmp_path / "published"

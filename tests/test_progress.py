@@ -16,7 +16,9 @@ from pathlib import Path
 import duckdb
 
 from tests.conftest import make_mirror
-from warehouse import catalog, publish, sources
+from warehouse.ingest import sources
+from warehouse.publish import publish
+from warehouse.store import catalog
 
 FRONTLINE = str(Path(sys.executable).parent / "frontline")
 DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9)]

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.cli import main
-from warehouse import catalog, publish
+from warehouse.publish import publish
+from warehouse.store import catalog
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -117,13 +118,13 @@ def test_only_the_last_n_versions_are_kept(published, tmp_path):
 
 
 def test_stale_readme_examples_are_found(published):
-    # The README's answers are checked with `python -m warehouse.docs --check-examples` after a
+    # The README's answers are checked with `python -m warehouse.publish.docs --check-examples` after a
     # full run; here on the slice: an answer printed as the snapshot gives it passes, a changed
     # digit does not, and the answer comes from the raw ISW file, not from the code under test.
     import csv
 
     from tests.conftest import MIRROR
-    from warehouse import docs
+    from warehouse.publish import docs
 
     with (MIRROR / "isw/area_assessed_as_controlled_by_russia.csv").open() as f:
         area = (
@@ -169,7 +170,8 @@ def test_readme_examples_answer_as_printed_on_the_slice(published):
     import re
     from pathlib import Path
 
-    from warehouse import docs, query
+    from warehouse.publish import docs
+    from warehouse.serve import query
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     block = readme[readme.index(docs.EXAMPLES_START) : readme.index(docs.EXAMPLES_END)]

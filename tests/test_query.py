@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from warehouse.query import (
+from warehouse.serve.query import (
     QueryRefused,
     ResultTooLarge,
     check_statements,

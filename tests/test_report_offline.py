@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from tests.test_status_page import DevTools, _chromium, _devtools_port, decode_png
-from warehouse import catalog
+from warehouse.store import catalog
 
 PAGE_TEXT = "JSON.stringify({text: document.body.innerText, height: document.documentElement.scrollHeight})"
 CONTROL = "fetch('https://cdn.jsdelivr.net/npm/bootstrap.css').then(() => 'reached', () => 'blocked')"

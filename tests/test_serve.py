@@ -13,8 +13,9 @@ import fsspec
 import pyarrow.parquet as pq
 import pytest
 
-from warehouse import catalog, publish
-from warehouse.serve import Handler, make_server, parse_range
+from warehouse.publish import publish
+from warehouse.serve.serve import Handler, make_server, parse_range
+from warehouse.store import catalog
 
 
 class _Recording(Handler):

@@ -27,7 +27,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tests.conftest import PIPELINE_DAYS, deepstate_file, make_mirror
 from tests.test_geometry import _ring_area_km2
-from warehouse import alerts, publish, status
+from warehouse.publish import publish
+from warehouse.serve import alerts, status
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_DSN = os.environ.get("FRONTLINE_TEST_POSTGRES_DSN")

@@ -18,11 +18,14 @@ from pyproj import Geod, Transformer
 from shapely.geometry import Point, shape
 
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
-from transforms import settlement_models, settlements, territory
-from warehouse import boundaries, db, deepstate_api, raw, sources
-from warehouse import settlements as source
-from warehouse.config import Settings
-from warehouse.parse import ParseError
+from transforms.settlements import settlement_models, settlements
+from transforms.territory import territory
+from warehouse.ingest import raw, sources
+from warehouse.ingest.parse import ParseError
+from warehouse.ingest.sources import boundaries, deepstate_api
+from warehouse.ingest.sources import settlements as source
+from warehouse.store import db
+from warehouse.store.config import Settings
 
 GEOD = Geod(ellps="WGS84")
 # Toretsk's centre point flickers in and out of the archive's occupied polygon in this window.
@@ -330,7 +333,8 @@ def test_a_new_day_computes_one_day_and_a_rerun_none(built):
 
 
 def test_geoparquet_exports_of_settlements_and_front_lines(built, tmp_path):
-    from warehouse import catalog, geoparquet, publish
+    from warehouse.publish import geoparquet, publish
+    from warehouse.store import catalog
 
     con = built["con"]
     for name, kind in (("dim_settlement", "Point"), ("front_line_daily", "MultiLineString")):

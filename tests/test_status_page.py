@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import pytest
 
-from warehouse.serve import make_server
+from warehouse.serve.serve import make_server
 
 
 def _chromium() -> str | None:

@@ -18,9 +18,12 @@ from pyproj import Geod
 from shapely.geometry import shape
 
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
-from transforms import models, regions, territory
-from warehouse import boundaries, db, deepstate_api, raw, sources
-from warehouse.config import Settings
+from transforms import models
+from transforms.territory import regions, territory
+from warehouse.ingest import raw, sources
+from warehouse.ingest.sources import boundaries, deepstate_api
+from warehouse.store import db
+from warehouse.store.config import Settings
 
 GEOD = Geod(ellps="WGS84")
 ARCHIVE_DAYS = [
@@ -307,7 +310,7 @@ def test_a_day_computed_by_another_method_is_recomputed_once(built):
     assert territory.build_region_areas(con) == 1
     assert territory.build_region_areas(con) == 0
     assert _api_day_digest(con) == digest
-    # What this method makes of that day. When a change to transforms/regions.py or geometry.py
+    # What this method makes of that day. When a change to transforms/territory/regions.py or geometry.py
     # moves it, the stored days of every warehouse are stale: bump regions.METHOD, then this pair.
     assert (regions.METHOD, digest) == ("2", "6071829448838d33")
 
@@ -317,7 +320,8 @@ def test_change_maps_are_geoparquet_and_add_up_to_the_facts(built, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from warehouse import catalog, geoparquet
+    from warehouse.publish import geoparquet
+    from warehouse.store import catalog
 
     con = built["con"]
     table = catalog.table("control_changes_daily")

@@ -12,9 +12,12 @@ from shapely.geometry import shape
 
 from tests.conftest import MIRROR
 from tests.test_territory import km2, oblasts
-from transforms import models, regions, territory
-from warehouse import boundaries, db, raw, sources
-from warehouse.config import Settings
+from transforms import models
+from transforms.territory import regions, territory
+from warehouse.ingest import raw, sources
+from warehouse.ingest.sources import boundaries
+from warehouse.store import db
+from warehouse.store.config import Settings
 
 ARCHIVE = sorted((MIRROR / "deepstate").glob("deepstatemap_data_*.geojson"))
 

@@ -11,7 +11,7 @@ import pytest
 
 from expectations import report, run_suites
 from tests.test_expectations import TODAY, warehouse  # noqa: F401 - the module fixture
-from warehouse.sqlfiles import load
+from warehouse.store.sqlfiles import load
 
 TABLES = ["dim_source", "fact_losses_daily"]
 

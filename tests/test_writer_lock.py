@@ -13,10 +13,10 @@ from orchestration.cli import main
 from orchestration.raw_assets import whole_file_assets
 from orchestration.resources import WarehouseResource
 from tests.conftest import MIRROR
-from warehouse.writer_lock import WarehouseBusy, exclusive_writer
+from warehouse.store.writer_lock import WarehouseBusy, exclusive_writer
 
 ROOT = Path(__file__).resolve().parents[1]
-HOLD = "import sys; from pathlib import Path; from warehouse.writer_lock import exclusive_writer\n" + (
+HOLD = "import sys; from pathlib import Path; from warehouse.store.writer_lock import exclusive_writer\n" + (
     "with exclusive_writer(Path(sys.argv[1])):\n    print('held', flush=True)\n    sys.stdin.read()\n"
 )
 
@@ -66,6 +66,6 @@ def test_the_lock_is_reentrant_in_a_process_and_free_after_it(tmp_path):
     with exclusive_writer(tmp_path), exclusive_writer(tmp_path):
         pass
     with exclusive_writer(tmp_path):  # released: taken again
-        code = f"from pathlib import Path; from warehouse.writer_lock import exclusive_writer as w\nwith w(Path({str(tmp_path)!r})): pass"
+        code = f"from pathlib import Path; from warehouse.store.writer_lock import exclusive_writer as w\nwith w(Path({str(tmp_path)!r})): pass"
         other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert other.returncode == 1 and WarehouseBusy.__name__ in other.stderr

@@ -1,6 +1,6 @@
 """Build the core tables from the raw layer, one model per table, each in a transaction.
 
-The geometry step (:mod:`transforms.regions`) is incremental; the SQL models are cheap,
+The geometry step (:mod:`transforms.territory.regions`) is incremental; the SQL models are cheap,
 deterministic full refreshes of small tables, so re-running them leaves every row identical.
 """
 
@@ -9,10 +9,11 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from transforms.loss_categories import CATEGORIES
-from warehouse import catalog, sources
-from warehouse.db import comment_on
-from warehouse.sqlfiles import load
+from transforms.losses.loss_categories import CATEGORIES
+from warehouse.ingest import sources
+from warehouse.store import catalog
+from warehouse.store.db import comment_on
+from warehouse.store.sqlfiles import load
 
 
 class UnmappedLossField(ValueError):
@@ -89,7 +90,7 @@ def build_loss_categories(con: duckdb.DuckDBPyConnection) -> int:
         uri = sources.BY_NAME[source].mirror_path
         raise UnmappedLossField(
             f"{source}: {uri}, element {element} (date {day}): unknown field {field!r} "
-            f"({len(unmapped)} unmapped in all); map it in transforms/loss_categories.py"
+            f"({len(unmapped)} unmapped in all); map it in transforms/losses/loss_categories.py"
         )
     return len(CATEGORIES)
 

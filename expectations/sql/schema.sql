@@ -1,5 +1,5 @@
 -- Actual columns of one warehouse table, in order, with the logical type names DuckDB reports
--- (the same spelling warehouse/catalog.py uses). Compared with the catalog in Python.
+-- (the same spelling warehouse/store/catalog.py uses). Compared with the catalog in Python.
 SELECT
     column_name,
     column_index AS actual_position,

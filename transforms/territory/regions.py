@@ -1,0 +1,401 @@
+"""Per-oblast areas, gains and losses of every DeepState class, computed incrementally.
+
+For each (source, date) — the daily archive (``deepstate``, one class: ``occupied_total``) and
+the history API (``deepstate_api``, every class) — the day's geometry per class is intersected
+with the oblasts its bounding box touches (STRtree), and so are the polygons gained and lost since
+the source's previous observed day. Results go to ``core.region_daily_area`` (areas) and
+``core.region_changes`` (the gained/lost polygons per region, for the change maps), keyed in
+``core.region_day_inputs`` by the hashes of the two snapshots and of the boundaries file, and by
+:data:`METHOD`: adding one day computes one day (two when the next day already existed);
+re-running computes none; a new method recomputes every day once.
+
+Regions: ``UA`` is the class's whole area inside Ukraine (for the archive, the polygon as a whole:
+the spine's country-level DeepState series); each oblast row is the part inside that oblast; ``UNATTRIBUTED``
+is ``UA`` minus the sum of the oblasts (coastline and boundary mismatches, ~1.7 k km² of the
+occupied area, mostly Sevastopol and the Azov coast), so regional rows always add up to ``UA``.
+``RU-KRS`` / ``held_by_ukraine``: the liberated layer's features lying mostly outside Ukraine in
+Kursk oblast — the salient of 2024-08 … 2025-03 — kept out of the Ukrainian ``liberated`` rows.
+(Other liberated pieces outside the oblast polygons — Dnipro delta islands, a 1.8 km² piece in
+Belgorod oblast in 2024 — stay ``liberated`` and land in ``UNATTRIBUTED``.)
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+import shapely
+
+from transforms.territory.geometry import area_km2
+from transforms.territory.overlay import differences
+from warehouse.store.sqlfiles import load
+
+OUTSIDE_UKRAINE = "RU-KRS"
+UNATTRIBUTED = "UNATTRIBUTED"
+WHOLE = "UA"
+API_CLASSES = (
+    "occupied_after_2022",
+    "occupied_before_2022",
+    "occupied_total",
+    "grey_zone",
+    "liberated",
+    "held_by_ukraine",
+)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    source: str
+    date: object
+    sha256: str
+    previous_date: object | None
+    previous_sha256: str | None
+    snapshot_id: int | None
+    previous_snapshot_id: int | None
+    regions_sha256: str
+
+
+class Regions:
+    """The oblast polygons with an STRtree, their union, and intersection helpers."""
+
+    def __init__(self, rows: list[tuple[str, bytes]]):
+        self.codes = [code for code, _ in rows]
+        self.geoms = [shapely.from_wkb(wkb) for _, wkb in rows]
+        for g in self.geoms:
+            shapely.prepare(g)
+        self.tree = shapely.STRtree(self.geoms)
+        self.union = shapely.union_all(self.geoms)
+        shapely.prepare(self.union)
+
+    def split(self, geom: shapely.Geometry) -> dict[str, tuple[shapely.Geometry, float]]:
+        """Non-empty parts of ``geom`` per oblast with their geodesic areas."""
+        out: dict[str, tuple[shapely.Geometry, float]] = {}
+        if geom is None or geom.is_empty:
+            return out
+        for i in self.tree.query(geom):
+            part = shapely.intersection(geom, self.geoms[i])
+            if not part.is_empty:
+                area = area_km2(part)
+                if area > 0:
+                    out[self.codes[i]] = (part, area)
+        return out
+
+    def outside_share(self, polygon: shapely.Geometry) -> float:
+        total = area_km2(polygon)
+        return area_km2(shapely.difference(polygon, self.union)) / total if total else 0.0
+
+
+# Version of what compute_day makes of the same inputs. Bump it with any change to the classes,
+# the clipping or the areas: stored days computed otherwise are then recomputed by the next run.
+# (tests/test_territory.py holds a digest of one day's results per METHOD and says when.)
+METHOD = "2"
+
+
+def wanted(con: duckdb.DuckDBPyConnection) -> list[Wanted]:
+    return [Wanted(*row) for row in con.execute(load("transforms", "region_wanted_days")).fetchall()]
+
+
+def stale(con: duckdb.DuckDBPyConnection, all_wanted: list[Wanted]) -> list[Wanted]:
+    stored = {
+        (s, d): (sha, pd, psha, rsha, method)
+        for s, d, sha, pd, psha, rsha, method in con.execute(
+            "SELECT source, date, sha256, previous_date, previous_sha256, regions_sha256, method"
+            " FROM core.region_day_inputs"
+        ).fetchall()
+    }
+    return [
+        w
+        for w in all_wanted
+        if stored.get((w.source, w.date)) != (w.sha256, w.previous_date, w.previous_sha256, w.regions_sha256, METHOD)
+    ]
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+# No Russian boundary file in the mirror: Kursk oblast is told from the other Russian regions by
+# a box around its border with Sumy oblast (Belgorod oblast lies south of 50.9°N there).
+KURSK_BOX = shapely.box(34.0, 50.9, 36.6, 52.5)
+
+
+# Ukraine and its borderlands. A feature of a Ukrainian class wholly outside this box is an upstream
+# drawing artefact — one 527 km² "unknown status" polygon sits in the Arabian Sea (64°E 14°N) in
+# the API snapshots of 2023-02-06 … 2023-11-19 — and is counted as ``other``, not as Ukraine.
+UKRAINE_ENVELOPE = shapely.box(20.0, 43.0, 42.0, 53.5)
+
+
+def _held_in_kursk(feature: shapely.Geometry, regions: Regions) -> bool:
+    """A liberated-layer feature lying mostly outside Ukraine, inside the Kursk box."""
+    return regions.outside_share(feature) > 0.5 and KURSK_BOX.contains(feature.centroid)
+
+
+def api_classes(features: list[tuple[str, bytes]], regions: Regions) -> dict[str, shapely.Geometry]:
+    """One geometry per class of an API snapshot; ``other`` (outside Ukraine) is left out and
+    the liberated features in Kursk oblast become ``held_by_ukraine``."""
+    by_class: dict[str, list] = {}
+    for cls, wkb in features:
+        if cls == "other":
+            continue
+        geom = shapely.from_wkb(wkb)
+        if not UKRAINE_ENVELOPE.intersects(geom):
+            continue  # a stray drawing far from Ukraine: class "other" (see UKRAINE_ENVELOPE)
+        if cls == "liberated" and _held_in_kursk(geom, regions):
+            cls = "held_by_ukraine"
+        by_class.setdefault(cls, []).append(geom)
+    out = {cls: _polygonal(shapely.make_valid(shapely.union_all(g))) for cls, g in by_class.items()}
+    occupied = [out[c] for c in ("occupied_after_2022", "occupied_before_2022") if c in out]
+    out["occupied_total"] = shapely.union_all(occupied) if occupied else shapely.Polygon()
+    for cls in API_CLASSES:
+        out.setdefault(cls, shapely.Polygon())
+    return out
+
+
+def _areas(
+    cls: str, geom: shapely.Geometry, regions: Regions, pieces_wanted: bool = False
+) -> tuple[dict[str, float], dict[str, shapely.Geometry]]:
+    """Area per region of one class geometry (UA and UNATTRIBUTED included) and, when wanted,
+    the pieces per region (UNATTRIBUTED = the part outside every oblast)."""
+    if cls == "held_by_ukraine":
+        a = area_km2(geom)
+        return {OUTSIDE_UKRAINE: a}, ({OUTSIDE_UKRAINE: geom} if pieces_wanted and a > 0 else {})
+    split = regions.split(geom)
+    areas = {code: area for code, (_, area) in split.items()}
+    whole = area_km2(geom)
+    areas[UNATTRIBUTED] = whole - sum(areas.values())
+    areas[WHOLE] = whole
+    pieces = {code: g for code, (g, _) in split.items()} if pieces_wanted else {}
+    if pieces_wanted and not geom.is_empty:
+        rest = _polygonal(shapely.difference(geom, regions.union))
+        if not rest.is_empty and area_km2(rest) > 0:
+            pieces[UNATTRIBUTED] = rest
+    return areas, pieces
+
+
+def _gained_lost(today: shapely.Geometry, before: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """``(today − before, before − today)``, overlaid only where the boundaries differ
+    (transforms.territory.overlay); the whole polygons if that shortcut does not apply or its result does
+    not add up (planar areas: gained − lost = today − before)."""
+    fast = differences(today, before)
+    if fast is not None:
+        gained, lost = fast
+        expected = shapely.area(today) - shapely.area(before)
+        if abs(shapely.area(gained) - shapely.area(lost) - expected) <= 1e-9 * max(shapely.area(today), 1.0):
+            return gained, lost
+    return shapely.difference(today, before), shapely.difference(before, today)
+
+
+def compute_day(
+    source: str, today: dict[str, shapely.Geometry], previous: dict[str, shapely.Geometry] | None, regions: Regions
+) -> tuple[list[tuple], list[tuple]]:
+    """Rows ``(region_code, class, area, gained, lost)`` and ``(class, change, region, area, wkb)``."""
+    areas_out, changes_out = [], []
+    for cls, geom in today.items():
+        areas, _ = _areas(cls, geom, regions)
+        gained: dict[str, float] = {}
+        lost: dict[str, float] = {}
+        if previous is not None:
+            before = previous.get(cls, shapely.Polygon())
+            for change, diff, sink in zip(("gained", "lost"), _gained_lost(geom, before), (gained, lost), strict=True):
+                diff = _polygonal(diff)
+                diff_areas, pieces = _areas(cls, diff, regions, pieces_wanted=True)
+                sink.update(diff_areas)
+                for code, piece in pieces.items():
+                    changes_out.append((cls, change, code, area_km2(piece), shapely.to_wkb(piece)))
+        codes = set(areas) | {c for c, v in gained.items() if v > 0} | {c for c, v in lost.items() if v > 0}
+        for code in sorted(codes):
+            area = areas.get(code, 0.0)
+            if (
+                code not in (WHOLE, UNATTRIBUTED, OUTSIDE_UKRAINE)
+                and area == 0
+                and not gained.get(code)
+                and not lost.get(code)
+            ):
+                continue
+            g = gained.get(code, 0.0) if previous is not None else None
+            lo = lost.get(code, 0.0) if previous is not None else None
+            areas_out.append((code, cls, area, g, lo))
+    return areas_out, changes_out
+
+
+def _geometries(con, todo: list[Wanted], regions: Regions) -> dict[tuple[str, object], dict[str, shapely.Geometry]]:
+    archive_days = sorted({d for w in todo if w.source == "deepstate" for d in (w.date, w.previous_date) if d})
+    out: dict[tuple[str, object], dict[str, shapely.Geometry]] = {}
+    if archive_days:
+        for day, wkb in con.execute(load("transforms", "deepstate_current_geometries"), [archive_days]).fetchall():
+            out[("deepstate", day)] = {"occupied_total": shapely.from_wkb(wkb)}
+    snapshots = {}
+    for w in todo:
+        if w.source == "deepstate_api":
+            snapshots[w.snapshot_id] = w.date
+            if w.previous_snapshot_id is not None:
+                snapshots[w.previous_snapshot_id] = w.previous_date
+    if snapshots:
+        features: dict[int, list] = {}
+        rows = con.execute(load("transforms", "deepstate_api_snapshot_features"), [sorted(snapshots)]).fetchall()
+        for snapshot_id, cls, wkb in rows:
+            features.setdefault(snapshot_id, []).append((cls, wkb))
+        ids = list(snapshots)
+        classes = _in_workers(_api_classes_job, [features.get(i, []) for i in ids], regions)
+        for snapshot_id, by_class in zip(ids, classes, strict=True):
+            out[("deepstate_api", snapshots[snapshot_id])] = by_class
+    return out
+
+
+_AREA_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("date", pa.date32()),
+        ("region_code", pa.string()),
+        ("class", pa.string()),
+        ("area_km2", pa.float64()),
+        ("gained_km2", pa.float64()),
+        ("lost_km2", pa.float64()),
+    ]
+)
+_CHANGE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("date", pa.date32()),
+        ("class", pa.string()),
+        ("change", pa.string()),
+        ("region_code", pa.string()),
+        ("area_km2", pa.float64()),
+        ("geometry_wkb", pa.binary()),
+    ]
+)
+
+
+def _append(con, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
+    """Bulk insert through Arrow (``table`` is one of the two fixed internal tables)."""
+    if not rows:
+        return
+    frame = pa.Table.from_pylist([dict(zip(schema.names, r, strict=True)) for r in rows], schema=schema)
+    con.register("incoming_region_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM incoming_region_rows")  # noqa: S608 - fixed names
+    finally:
+        con.unregister("incoming_region_rows")
+
+
+# Days (and API snapshots) are independent once their geometries are loaded: a rebuild spreads
+# them over the cores. Below this many items a worker pool costs more than it saves (one new day
+# runs in-process).
+PARALLEL_MIN_DAYS = 16
+_items: list = []  # inherited by the forked workers, which work by index
+_regions: Regions | None = None
+
+
+def workers() -> int:
+    """Worker processes for a rebuild: the CPUs this process may use, or FRONTLINE_WORKERS."""
+    wanted = os.environ.get("FRONTLINE_WORKERS")
+    return max(1, int(wanted)) if wanted else len(os.sched_getaffinity(0))
+
+
+def _compute_job(i: int) -> tuple[list[tuple], list[tuple]]:
+    source, today, previous = _items[i]
+    return compute_day(source, today, previous, _regions)
+
+
+def _api_classes_job(i: int) -> dict[str, shapely.Geometry]:
+    return api_classes(_items[i], _regions)
+
+
+def _worker_signals() -> None:
+    """Default signal handling in a worker: the parent's (Dagster's interrupt handler, which
+    raises) is no business of a process that only computes geometry."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops the pool
+
+
+def _in_workers(job, items: list, regions: Regions, on_done: Callable[[int, int], None] | None = None) -> list:
+    """``job(i)`` for every item, in order; in forked workers when there are many (they inherit
+    the items and the regions, only results travel back). ``on_done(done, total)`` after each."""
+    global _items, _regions
+    _items, _regions = items, regions
+    results: list = []
+
+    def collect(result_iter) -> list:
+        for result in result_iter:
+            results.append(result)
+            if on_done is not None:
+                on_done(len(results), len(items))
+        return results
+
+    try:
+        n = workers()
+        if n < 2 or len(items) < PARALLEL_MIN_DAYS:
+            return collect(job(i) for i in range(len(items)))
+        with mp.get_context("fork").Pool(n, initializer=_worker_signals) as pool:
+            collect(pool.imap(job, range(len(items)), chunksize=max(1, len(items) // (n * 8))))
+            pool.close()  # workers exit on their own; leaving the block would SIGTERM them
+            pool.join()
+            return results
+    finally:
+        _items, _regions = [], None
+
+
+def _compute_days(
+    jobs: list[tuple], regions: Regions, on_day: Callable[[int, int], None] | None = None
+) -> list[tuple[list[tuple], list[tuple]]]:
+    """compute_day of every (source, today, previous), in order."""
+    return _in_workers(_compute_job, jobs, regions, on_day)
+
+
+def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | None = None) -> int:
+    """Bring the per-region tables up to date; returns how many (source, day) were computed.
+    ``on_day(done, total)`` is called after each computed day (a first run computes ~900)."""
+    all_wanted = wanted(con)
+    todo = stale(con, all_wanted)
+    keep = {(w.source, w.date) for w in all_wanted}
+    stored = con.execute("SELECT source, date FROM core.region_day_inputs").fetchall()
+    orphans = [key for key in stored if key not in keep]
+    if not todo and not orphans:
+        return 0
+    results = []
+    if todo:
+        regions = Regions(con.execute(load("transforms", "oblast_current_boundaries")).fetchall())
+        geoms = _geometries(con, todo, regions)
+        jobs = [
+            (
+                w.source,
+                geoms[(w.source, w.date)],
+                geoms[(w.source, w.previous_date)] if w.previous_date is not None else None,
+            )
+            for w in todo
+        ]
+        results = [(w, *r) for w, r in zip(todo, _compute_days(jobs, regions, on_day), strict=True)]
+    con.begin()
+    try:
+        for key in orphans + [(w.source, w.date) for w, _, _ in results]:
+            for table in ("core.region_day_inputs", "core.region_daily_area", "core.region_changes"):
+                con.execute(f"DELETE FROM {table} WHERE source = ? AND date = ?", list(key))  # noqa: S608 - fixed names
+        con.executemany(
+            "INSERT INTO core.region_day_inputs"
+            " (source, date, sha256, previous_date, previous_sha256, regions_sha256, method)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [w.source, w.date, w.sha256, w.previous_date, w.previous_sha256, w.regions_sha256, METHOD]
+                for w, _, _ in results
+            ],
+        )
+        _append(
+            con,
+            "core.region_daily_area",
+            _AREA_SCHEMA,
+            [(w.source, w.date, *r) for w, areas, _ in results for r in areas],
+        )
+        _append(
+            con, "core.region_changes", _CHANGE_SCHEMA, [(w.source, w.date, *r) for w, _, ch in results for r in ch]
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return len(results)
