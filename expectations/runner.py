@@ -1,11 +1,13 @@
 """Run a table's suite through Great Expectations 1.x and reduce the result to plain outcomes.
 
-One ephemeral GX context per process (created on first use, ~10 s of imports on a cold start),
-one pandas Data Source in it, one dataframe asset per (table, frame), and one GX validation per
-frame: ``batch.validate(ExpectationSuite, result_format=COMPLETE)``. A pipeline run validates in
-a *session* (its run id) that keeps each outcome, so the run's report (expectations.report) is
-rendered from the checks' own results: every suite runs once per run. The GX import happens inside
-these functions, never at module import, so the CLI stays fast.
+One ephemeral GX context per process (a cache, never a channel for results: created on first
+use, ~10 s of imports on a cold start), one pandas Data Source in it, one dataframe asset per
+(table, frame), and one GX validation per frame: ``batch.validate(ExpectationSuite,
+result_format=COMPLETE)``. A pipeline run validates in a *session* (its run id): each outcome is
+recorded in ``audit.check_results`` under it, and the run's report (expectations.report) is
+rendered from those rows, read back by run id in whichever process publishes: every suite runs
+once per run. The GX import happens inside these functions, never at module import, so the CLI
+stays fast.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse.store import catalog
+from warehouse.store import audit, catalog
 
 from . import bounds
 from . import cache as validation_cache
@@ -421,42 +423,32 @@ def run_suite(
     the current UTC date. Never raises for bad data: every failure is an ExpectationOutcome.
     Raises KeyError for a name that is not in warehouse.store.catalog.
 
-    With `session` (a pipeline run's id), the outcome is kept in that session so that
-    `run_suites(..., session=...)` later returns it for the run's report instead of validating
-    the table a second time.
+    With `session` (a pipeline run's id), frames unchanged since their last validation reuse its
+    stored outcomes (expectations/cache.py) and the outcome is recorded in `audit.check_results`
+    under the run's id: `run_suites(..., session=...)` (publishing, in whichever process it runs)
+    reads it from there instead of validating the table a second time. Validating a table again
+    in the same session (a retried check) replaces its recorded outcome.
     """
     today = today or dt.datetime.now(dt.UTC).date()
     if session is None:
         return _run(con, table_name, today, _validate_unstored)
-    with _lock:
-        stored = _session(session, today)
-        if table_name in stored.outcomes:  # validated again (a retried check): start the session afresh
-            stored = _session(session, today, fresh=True)
-        stored.outcomes[table_name] = _run(con, table_name, today, _validate_cached)
-        return stored.outcomes[table_name]
+    outcome = _run(con, table_name, today, _validate_cached)
+    audit.record(con, session, outcome.table, outcome.results, today=today, seconds=outcome.seconds)
+    return outcome
 
 
-class _Session:
-    """The outcomes of one pipeline run's validations, keyed by table."""
-
-    def __init__(self, key: tuple[str, dt.date] | None):
-        self.key = key
-        self.outcomes: dict[str, SuiteOutcome] = {}
-
-
-_current_session: _Session | None = None
-
-
-def _session(session: str | None, today: dt.date, fresh: bool = False) -> _Session:
-    """The stored validations of `session` (one at a time per process: a new session replaces
-    the previous one); without a session, a private one."""
-    global _current_session
-    if session is None:
-        return _Session(None)
-    key = (session, today)
-    if fresh or _current_session is None or _current_session.key != key:
-        _current_session = _Session(key)
-    return _current_session
+def recorded_outcomes(con: duckdb.DuckDBPyConnection, session: str, today: dt.date) -> dict[str, SuiteOutcome]:
+    """The outcomes `run_suite` recorded in `session` against the same `today`, by table."""
+    return {
+        table: SuiteOutcome(
+            table=table,
+            results=[ExpectationOutcome(**r) for r in suite["results"]],
+            today=suite["today"].isoformat(),
+            seconds=suite["seconds"],
+        )
+        for table, suite in audit.recorded(con, session).items()
+        if suite["today"] == today
+    }
 
 
 def run_suites(
@@ -467,9 +459,10 @@ def run_suites(
 ) -> dict[str, SuiteOutcome]:
     """Run several tables' suites (default: every published table), keyed by table name.
 
-    With `session`, tables already validated in that session (by `run_suite`, e.g. the run's
-    asset checks, on the same data) are not validated again: the report (expectations.report)
-    is rendered from those results.
+    With `session`, tables whose outcome the session recorded (the run's asset checks, on the
+    same data) are read back from `audit.check_results`, not validated again: the report
+    (expectations.report) is rendered from those results. A table the session did not check
+    (e.g. its step was not re-executed) is validated here, with the validation cache.
     """
     names = [t.name for t in catalog.PUBLISHED] if names is None else list(names)
     for n in names:
@@ -477,9 +470,5 @@ def run_suites(
     today = today or dt.datetime.now(dt.UTC).date()
     if session is None:
         return {n: run_suite(con, n, today) for n in names}
-    with _lock:
-        stored = _session(session, today)
-        for n in names:
-            if n not in stored.outcomes:
-                stored.outcomes[n] = _run(con, n, today, _validate_cached)
-        return {n: stored.outcomes[n] for n in names}
+    stored = recorded_outcomes(con, session, today)
+    return {n: stored[n] if n in stored else _run(con, n, today, _validate_cached) for n in names}

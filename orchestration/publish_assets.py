@@ -22,8 +22,8 @@ def extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) ->
         checks = audit.run_summary(con, context.run_id)
         # payloads an operator let past a plausibility rule or a fact bound: who, when, why
         checks["acceptances"] = audit.acceptances(con)
-        # the validations this run's checks made (a table they did not reach, e.g. in a
-        # re-executed step, is validated here), rendered into the version's report/
+        # the validations this run's checks recorded under its id in audit.check_results (a table
+        # they did not reach, e.g. in a re-executed step, is validated here), rendered into report/
         outcomes = run_suites(con, today=settings.today, session=context.run_id)
         result = publish.publish(
             con,

@@ -144,6 +144,7 @@ def warehouse(tmp_path_factory) -> str:
     con = duckdb.connect(path)
     # raw and audit tables (empty): the bound expectations trace rows to payloads and acceptances
     con.execute(load("warehouse", "raw_schema"))
+    con.execute(load("warehouse.store", "migration_002_check_results_detail"))  # whole outcomes per run
     con.execute(load("warehouse", "territory_raw_schema"))
     con.execute("CREATE SCHEMA core")
     con.execute("CREATE SCHEMA marts")
@@ -533,21 +534,3 @@ def test_run_suites_renders_a_report_naming_every_expectation_and_the_offending_
     assert failed.unexpected_count == 1 and failed.examples[0]["date"] == "2026-10-05"
     assert re.search(r"offending rows of negative_daily_is_correction.*2026-10-05.*tanks", page, re.S)
     assert "http" not in "".join(p.read_text() for p in index.parent.iterdir())  # nothing to fetch
-
-
-def test_a_session_builds_its_report_from_the_checks_validations(con, tmp_path):
-    # what a pipeline run does: each check validates its table in the run's session, publishing
-    # builds the report from those results (every suite runs once per run)
-    from expectations import run_suites
-
-    session = f"run-{tmp_path.name}"
-    checked = run_suite(con, "dim_source", today=TODAY, session=session)
-    con.execute("UPDATE core.dim_source SET licence = NULL")  # after the check: not seen again
-    outcomes = run_suites(con, ["dim_source", "fact_losses_daily"], TODAY, session=session)
-    assert outcomes["dim_source"] is checked and checked.passed
-    assert outcomes["fact_losses_daily"].passed  # not checked in the session: validated here
-    # a retried check in the same session validates afresh; another session never sees these
-    again = run_suite(con, "dim_source", today=TODAY, session=session)
-    assert not again.passed and "licence" in again.summary_text()
-    other = run_suites(con, ["dim_source"], TODAY, session=f"other-{tmp_path.name}")
-    assert not other["dim_source"].passed

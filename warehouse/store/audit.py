@@ -8,16 +8,27 @@ import json
 import duckdb
 
 
-def record(con: duckdb.DuckDBPyConnection, run_id: str, table_name: str, results) -> None:
+def record(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    table_name: str,
+    results,
+    today: dt.date | None = None,
+    seconds: float | None = None,
+) -> None:
     """``results``: objects with name, expectation_type, severity, success, unexpected_count,
-    description and examples (expectations.ExpectationOutcome)."""
+    description, examples, reason, observed_value and exception (expectations.ExpectationOutcome),
+    in their suite's order; ``today`` and ``seconds`` are the suite's. A table recorded again in
+    the same run (a retried check) replaces its earlier rows."""
     now = dt.datetime.now(dt.UTC)
     con.begin()
     try:
         con.execute("DELETE FROM audit.check_results WHERE run_id = ? AND table_name = ?", [run_id, table_name])
-        for r in results:
+        for position, r in enumerate(results):
             con.execute(
-                "INSERT INTO audit.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit.check_results (run_id, evaluated_at, table_name, expectation, expectation_type, "
+                "severity, success, unexpected_count, description, examples, position, reason, observed_value, "
+                "exception, suite_today, suite_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     run_id,
                     now,
@@ -29,12 +40,49 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, table_name: str, results
                     r.unexpected_count,
                     r.description,
                     json.dumps(r.examples, default=str),
+                    position,
+                    r.reason,
+                    json.dumps(r.observed_value, default=str),
+                    r.exception,
+                    today,
+                    seconds,
                 ],
             )
         con.commit()
     except BaseException:
         con.rollback()
         raise
+
+
+def recorded(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, dict]:
+    """What ``record`` stored for one run, by table: ``{"today", "seconds", "results": [...]}``
+    with every result as a dict of ExpectationOutcome's fields, in suite order. Publishing reads
+    the run's check results here, whichever process ran the checks."""
+    rows = con.execute(
+        "SELECT table_name, suite_today, suite_seconds, expectation, expectation_type, severity, success, "
+        "unexpected_count, description, examples, reason, observed_value, exception "
+        "FROM audit.check_results WHERE run_id = ? AND position IS NOT NULL ORDER BY table_name, position",
+        [run_id],
+    ).fetchall()
+    tables: dict[str, dict] = {}
+    for table, today, seconds, *r in rows:
+        suite = tables.setdefault(table, {"today": today, "seconds": seconds, "results": []})
+        name, expectation_type, severity, success, count, description, examples, reason, observed, exception = r
+        suite["results"].append(
+            {
+                "name": name,
+                "expectation_type": expectation_type,
+                "severity": severity,
+                "success": success,
+                "description": description,
+                "unexpected_count": count,
+                "examples": json.loads(examples) if examples is not None else [],
+                "reason": reason,
+                "observed_value": json.loads(observed) if observed is not None else None,
+                "exception": exception,
+            }
+        )
+    return tables
 
 
 def run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:

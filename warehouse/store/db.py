@@ -1,4 +1,4 @@
-"""Open the warehouse file and make sure its schemas exist."""
+"""Open the warehouse file, brought to the current schema version once per process."""
 
 from __future__ import annotations
 
@@ -8,21 +8,12 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.store import migrations
 from warehouse.store.catalog import Table
-from warehouse.store.sqlfiles import load
 
-SCHEMA_FILES = (
-    ("warehouse", "raw_schema"),
-    ("warehouse", "casualty_raw_schema"),
-    ("warehouse", "territory_raw_schema"),
-    ("transforms", "core_schema"),
-    ("transforms", "territory_core_schema"),
-    ("transforms", "settlement_core_schema"),
-)
-
-# Warehouse files this process already brought to the current schema, by (path, device, inode):
-# a run opens dozens of connections and the DDL (with its migrations) cost seconds when re-run on
-# each. A file created by this connect, or replaced since, gets the DDL again.
+# Warehouse files this process already brought to the current schema version, by (path, device,
+# inode): a run opens dozens of connections, and even reading audit.schema_migrations on each costs.
+# A file created by this connect, or replaced since, is migrated (warehouse/store/migrations.py).
 _schema_applied: set[tuple[str, int, int]] = set()
 
 
@@ -40,8 +31,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     identity = _identity(path)
     if existed is None or identity not in _schema_applied:
-        for package, name in SCHEMA_FILES:
-            con.execute(load(package, name))
+        migrations.migrate(con)
         if identity is not None:
             _schema_applied.add(identity)
     return con
