@@ -36,7 +36,7 @@ all_assets = dg.map_asset_specs(
 def resources(settings: Settings | None = None, secrets_by_name: bool = False) -> dict:
     settings = settings or Settings.from_env()
     return {
-        "warehouse": WarehouseResource.from_settings(settings),
+        "warehouse": WarehouseResource.from_settings(settings, secrets_by_name),
         "postgres": PostgresTarget.from_settings(settings, secrets_by_name),
         "object_store": ObjectStoreTarget.from_settings(settings),
     }

@@ -65,15 +65,10 @@ def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def default_range(settings: Settings) -> tuple[dt.date, dt.date]:
-    """From a few days before the newest DeepState day we hold (upstream sometimes republishes
-    recent files) to today; the whole archive on a first run."""
+def newest_held_day(settings: Settings) -> dt.date | None:
+    """The newest DeepState day the warehouse holds (None on a first run)."""
     with db.session(settings.warehouse_path) as con:
-        newest = con.execute("SELECT max(date) FROM raw.deepstate_snapshots").fetchall()[0][0]
-    today = settings.today
-    if newest is None:
-        return DEEPSTATE_FIRST_DAY, today
-    return max(DEEPSTATE_FIRST_DAY, newest - dt.timedelta(days=settings.recheck_days)), today
+        return con.execute("SELECT max(date) FROM raw.deepstate_snapshots").fetchall()[0][0]
 
 
 @dataclass
@@ -206,9 +201,10 @@ def _run(
 ) -> RunSummary:
     from orchestration.checks import suite_checks
     from orchestration.definitions import all_assets, resources
+    from orchestration.partitions import default_range
 
     instance = prepare_instance(settings)
-    default_start, default_end = default_range(settings)
+    default_start, default_end = default_range(settings, newest_held_day(settings))
     start, end = start or default_start, end or default_end
     _check_range(start, end, settings.today)
     if not quiet:

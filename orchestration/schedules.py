@@ -1,8 +1,6 @@
-import datetime as dt
-
 import dagster as dg
 
-from warehouse.ingest.sources import DEEPSTATE_FIRST_DAY
+from orchestration.partitions import default_range
 from warehouse.store.config import Settings
 
 daily_refresh_job = dg.define_asset_job(
@@ -30,10 +28,11 @@ def daily_refresh_schedule(context: dg.ScheduleEvaluationContext):
     )
     if unfinished:  # a frequent cron must not pile up runs behind a long one
         return dg.SkipReason(f"run {unfinished[0].run_id} of {daily_refresh_job.name} has not finished yet")
-    # Re-fetch the last few days too: upstream sometimes republishes a recent file.
+    # Re-fetch the last few days too: upstream sometimes republishes a recent file. The daemon
+    # does not open the warehouse (a run may be writing it): the tick's day stands for the newest held.
     settings = Settings.from_env()
     day = settings.today_override or context.scheduled_execution_time.date()
-    start = max(DEEPSTATE_FIRST_DAY, day - dt.timedelta(days=settings.recheck_days))
+    start, _ = default_range(settings, newest_held=day, today=day)
     return dg.RunRequest(
         run_key=context.scheduled_execution_time.isoformat(),  # once per tick
         tags={

@@ -61,6 +61,8 @@ def test_the_ui_never_sees_the_postgres_passwords(tmp_path):
         "FRONTLINE_HOME": str(tmp_path),
         "FRONTLINE_POSTGRES_DSN": "postgresql://loader:dsn-s3cret@127.0.0.1:5432/frontline",
         "FRONTLINE_POSTGRES_READER_PASSWORD": "reader-s3cret",
+        "FRONTLINE_DAGSTER_PG_URL": "postgresql://dagster:pg-s3cret@127.0.0.1:5432/dagster",
+        "FRONTLINE_ALERT_WEBHOOK": "https://hooks.example/services/token-s3cret",
     }
     shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert "FRONTLINE_POSTGRES_DSN" in shown and "FRONTLINE_POSTGRES_READER_PASSWORD" in shown

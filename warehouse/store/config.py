@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+import typing
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 # The DeepState archive commits the day's file around 03:00 UTC; the General Staff figures
@@ -21,24 +22,36 @@ from pathlib import Path
 DEFAULT_SCHEDULE_CRON = "30 7 * * *"
 
 
+def _env(variable: str, default=MISSING, secret: bool = False):
+    """A setting read from `variable`; `secret` ones (passwords, tokens in URLs) are handed to
+    Dagster by the variable's name, never by value (the UI shows resources' configuration)."""
+    return field(default=default, metadata={"env": variable, "secret": secret})
+
+
 @dataclass(frozen=True)
 class Settings:
-    home: Path
-    sources: str | None  # None = live upstream URLs
-    keep_versions: int = 10
-    recheck_days: int = 3
-    http_interval_s: float = 1.0  # between two HTTP requests to one host: be gentle with upstream
-    today_override: dt.date | None = None  # FRONTLINE_TODAY: pin "today" for reproducible checks
+    """Everything frontline reads from the environment: built once per process (`from_env`) and
+    handed on whole (the Dagster resource holds these fields 1:1, orchestration/resources.py)."""
+
+    home: Path = _env("FRONTLINE_HOME")
+    sources: str | None = _env("FRONTLINE_SOURCES")  # None = live upstream URLs
+    keep_versions: int = _env("FRONTLINE_KEEP_VERSIONS", 10)
+    recheck_days: int = _env("FRONTLINE_RECHECK_DAYS", 3)
+    # between two HTTP requests to one host: be gentle with upstream
+    http_interval_s: float = _env("FRONTLINE_HTTP_INTERVAL", 1.0)
+    # FRONTLINE_TODAY: pin "today" for reproducible checks
+    today_override: dt.date | None = _env("FRONTLINE_TODAY", None)
     # Optional PostgreSQL publish target (warehouse/publish/postgres.py); None = not used.
-    postgres_dsn: str | None = None
-    postgres_reader: str = "frontline_reader"
-    postgres_reader_password: str | None = None
+    postgres_dsn: str | None = _env("FRONTLINE_POSTGRES_DSN", None, secret=True)
+    postgres_reader: str = _env("FRONTLINE_POSTGRES_READER", "frontline_reader")
+    postgres_reader_password: str | None = _env("FRONTLINE_POSTGRES_READER_PASSWORD", None, secret=True)
     # Services (README "Running in production"); None = not used.
-    dagster_pg_url: str | None = None  # Dagster instance storage (runs, events, schedules)
-    schedule_cron: str = DEFAULT_SCHEDULE_CRON
-    alert_webhook: str | None = None
-    ui_url: str | None = None  # the Dagster UI as alert readers reach it, for links to runs
-    publish_url: str | None = None  # s3://, gs://, az:// or file:// mirror of published versions
+    # Dagster instance storage (runs, events, schedules)
+    dagster_pg_url: str | None = _env("FRONTLINE_DAGSTER_PG_URL", None, secret=True)
+    schedule_cron: str = _env("FRONTLINE_SCHEDULE_CRON", DEFAULT_SCHEDULE_CRON)
+    alert_webhook: str | None = _env("FRONTLINE_ALERT_WEBHOOK", None, secret=True)  # chat webhooks carry a token
+    ui_url: str | None = _env("FRONTLINE_UI_URL", None)  # the Dagster UI as alert readers reach it, for links to runs
+    publish_url: str | None = _env("FRONTLINE_PUBLISH_URL", None)  # s3://, gs://, az:// or file:// mirror
 
     @property
     def today(self) -> dt.date:
@@ -62,22 +75,34 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        home = Path(os.environ.get("FRONTLINE_HOME", Path.home() / ".frontline")).expanduser()
-        return cls(
-            home=home.resolve(),
-            sources=os.environ.get("FRONTLINE_SOURCES") or None,
-            keep_versions=int(os.environ.get("FRONTLINE_KEEP_VERSIONS", "10")),
-            recheck_days=int(os.environ.get("FRONTLINE_RECHECK_DAYS", "3")),
-            http_interval_s=float(os.environ.get("FRONTLINE_HTTP_INTERVAL", "1")),
-            today_override=dt.date.fromisoformat(os.environ["FRONTLINE_TODAY"])
-            if os.environ.get("FRONTLINE_TODAY")
-            else None,
-            postgres_dsn=os.environ.get("FRONTLINE_POSTGRES_DSN") or None,
-            postgres_reader=os.environ.get("FRONTLINE_POSTGRES_READER") or "frontline_reader",
-            postgres_reader_password=os.environ.get("FRONTLINE_POSTGRES_READER_PASSWORD") or None,
-            dagster_pg_url=os.environ.get("FRONTLINE_DAGSTER_PG_URL") or None,
-            schedule_cron=os.environ.get("FRONTLINE_SCHEDULE_CRON") or DEFAULT_SCHEDULE_CRON,
-            alert_webhook=os.environ.get("FRONTLINE_ALERT_WEBHOOK") or None,
-            ui_url=(os.environ.get("FRONTLINE_UI_URL") or "").rstrip("/") or None,
-            publish_url=os.environ.get("FRONTLINE_PUBLISH_URL") or None,
-        )
+        """Every field from its variable (`_env` above); unset or empty = the field's default."""
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(f.metadata["env"]) or None
+            if raw is not None:
+                values[f.name] = _parse(hints[f.name], raw)
+        values["home"] = values.get("home", Path.home() / ".frontline").expanduser().resolve()
+        values.setdefault("sources", None)
+        if values.get("ui_url"):
+            values["ui_url"] = values["ui_url"].rstrip("/") or None
+        return cls(**values)
+
+
+def _parse(hint, raw: str):
+    if hint is Path:
+        return Path(raw)
+    if hint in (dt.date, dt.date | None):
+        return dt.date.fromisoformat(raw)
+    if hint in (int, float):
+        return hint(raw)
+    return raw
+
+
+def env_variables() -> dict[str, str]:
+    """Field name → the environment variable it is read from."""
+    return {f.name: f.metadata["env"] for f in fields(Settings)}
+
+
+def secret_fields() -> set[str]:
+    return {f.name for f in fields(Settings) if f.metadata["secret"]}
