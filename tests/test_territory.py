@@ -19,7 +19,7 @@ from shapely.geometry import shape
 
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
 from transforms import models
-from transforms.territory import regions, territory
+from transforms.territory import region_step, territory
 from warehouse.ingest import raw, sources
 from warehouse.ingest.sources import boundaries, deepstate_api
 from warehouse.store import db
@@ -310,9 +310,9 @@ def test_a_day_computed_by_another_method_is_recomputed_once(built):
     assert territory.build_region_areas(con) == 1
     assert territory.build_region_areas(con) == 0
     assert _api_day_digest(con) == digest
-    # What this method makes of that day. When a change to transforms/territory/regions.py or geometry.py
-    # moves it, the stored days of every warehouse are stale: bump regions.METHOD, then this pair.
-    assert (regions.METHOD, digest) == ("2", "6071829448838d33")
+    # What this method makes of that day. When a change to transforms/territory/region_step.py or geometry.py
+    # moves it, the stored days of every warehouse are stale: bump region_step.METHOD, then this pair.
+    assert (region_step.METHOD, digest) == ("2", "6071829448838d33")
 
 
 def test_change_maps_are_geoparquet_and_add_up_to_the_facts(built, tmp_path):
@@ -398,7 +398,7 @@ def test_a_stray_polygon_far_from_ukraine_is_not_counted_as_ukrainian_grey_zone(
     rows = [(code, shapely.to_wkb(g)) for code, g in oblasts().items()]
     stray = shapely.box(64.16, 14.36, 64.50, 14.64)  # as drawn in the API's 2023 snapshots
     donbas = shapely.box(37.5, 48.0, 37.6, 48.1)
-    classes = regions.api_classes(
-        [("grey_zone", shapely.to_wkb(stray)), ("grey_zone", shapely.to_wkb(donbas))], regions.Regions(rows)
+    classes = region_step.api_classes(
+        [("grey_zone", shapely.to_wkb(stray)), ("grey_zone", shapely.to_wkb(donbas))], region_step.Regions(rows)
     )
     assert km2(classes["grey_zone"]) == pytest.approx(km2(donbas), rel=1e-9)

@@ -1,6 +1,6 @@
 """Build the core tables from the raw layer, one model per table, each in a transaction.
 
-The geometry step (:mod:`transforms.territory.regions`) is incremental; the SQL models are cheap,
+The geometry step (:mod:`transforms.territory.region_step`) is incremental; the SQL models are cheap,
 deterministic full refreshes of small tables, so re-running them leaves every row identical.
 """
 
@@ -24,7 +24,7 @@ def _run(con: duckdb.DuckDBPyConnection, *models: str) -> None:
     con.begin()
     try:
         for model in models:
-            con.execute(load("transforms", model))
+            con.execute(load("transforms" if model == "dim_date" else "transforms.losses" if "loss" in model else "transforms.territory", model))
             if model in catalog.BY_NAME:
                 comment_on(con, catalog.table(model).qualified, catalog.table(model))
         con.commit()
@@ -80,11 +80,11 @@ def build_loss_categories(con: duckdb.DuckDBPyConnection) -> int:
     field_map = pa.Table.from_pylist(
         [{"upstream_field": f, "category": c.name} for c in CATEGORIES for f in c.upstream_fields]
     )
-    con.execute(load("transforms", "loss_field_map"))
+    con.execute(load("transforms.losses", "loss_field_map"))
     con.register("incoming_map", field_map)
     con.execute("INSERT INTO core.loss_field_map SELECT * FROM incoming_map")
     con.unregister("incoming_map")
-    unmapped = con.execute(load("transforms", "unmapped_loss_fields")).fetchall()
+    unmapped = con.execute(load("transforms.losses", "unmapped_loss_fields")).fetchall()
     if unmapped:
         source, element, day, field = unmapped[0]
         uri = sources.BY_NAME[source].mirror_path

@@ -34,7 +34,7 @@ def build(con: duckdb.DuckDBPyConnection, name: str) -> int:
     qualified = table.qualified if table else f"core.{name}"
     con.begin()
     try:
-        con.execute(load("transforms", name), _PARAMS.get(name, {}))
+        con.execute(load("transforms.losses" if name.startswith("fact_loss") else "transforms.casualties", name), _PARAMS.get(name, {}))
         if table:
             comment_on(con, qualified, table)
         con.commit()

@@ -1,6 +1,6 @@
 """Towns and the front line (issue 11): dim_settlement and the published settlement tables.
 
-The geometry is in :mod:`transforms.settlements.settlements` (incremental); here dim_settlement is placed
+The geometry is in :mod:`transforms.settlements.status_step` (incremental); here dim_settlement is placed
 in its oblast (point in polygon against the current boundaries) and the facts are full refreshes
 from SQL with bound parameters: the front-zone distance and the anti-flicker run lengths.
 """
@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-from transforms.settlements import settlements
+from transforms.settlements import status_step
 from warehouse.store import catalog
 from warehouse.store.db import comment_on
 from warehouse.store.sqlfiles import load
@@ -36,7 +36,7 @@ SQL_MODELS = {
 
 
 def build_day_step(con: duckdb.DuckDBPyConnection) -> int:
-    return settlements.update(con)
+    return status_step.update(con)
 
 
 def build(con: duckdb.DuckDBPyConnection, name: str) -> int:
@@ -46,7 +46,7 @@ def build(con: duckdb.DuckDBPyConnection, name: str) -> int:
     table = catalog.table(name)
     con.begin()
     try:
-        con.execute(load("transforms", name), SQL_MODELS[name]())
+        con.execute(load("transforms.settlements", name), SQL_MODELS[name]())
         comment_on(con, table.qualified, table)
         con.commit()
     except BaseException:
@@ -68,9 +68,9 @@ def place_in_regions(lon: np.ndarray, lat: np.ndarray, regions: list[tuple[str, 
     outside = np.flatnonzero(codes == None)  # noqa: E711
     if len(outside):
         plane = [
-            shapely.transform(g, lambda xy: np.column_stack(settlements.to_plane(xy[:, 0], xy[:, 1]))) for g in geoms
+            shapely.transform(g, lambda xy: np.column_stack(status_step.to_plane(xy[:, 0], xy[:, 1]))) for g in geoms
         ]
-        x, y = settlements.to_plane(lon[outside], lat[outside])
+        x, y = status_step.to_plane(lon[outside], lat[outside])
         (point_i, region_i), dist = shapely.STRtree(plane).query_nearest(
             shapely.points(x, y), return_distance=True, all_matches=False
         )
@@ -85,8 +85,8 @@ _ARROW = {"BIGINT": pa.int64(), "VARCHAR": pa.string(), "DOUBLE": pa.float64(), 
 
 
 def build_dim_settlement(con: duckdb.DuckDBPyConnection) -> int:
-    rows = con.execute(load("transforms", "dim_settlement_rows")).fetchall()
-    regions = con.execute(load("transforms", "oblast_current_boundaries")).fetchall()
+    rows = con.execute(load("transforms.settlements", "dim_settlement_rows")).fetchall()
+    regions = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
     lon = np.array([r[6] for r in rows], dtype=float)
     lat = np.array([r[5] for r in rows], dtype=float)
     codes, match = place_in_regions(lon, lat, regions) if rows else ([], [])

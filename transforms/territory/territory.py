@@ -1,6 +1,6 @@
 """Territory in depth (issue 3): regions, per-region areas, coverage, agreement, change maps.
 
-The geometry work is in :mod:`transforms.territory.regions` (incremental, one day of work per new day);
+The geometry work is in :mod:`transforms.territory.region_step` (incremental, one day of work per new day);
 everything here is a cheap full refresh of a small table from SQL, except ``dim_region`` whose
 geodesic areas are measured with pyproj.
 """
@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 import shapely
 
-from transforms.territory import regions
+from transforms.territory import region_step
 from transforms.territory.geometry import area_km2
 from warehouse.store import catalog
 from warehouse.store.db import comment_on
@@ -32,11 +32,11 @@ PSEUDO_REGIONS = (
 
 def build_region_areas(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | None = None) -> int:
     """Per-region areas and change pieces; returns how many (source, day) were computed."""
-    return regions.update(con, on_day)
+    return region_step.update(con, on_day)
 
 
 def build_dim_region(con: duckdb.DuckDBPyConnection) -> int:
-    rows = con.execute(load("transforms", "oblast_dim_rows")).fetchall()
+    rows = con.execute(load("transforms.territory", "oblast_dim_rows")).fetchall()
     out = []
     for code, name_en, name_uk, wkb in rows:
         out.append(
@@ -88,7 +88,7 @@ def build(con: duckdb.DuckDBPyConnection, name: str) -> int:
     table = catalog.table(name)
     con.begin()
     try:
-        con.execute(load("transforms", name))
+        con.execute(load("transforms.territory", name))
         comment_on(con, table.qualified, table)
         con.commit()
     except BaseException:
