@@ -18,8 +18,8 @@ from pyproj import Geod, Transformer
 from shapely.geometry import Point, shape
 
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
-from transforms.settlements import settlement_models, status_step
-from transforms.territory import territory
+from transforms.models import MODELS, run_model
+from transforms.settlements import model_params, status_step
 from warehouse.ingest import raw, sources
 from warehouse.ingest.parse import ParseError
 from warehouse.ingest.sources import boundaries, deepstate_api
@@ -58,18 +58,23 @@ def built(tmp_path_factory):
     boundaries.ingest(con, settings)
     deepstate_api.ingest(con, settings)
     landed = source.ingest(con, settings)
-    territory.build_dim_region(con)
-    territory.build(con, "fact_control_coverage_daily")
-    computed = settlement_models.build_day_step(con)
+    run_model(con, "dim_region")
+    run_model(con, "fact_control_coverage_daily")
+    computed = run_model(con, "settlement_day_status")
     _models(con)
     yield {"con": con, "settings": settings, "mirror": mirror, "computed": computed, "landed": landed}
     con.close()
 
 
+# The settlement tables built after the status step, in registry order.
+SETTLEMENT_TABLES = [
+    m.table for m in MODELS.values() if m.package == "transforms.settlements" and m.table != "settlement_day_status"
+]
+
+
 def _models(con):
-    settlement_models.build_dim_settlement(con)
-    for name in settlement_models.SQL_MODELS:
-        settlement_models.build(con, name)
+    for name in SETTLEMENT_TABLES:
+        run_model(con, name)
 
 
 def _rows(con, sql, params=()):
@@ -311,7 +316,7 @@ def test_daily_fact_keeps_the_calendar_and_the_front_zone(built):
             con,
             "SELECT settlement_id FROM core.settlement_day_status WHERE source = 'deepstate'"
             " GROUP BY 1 HAVING min(abs(distance_to_front_km)) <= ? OR count(DISTINCT status) > 1",
-            [settlement_models.FRONT_ZONE_KM],
+            [model_params.FRONT_ZONE_KM],
         )
     }
     assert zone == near and TORETSK in zone and 500 < len(zone) < 5488
@@ -323,11 +328,11 @@ def test_a_new_day_computes_one_day_and_a_rerun_none(built):
     (mirror / sources.DEEPSTATE.relative_path(day)).symlink_to(deepstate_file(day))
     raw.ingest(con, settings, sources.DEEPSTATE, day)
     before = _rows(con, "SELECT * FROM core.settlement_day_status WHERE date < ? ORDER BY ALL", [day])
-    assert settlement_models.build_day_step(con) == 1
-    assert settlement_models.build_day_step(con) == 0
+    assert run_model(con, "settlement_day_status") == 1
+    assert run_model(con, "settlement_day_status") == 0
     assert _rows(con, "SELECT * FROM core.settlement_day_status WHERE date < ? ORDER BY ALL", [day]) == before
     con.execute("UPDATE core.settlement_day_inputs SET method = 'old' WHERE date = ?", [FLICKER_DAYS[3]])
-    assert settlement_models.build_day_step(con) == 1
+    assert run_model(con, "settlement_day_status") == 1
     assert _rows(con, "SELECT * FROM core.settlement_day_status WHERE date < ? ORDER BY ALL", [day]) == before
     _models(con)
 

@@ -12,8 +12,8 @@ from shapely.geometry import shape
 
 from tests.conftest import MIRROR
 from tests.test_territory import km2, oblasts
-from transforms import models
-from transforms.territory import region_step, territory
+from transforms.models import run_model
+from transforms.territory import region_step
 from warehouse.ingest import raw, sources
 from warehouse.ingest.sources import boundaries
 from warehouse.store import db
@@ -34,10 +34,10 @@ def whole_archive(tmp_path_factory):
     for path in ARCHIVE:
         raw.ingest(con, settings, sources.DEEPSTATE, _day(path))
     boundaries.ingest(con, settings)
-    computed = territory.build_region_areas(con)
-    territory.build_dim_region(con)
-    territory.build(con, "fact_control_coverage_daily")
-    models.build(con, "fact_control_daily")
+    computed = run_model(con, "region_daily_area")
+    run_model(con, "dim_region")
+    run_model(con, "fact_control_coverage_daily")
+    run_model(con, "fact_control_daily")
     yield con, computed
     con.close()
 

@@ -206,7 +206,9 @@ def _classes(con, todo: list[tuple], regions: region_step.Regions) -> dict[tuple
     snapshots = {sid: d for s, d, _, sid in todo if s == "deepstate_api"}
     if snapshots:
         features: dict[int, list] = {}
-        rows = con.execute(load("transforms.territory", "deepstate_api_snapshot_features"), [sorted(snapshots)]).fetchall()
+        rows = con.execute(
+            load("transforms.territory", "deepstate_api_snapshot_features"), [sorted(snapshots)]
+        ).fetchall()
         for snapshot_id, cls, wkb in rows:
             features.setdefault(snapshot_id, []).append((cls, wkb))
         for snapshot_id, day in snapshots.items():
