@@ -80,15 +80,15 @@ def settlement_work(home: Path) -> int:
     (source, day) of the settlement step recomputed, its six tables rebuilt and validated."""
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     from expectations import run_suite
-    from transforms.settlements import settlement_models
+    from transforms.models import MODELS, run_model
     from warehouse.store import catalog, db
 
     with db.session(home / "warehouse.duckdb") as con:
         con.execute("DELETE FROM core.settlement_day_inputs")
-        days = settlement_models.build_day_step(con)
-        settlement_models.build_dim_settlement(con)
-        for name in settlement_models.SQL_MODELS:
-            settlement_models.build(con, name)
+        days = run_model(con, "settlement_day_status")
+        for model in MODELS.values():
+            if model.package == "transforms.settlements" and model.table != "settlement_day_status":
+                run_model(con, model.table)
         for table in catalog.SETTLEMENT_TABLES:
             run_suite(con, table.name, today=dt.date.today())
     return days

@@ -6,7 +6,7 @@ from orchestration import conventions
 from orchestration.alerting import alert_sensors
 from orchestration.casualty_assets import casualty_assets
 from orchestration.checks import suite_checks
-from orchestration.core_assets import core_assets
+from orchestration.model_assets import assets_of
 from orchestration.publish_assets import extracts
 from orchestration.raw_assets import deepstate_snapshots, whole_file_assets
 from orchestration.resources import WarehouseResource
@@ -22,10 +22,10 @@ all_assets = dg.map_asset_specs(
     [
         deepstate_snapshots,
         *whole_file_assets,
-        *core_assets,
-        *casualty_assets,
         *territory_assets,
+        *casualty_assets,  # General Staff losses and casualties
         *settlement_assets,
+        *assets_of("transforms"),  # dim_source, dim_date: shared by every domain
         extracts,
         postgres_views,
         object_storage,

@@ -11,9 +11,7 @@ import pytest
 
 from expectations import run_suite
 from tests.conftest import make_mirror
-from transforms import models
-from transforms.casualties import casualties
-from transforms.losses import loss_history
+from transforms.models import run_model
 from warehouse.ingest import raw, sources
 from warehouse.store import audit, db
 from warehouse.store.config import Settings
@@ -53,12 +51,14 @@ def warehouse(tmp_path_factory):
         for source in (sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):
             raw.ingest(con, settings, source)
         assert raw.ingest(con, settings, sources.GS_PERSONNEL).version == version
-    models.build_loss_categories(con)
-    models.build(con, "fact_losses_daily")  # the anomaly guard's typical daily figures
-    assert loss_history.update(con) == 5  # personnel v1-v3; equipment v1-v2 (the same file twice is one version)
-    assert loss_history.update(con) == 0
+    run_model(con, "dim_loss_category")
+    run_model(con, "fact_losses_daily")  # the anomaly guard's typical daily figures
+    assert (
+        run_model(con, "loss_value_events") == 5
+    )  # personnel v1-v3; equipment v1-v2 (the same file twice is one version)
+    assert run_model(con, "loss_value_events") == 0
     for name in ("fact_losses_bitemporal", "fact_loss_revisions"):
-        casualties.build(con, name)
+        run_model(con, name)
     yield con, original
     con.close()
 

@@ -10,7 +10,7 @@ import shapely
 from pyproj import Geod
 
 from tests.conftest import MIRROR
-from transforms.territory import overlay, regions
+from transforms.territory import overlay, region_step
 from warehouse.ingest import parse
 from warehouse.ingest.fetch import Payload
 
@@ -76,7 +76,7 @@ def test_forked_workers_give_the_rows_of_one_process(monkeypatch):
     from warehouse.ingest.sources import boundaries
 
     rows = boundaries.parse(Payload(str(path), path.read_bytes(), None))
-    oblasts = regions.Regions(sorted((r[1], r[4]) for r in rows))
+    oblasts = region_step.Regions(sorted((r[1], r[4]) for r in rows))
     days = [dt.date(2025, 6, 1) + dt.timedelta(days=i) for i in range(4)]
     geoms = []
     for d in days:
@@ -86,10 +86,10 @@ def test_forked_workers_give_the_rows_of_one_process(monkeypatch):
         )
     jobs = [("deepstate", geoms[i], geoms[i - 1] if i else None) for i in range(len(days))]
     monkeypatch.setenv("FRONTLINE_WORKERS", "1")
-    alone = regions._compute_days(jobs, oblasts)
+    alone = region_step._compute_days(jobs, oblasts)
     monkeypatch.setenv("FRONTLINE_WORKERS", "2")
-    monkeypatch.setattr(regions, "PARALLEL_MIN_DAYS", 2)
-    assert regions._compute_days(jobs, oblasts) == alone
+    monkeypatch.setattr(region_step, "PARALLEL_MIN_DAYS", 2)
+    assert region_step._compute_days(jobs, oblasts) == alone
     assert all(areas for areas, _ in alone) and any(changes for _, changes in alone)  # compared something
 
 
@@ -99,17 +99,17 @@ def test_api_snapshots_classed_in_workers_are_the_classes_of_one_process(monkeyp
 
     path = MIRROR / "boundaries" / "ukraine_oblasts.geojson"
     rows = boundaries.parse(Payload(str(path), path.read_bytes(), None))
-    oblasts = regions.Regions(sorted((r[1], r[4]) for r in rows))
+    oblasts = region_step.Regions(sorted((r[1], r[4]) for r in rows))
     snapshots = sorted((MIRROR / "deepstate_api").glob("*.geojson.gz"))[:3]
     features = [
         [(cls, wkb) for _, _, cls, wkb in deepstate_api.parse_snapshot(Payload(str(p), p.read_bytes(), None), 0).rows]
         for p in snapshots
     ]
     monkeypatch.setenv("FRONTLINE_WORKERS", "1")
-    alone = regions._in_workers(regions._api_classes_job, features, oblasts)
+    alone = region_step._in_workers(region_step._api_classes_job, features, oblasts)
     monkeypatch.setenv("FRONTLINE_WORKERS", "2")
-    monkeypatch.setattr(regions, "PARALLEL_MIN_DAYS", 2)
-    forked = regions._in_workers(regions._api_classes_job, features, oblasts)
+    monkeypatch.setattr(region_step, "PARALLEL_MIN_DAYS", 2)
+    forked = region_step._in_workers(region_step._api_classes_job, features, oblasts)
     wkb = [{c: shapely.to_wkb(g) for c, g in by_class.items()} for by_class in alone]
     assert [{c: shapely.to_wkb(g) for c, g in by_class.items()} for by_class in forked] == wkb
     assert all(not by_class["occupied_total"].is_empty for by_class in alone)

@@ -18,8 +18,8 @@ from pyproj import Geod, Transformer
 from shapely.geometry import Point, shape
 
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
-from transforms.settlements import settlement_models, settlements
-from transforms.territory import territory
+from transforms.models import MODELS, run_model
+from transforms.settlements import model_params, status_step
 from warehouse.ingest import raw, sources
 from warehouse.ingest.parse import ParseError
 from warehouse.ingest.sources import boundaries, deepstate_api
@@ -58,18 +58,23 @@ def built(tmp_path_factory):
     boundaries.ingest(con, settings)
     deepstate_api.ingest(con, settings)
     landed = source.ingest(con, settings)
-    territory.build_dim_region(con)
-    territory.build(con, "fact_control_coverage_daily")
-    computed = settlement_models.build_day_step(con)
+    run_model(con, "dim_region")
+    run_model(con, "fact_control_coverage_daily")
+    computed = run_model(con, "settlement_day_status")
     _models(con)
     yield {"con": con, "settings": settings, "mirror": mirror, "computed": computed, "landed": landed}
     con.close()
 
 
+# The settlement tables built after the status step, in registry order.
+SETTLEMENT_TABLES = [
+    m.table for m in MODELS.values() if m.package == "transforms.settlements" and m.table != "settlement_day_status"
+]
+
+
 def _models(con):
-    settlement_models.build_dim_settlement(con)
-    for name in settlement_models.SQL_MODELS:
-        settlement_models.build(con, name)
+    for name in SETTLEMENT_TABLES:
+        run_model(con, name)
 
 
 def _rows(con, sql, params=()):
@@ -145,8 +150,8 @@ def test_projection_distances_are_within_half_a_percent_of_geodesic():
     lon1, lat1 = rng.uniform(22.2, 40.2, 400), rng.uniform(44.4, 52.3, 400)
     bearing, length = rng.uniform(0, 360, 400), rng.uniform(1_000, 300_000, 400)
     lon2, lat2, _ = GEOD.fwd(lon1, lat1, bearing, length)
-    x1, y1 = settlements.to_plane(lon1, lat1)
-    x2, y2 = settlements.to_plane(lon2, lat2)
+    x1, y1 = status_step.to_plane(lon1, lat1)
+    x2, y2 = status_step.to_plane(lon2, lat2)
     planar = np.hypot(x2 - x1, y2 - y1)
     assert np.max(np.abs(planar / length - 1)) < 0.005
 
@@ -184,7 +189,7 @@ def test_statuses_and_distances_match_an_independent_computation(built):
     and pyproj.Geod on a densified front: status exact, distance within 0.5 % (+0.15 km for the
     densification and the segment-midpoint rule near the margin)."""
     con = built["con"]
-    core, land = _land_core_utm(settlements.FRONT_MARGIN_KM), _land()
+    core, land = _land_core_utm(status_step.FRONT_MARGIN_KM), _land()
     for day in (dt.date(2024, 10, 16), dt.date(2024, 11, 9)):
         occupied = shape(json.loads(deepstate_file(day).read_text())["features"][0]["geometry"])
         front = _independent_front(occupied, core, land)
@@ -226,11 +231,11 @@ def test_api_statuses_follow_its_layers(built):
         [API_DATE],
     )
     assert len(rows) == 5488
-    meaning = dict(settlements.API_STATUS)
+    meaning = dict(status_step.API_STATUS)
     counts = {}
     for lon, lat, status, api_class in rows[::7]:
         hits = [cls for cls, g in features if cls in meaning and g.covers(Point(lon, lat))]
-        expected = next((c for c, _ in settlements.API_STATUS if c in hits), None)
+        expected = next((c for c, _ in status_step.API_STATUS if c in hits), None)
         assert api_class == expected and status == meaning.get(expected, "ukraine"), (lon, lat, hits)
         counts[status] = counts.get(status, 0) + 1
     assert counts["occupied"] > 50 and counts["ukraine"] > 300 and counts.get("grey_zone", 0) >= 0
@@ -241,8 +246,8 @@ def test_front_line_leaves_out_the_coast_and_the_border():
     beyond it: only the western side of the occupied square is front, ~100 km minus the margins."""
     land = shapely.box(30.0, 48.0, 31.35, 48.9)  # ~100 km × 100 km at 48.5°N
     occupied = shapely.box(30.7, 47.5, 32.0, 49.5)
-    a, b = settlements.front_segments(shapely.segmentize(occupied, 0.01), settlements.LandMask(land))
-    line, length = settlements.front_line(a, b)
+    a, b = status_step.front_segments(shapely.segmentize(occupied, 0.01), status_step.LandMask(land))
+    line, length = status_step.front_line(a, b)
     assert np.allclose(shapely.get_coordinates(line)[:, 0], 30.7)
     _, _, side = GEOD.inv(30.7, 48.0, 30.7, 48.9)
     assert side / 1000 - 2 * 2.5 < length < side / 1000  # margins of 2 km (± a 0.01° segment)
@@ -261,7 +266,7 @@ def test_front_line_is_inside_the_land_and_shorter_than_the_boundary(built):
     assert 900 < length < GEOD.geometry_length(occupied.boundary) / 1000 / 2
     # every vertex of the front lies inside the land shrunk by a bit less than the margin
     vertices = shapely.points(shapely.get_coordinates(line))
-    assert shapely.contains(_land_core_utm(settlements.FRONT_MARGIN_KM - 0.5), vertices).all()
+    assert shapely.contains(_land_core_utm(status_step.FRONT_MARGIN_KM - 0.5), vertices).all()
 
 
 def test_toretsk_flicker_is_one_change_and_every_flip_is_kept(built):
@@ -311,7 +316,7 @@ def test_daily_fact_keeps_the_calendar_and_the_front_zone(built):
             con,
             "SELECT settlement_id FROM core.settlement_day_status WHERE source = 'deepstate'"
             " GROUP BY 1 HAVING min(abs(distance_to_front_km)) <= ? OR count(DISTINCT status) > 1",
-            [settlement_models.FRONT_ZONE_KM],
+            [model_params.FRONT_ZONE_KM],
         )
     }
     assert zone == near and TORETSK in zone and 500 < len(zone) < 5488
@@ -323,11 +328,11 @@ def test_a_new_day_computes_one_day_and_a_rerun_none(built):
     (mirror / sources.DEEPSTATE.relative_path(day)).symlink_to(deepstate_file(day))
     raw.ingest(con, settings, sources.DEEPSTATE, day)
     before = _rows(con, "SELECT * FROM core.settlement_day_status WHERE date < ? ORDER BY ALL", [day])
-    assert settlement_models.build_day_step(con) == 1
-    assert settlement_models.build_day_step(con) == 0
+    assert run_model(con, "settlement_day_status") == 1
+    assert run_model(con, "settlement_day_status") == 0
     assert _rows(con, "SELECT * FROM core.settlement_day_status WHERE date < ? ORDER BY ALL", [day]) == before
     con.execute("UPDATE core.settlement_day_inputs SET method = 'old' WHERE date = ?", [FLICKER_DAYS[3]])
-    assert settlement_models.build_day_step(con) == 1
+    assert run_model(con, "settlement_day_status") == 1
     assert _rows(con, "SELECT * FROM core.settlement_day_status WHERE date < ? ORDER BY ALL", [day]) == before
     _models(con)
 

@@ -18,8 +18,8 @@ from pyproj import Geod
 from shapely.geometry import shape
 
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
-from transforms import models
-from transforms.territory import regions, territory
+from transforms.models import run_model
+from transforms.territory import region_step
 from warehouse.ingest import raw, sources
 from warehouse.ingest.sources import boundaries, deepstate_api
 from warehouse.store import db
@@ -169,13 +169,13 @@ def built(tmp_path_factory):
     raw.ingest(con, settings, sources.ISW)
     boundaries.ingest(con, settings)
     deepstate_api.ingest(con, settings)
-    computed = territory.build_region_areas(con)
-    territory.build_dim_region(con)
-    territory.build(con, "fact_control_coverage_daily")
-    models.build(con, "fact_control_daily")
-    models.build(con, "fact_control_monthly")
-    territory.build(con, "mart_control_source_agreement_daily")
-    territory.build(con, "control_changes_daily")
+    computed = run_model(con, "region_daily_area")
+    run_model(con, "dim_region")
+    run_model(con, "fact_control_coverage_daily")
+    run_model(con, "fact_control_daily")
+    run_model(con, "fact_control_monthly")
+    run_model(con, "mart_control_source_agreement_daily")
+    run_model(con, "control_changes_daily")
     yield {"con": con, "computed": computed, "settings": settings, "mirror": mirror}
     con.close()
 
@@ -282,8 +282,8 @@ def test_adding_a_day_computes_that_day_and_its_successor_only(built):
     target.symlink_to(deepstate_file(day))
     raw.ingest(con, settings, sources.DEEPSTATE, day)
     before = dict(_rows(con, "SELECT date, sha256 FROM core.region_day_inputs WHERE source = 'deepstate'"))
-    assert territory.build_region_areas(con) == 2
-    assert territory.build_region_areas(con) == 0
+    assert run_model(con, "region_daily_area") == 2
+    assert run_model(con, "region_daily_area") == 0
     after = _rows(
         con, "SELECT date, previous_date FROM core.region_day_inputs WHERE source = 'deepstate' ORDER BY date"
     )
@@ -307,12 +307,12 @@ def test_a_day_computed_by_another_method_is_recomputed_once(built):
     con.execute(
         "UPDATE core.region_day_inputs SET method = NULL WHERE source = 'deepstate_api' AND date = ?", [API_DATES[1]]
     )  # as a warehouse from before the method column has it
-    assert territory.build_region_areas(con) == 1
-    assert territory.build_region_areas(con) == 0
+    assert run_model(con, "region_daily_area") == 1
+    assert run_model(con, "region_daily_area") == 0
     assert _api_day_digest(con) == digest
-    # What this method makes of that day. When a change to transforms/territory/regions.py or geometry.py
-    # moves it, the stored days of every warehouse are stale: bump regions.METHOD, then this pair.
-    assert (regions.METHOD, digest) == ("2", "6071829448838d33")
+    # What this method makes of that day. When a change to transforms/territory/region_step.py or geometry.py
+    # moves it, the stored days of every warehouse are stale: bump region_step.METHOD, then this pair.
+    assert (region_step.METHOD, digest) == ("2", "6071829448838d33")
 
 
 def test_change_maps_are_geoparquet_and_add_up_to_the_facts(built, tmp_path):
@@ -398,7 +398,7 @@ def test_a_stray_polygon_far_from_ukraine_is_not_counted_as_ukrainian_grey_zone(
     rows = [(code, shapely.to_wkb(g)) for code, g in oblasts().items()]
     stray = shapely.box(64.16, 14.36, 64.50, 14.64)  # as drawn in the API's 2023 snapshots
     donbas = shapely.box(37.5, 48.0, 37.6, 48.1)
-    classes = regions.api_classes(
-        [("grey_zone", shapely.to_wkb(stray)), ("grey_zone", shapely.to_wkb(donbas))], regions.Regions(rows)
+    classes = region_step.api_classes(
+        [("grey_zone", shapely.to_wkb(stray)), ("grey_zone", shapely.to_wkb(donbas))], region_step.Regions(rows)
     )
     assert km2(classes["grey_zone"]) == pytest.approx(km2(donbas), rel=1e-9)

@@ -12,8 +12,8 @@ from shapely.geometry import shape
 
 from tests.conftest import MIRROR
 from tests.test_territory import km2, oblasts
-from transforms import models
-from transforms.territory import regions, territory
+from transforms.models import run_model
+from transforms.territory import region_step
 from warehouse.ingest import raw, sources
 from warehouse.ingest.sources import boundaries
 from warehouse.store import db
@@ -34,10 +34,10 @@ def whole_archive(tmp_path_factory):
     for path in ARCHIVE:
         raw.ingest(con, settings, sources.DEEPSTATE, _day(path))
     boundaries.ingest(con, settings)
-    computed = territory.build_region_areas(con)
-    territory.build_dim_region(con)
-    territory.build(con, "fact_control_coverage_daily")
-    models.build(con, "fact_control_daily")
+    computed = run_model(con, "region_daily_area")
+    run_model(con, "dim_region")
+    run_model(con, "fact_control_coverage_daily")
+    run_model(con, "fact_control_daily")
     yield con, computed
     con.close()
 
@@ -65,9 +65,9 @@ def test_every_archive_day_per_oblast_matches_an_independent_computation(whole_a
             expected = km2(occupied.intersection(oblast)) if occupied.intersects(oblast) else 0.0
             if day_rows.get(code, 0.0) != pytest.approx(expected, rel=1e-3, abs=0.5):
                 problems.append((day, code, day_rows.get(code), expected))
-        if day_rows[regions.WHOLE] != pytest.approx(km2(occupied), rel=1e-6):
-            problems.append((day, regions.WHOLE, day_rows[regions.WHOLE], km2(occupied)))
-        parts = sum(v for code, v in day_rows.items() if code != regions.WHOLE)  # oblasts + UNATTRIBUTED
-        if abs(parts - day_rows[regions.WHOLE]) > 0.01:
-            problems.append((day, "sum of regions", parts, day_rows[regions.WHOLE]))
+        if day_rows[region_step.WHOLE] != pytest.approx(km2(occupied), rel=1e-6):
+            problems.append((day, region_step.WHOLE, day_rows[region_step.WHOLE], km2(occupied)))
+        parts = sum(v for code, v in day_rows.items() if code != region_step.WHOLE)  # oblasts + UNATTRIBUTED
+        if abs(parts - day_rows[region_step.WHOLE]) > 0.01:
+            problems.append((day, "sum of regions", parts, day_rows[region_step.WHOLE]))
     assert problems == [], problems[:10]

@@ -1,113 +1,190 @@
-"""Build the core tables from the raw layer, one model per table, each in a transaction.
+"""Every table transforms/ builds: one registry (table → how it is built, what it reads) and
+one runner, :func:`run_model`.
 
-The geometry step (:mod:`transforms.territory.regions`) is incremental; the SQL models are cheap,
-deterministic full refreshes of small tables, so re-running them leaves every row identical.
+A SQL model is one ``.sql`` file named after its table in the ``sql/`` folder of its domain package,
+run in one transaction with its bound parameters; the catalog's comments go on the result. It is a
+cheap, deterministic full refresh: re-running it leaves every row identical. A few tables are built
+by a Python step instead (geometry measured with shapely/pyproj, payload versions folded as they
+arrive, points placed in oblasts): the entry names the step and the SQL files it reads.
+
+Inputs are never written by hand: they are the schema-qualified names the model's SQL reads after
+FROM/JOIN, minus the tables the model writes itself (tests/test_models.py holds them against
+DuckDB's own parser). orchestration/model_assets.py makes the Dagster assets, with their
+dependencies, from this registry.
 """
 
 from __future__ import annotations
 
-import duckdb
-import pyarrow as pa
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
 
-from transforms.losses.loss_categories import CATEGORIES
-from warehouse.ingest import sources
-from warehouse.store import catalog
-from warehouse.store.db import comment_on
+import duckdb
+
+from transforms import dim_source
+from transforms.losses import dim_loss_category, loss_history
+from transforms.settlements import dim_settlement, status_step
+from transforms.settlements.model_params import FRONT_ZONE_KM, HOLD_DAYS, HOLD_DEPTH_KM
+from transforms.tables import comment, row_count, transaction
+from transforms.territory import dim_region, region_step
+from warehouse.ingest.parse_casualties import WARRING_PARTY_SOURCES
 from warehouse.store.sqlfiles import load
 
-
-class UnmappedLossField(ValueError):
-    pass
-
-
-def _run(con: duckdb.DuckDBPyConnection, *models: str) -> None:
-    con.begin()
-    try:
-        for model in models:
-            con.execute(load("transforms", model))
-            if model in catalog.BY_NAME:
-                comment_on(con, catalog.table(model).qualified, catalog.table(model))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+_COMMENT = re.compile(r"--[^\n]*")
+_READ = re.compile(r"\b(?:FROM|JOIN)\s+((?:raw|core|marts)\.\w+)", re.IGNORECASE)
 
 
-def _replace_from_rows(con, name: str, rows: list[dict]) -> None:
-    table = catalog.table(name)
-    frame = pa.Table.from_pylist(rows)
-    con.register("incoming_rows", frame)
-    try:
-        con.begin()
-        con.execute(f"CREATE OR REPLACE TABLE {table.qualified} AS SELECT * FROM incoming_rows ORDER BY 1")
-        comment_on(con, table.qualified, table)
-        con.commit()
-    finally:
-        con.unregister("incoming_rows")
+@cache
+def reads(package: str, name: str) -> frozenset[str]:
+    """The schema-qualified tables ``<package>/sql/<name>.sql`` reads (FROM/JOIN; comments skipped)."""
+    return frozenset(t.lower() for t in _READ.findall(_COMMENT.sub("", load(package, name))))
 
 
-SQL_MODELS = ("fact_control_daily", "fact_control_monthly", "fact_losses_daily", "fact_losses_monthly", "dim_date")
+@dataclass(frozen=True)
+class Model:
+    table: str
+    package: str  # the domain package whose sql/ folder holds its SQL
+    schema: str = "core"
+    params: Callable[[], list | dict] | None = None  # bound parameters of a SQL model
+    step: Callable[..., int] | None = None  # a Python step builds it (returns what it counted)
+    sql: tuple[tuple[str, str], ...] = ()  # a step's SQL files, (package, name)
+    also_writes: tuple[str, ...] = ()  # other tables the step writes, schema-qualified
+    counts: str | None = None  # the step's count, as asset metadata (else the table's row count)
+    progress: str | None = None  # the progress label `frontline run` shows for the step
+    internal: dict[str, str] = field(default_factory=dict)  # description of written tables outside the catalog
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def writes(self) -> tuple[str, ...]:
+        """Every table the model writes, its own first."""
+        return (self.qualified, *self.also_writes)
+
+    @property
+    def sql_files(self) -> tuple[tuple[str, str], ...]:
+        return self.sql if self.step else ((self.package, self.table),)
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        read = frozenset().union(*(reads(package, name) for package, name in self.sql_files))
+        return read - set(self.writes)
 
 
-def build(con: duckdb.DuckDBPyConnection, name: str) -> int:
-    """Run the SQL model that builds ``core.<name>``; returns its row count."""
-    if name not in SQL_MODELS:
-        raise KeyError(f"no SQL model {name!r}; known: {SQL_MODELS}")
-    _run(con, name)
-    return row_count(con, name)
+_T, _L, _C, _S = "transforms.territory", "transforms.losses", "transforms.casualties", "transforms.settlements"
+_BOUNDARIES = (_T, "oblast_current_boundaries")
+_GEOMETRIES = ((_T, "deepstate_current_geometries"), (_T, "deepstate_api_snapshot_features"))
 
-
-def row_count(con: duckdb.DuckDBPyConnection, name: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {catalog.table(name).qualified}").fetchall()[0][0]
-
-
-def build_loss_categories(con: duckdb.DuckDBPyConnection) -> int:
-    """dim_loss_category and the field map the losses model joins on; fails on any upstream
-    field no category claims, naming the file and the first row that has it."""
-    _replace_from_rows(
-        con,
+# In the order a full run builds them (each after what it reads).
+_MODELS = (
+    # reference, shared by every domain
+    Model("dim_source", "transforms", step=dim_source.build),
+    # territory
+    Model("dim_region", _T, step=dim_region.build, sql=((_T, "oblast_dim_rows"),)),
+    Model(
+        "region_daily_area",
+        _T,
+        step=region_step.update,
+        sql=((_T, "region_wanted_days"), *_GEOMETRIES, _BOUNDARIES),
+        also_writes=("core.region_changes", "core.region_day_inputs"),
+        counts="days_computed",
+        progress="geometry",
+        internal={
+            "core.region_daily_area": "Internal: per-oblast area, gained and lost per DeepState day and class, "
+            "recomputed only for changed days.",
+            "core.region_changes": "Internal: the gained and lost polygons per oblast, DeepState day and class "
+            "(for the change maps); written with region_daily_area.",
+            "core.region_day_inputs": "Internal: the input hashes and method each stored region day was computed "
+            "from; written with region_daily_area.",
+        },
+    ),
+    Model("fact_control_coverage_daily", _T),
+    Model("fact_control_daily", _T),
+    Model("fact_control_monthly", _T),
+    Model("mart_control_source_agreement_daily", _T, schema="marts"),
+    Model("control_changes_daily", _T),
+    # General Staff losses
+    Model(
         "dim_loss_category",
-        [
-            {
-                "category": c.name,
-                "upstream_fields": " + ".join(c.upstream_fields),
-                "file": c.file,
-                "description": c.description,
-            }
-            for c in CATEGORIES
-        ],
-    )
-    field_map = pa.Table.from_pylist(
-        [{"upstream_field": f, "category": c.name} for c in CATEGORIES for f in c.upstream_fields]
-    )
-    con.execute(load("transforms", "loss_field_map"))
-    con.register("incoming_map", field_map)
-    con.execute("INSERT INTO core.loss_field_map SELECT * FROM incoming_map")
-    con.unregister("incoming_map")
-    unmapped = con.execute(load("transforms", "unmapped_loss_fields")).fetchall()
-    if unmapped:
-        source, element, day, field = unmapped[0]
-        uri = sources.BY_NAME[source].mirror_path
-        raise UnmappedLossField(
-            f"{source}: {uri}, element {element} (date {day}): unknown field {field!r} "
-            f"({len(unmapped)} unmapped in all); map it in transforms/losses/loss_categories.py"
-        )
-    return len(CATEGORIES)
+        _L,
+        step=dim_loss_category.build,
+        sql=((_L, "unmapped_loss_fields"),),
+        also_writes=("core.loss_field_map",),
+        internal={
+            "core.loss_field_map": "Internal: which loss category each upstream General Staff field counts "
+            "towards; written with dim_loss_category."
+        },
+    ),
+    Model("fact_losses_daily", _L),
+    Model("fact_losses_monthly", _L),
+    Model(
+        "loss_value_events",
+        _L,
+        step=loss_history.update,
+        sql=((_L, "loss_pending_payloads"), (_L, "loss_fold_payload"), (_L, "loss_record_payload")),
+        also_writes=("core.loss_payloads",),
+        counts="payloads_folded",
+        internal={
+            "core.loss_value_events": "Internal: what each General Staff payload version changed against the "
+            "one before it (folded once per version).",
+            "core.loss_payloads": "Internal: every General Staff payload version folded so far, with its "
+            "vintage; written with loss_value_events.",
+        },
+    ),
+    Model("fact_losses_bitemporal", _L),
+    Model("fact_loss_revisions", _L),
+    # casualties
+    Model("fact_confirmed_deaths_weekly", _C),
+    Model("fact_casualty_estimates", _C, params=lambda: {"warring_party_sources": sorted(WARRING_PARTY_SOURCES)}),
+    Model("mart_cost_of_advance_monthly", _C, schema="marts"),
+    # settlements
+    Model(
+        "settlement_day_status",
+        _S,
+        step=status_step.update,
+        sql=((_S, "settlement_places"), (_S, "settlement_wanted_days"), *_GEOMETRIES, _BOUNDARIES),
+        also_writes=("core.front_line_day", "core.settlement_day_inputs"),
+        counts="days_computed",
+        internal={
+            "core.settlement_day_status": "Internal: every settlement's status and distance to the front, and "
+            "the front line, per DeepState day; recomputed only for changed days.",
+            "core.front_line_day": "Internal: the front line per DeepState day; written with settlement_day_status.",
+            "core.settlement_day_inputs": "Internal: the input hashes and method each stored settlement day was "
+            "computed from; written with settlement_day_status.",
+        },
+    ),
+    Model("dim_settlement", _S, step=dim_settlement.build, sql=((_S, "dim_settlement_rows"), _BOUNDARIES)),
+    Model("fact_settlement_status_flips", _S),
+    Model("fact_settlement_control_daily", _S, params=lambda: [FRONT_ZONE_KM]),
+    Model(
+        "fact_settlement_control_changes",
+        _S,
+        params=lambda: [HOLD_DAYS["deepstate"], HOLD_DAYS["deepstate_api"], HOLD_DEPTH_KM],
+    ),
+    Model("fact_front_line_daily", _S),
+    Model("front_line_daily", _S),
+    # shared calendar, after every fact it spans
+    Model("dim_date", "transforms"),
+)
+MODELS: dict[str, Model] = {m.table: m for m in _MODELS}
+
+# Which model writes each table (its own or one it writes beside it).
+WRITER: dict[str, Model] = {t: m for m in _MODELS for t in m.writes}
 
 
-def build_dim_source(con: duckdb.DuckDBPyConnection) -> int:
-    _replace_from_rows(
-        con,
-        "dim_source",
-        [
-            {
-                "source": s.name,
-                "description": s.description,
-                "publisher": s.publisher,
-                "licence": s.licence,
-                "upstream_url": s.live_url,
-            }
-            for s in sources.ALL
-        ],
-    )
-    return len(sources.ALL)
+def run_model(con: duckdb.DuckDBPyConnection, table: str, **step_options) -> int:
+    """Build ``table`` (and whatever its model writes beside it). Returns the table's row count,
+    or, for an incremental step, what it counted (days computed, payload versions folded)."""
+    if table not in MODELS:
+        raise KeyError(f"no model builds {table!r}; known: {sorted(MODELS)}")
+    model = MODELS[table]
+    if model.step:
+        return model.step(con, **step_options)
+    params = model.params() if model.params else None
+    with transaction(con):
+        sql = load(model.package, table)
+        con.execute(sql, params) if params else con.execute(sql)
+        comment(con, table)
+    return row_count(con, model.qualified)

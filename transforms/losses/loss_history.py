@@ -31,8 +31,8 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
         if stale.fetchone()[0]:
             con.execute("DELETE FROM core.loss_value_events")
             con.execute("DELETE FROM core.loss_payloads")
-        pending = con.execute(load("transforms", "loss_pending_payloads")).fetchall()
-        fold, record = load("transforms", "loss_fold_payload"), load("transforms", "loss_record_payload")
+        pending = con.execute(load("transforms.losses", "loss_pending_payloads")).fetchall()
+        fold, record = load("transforms.losses", "loss_fold_payload"), load("transforms.losses", "loss_record_payload")
         for source, version, previous in pending:
             con.execute(fold, {"source": source, "version": version, "previous": previous})
             con.execute(

@@ -2,7 +2,7 @@
 distance to the front, and the front line itself — computed incrementally.
 
 Per (source, date) the occupied territory (archive: its one polygon; API: the union of its two
-occupied layers, classes as :func:`transforms.territory.regions.api_classes` makes them) is tested against
+occupied layers, classes as :func:`transforms.territory.region_step.api_classes` makes them) is tested against
 all settlements at once (``shapely.contains_xy`` on prepared geometries). The **front line** is
 the part of the occupied area's boundary that faces Ukrainian-held land: boundary segments (split to
 at most :data:`MAX_SEGMENT_DEG`) whose midpoint lies inside the land mask — the union of the oblast polygons — shrunk by
@@ -25,7 +25,7 @@ import pyarrow as pa
 import shapely
 from pyproj import Transformer
 
-from transforms.territory import regions as region_step
+from transforms.territory import region_step
 from transforms.territory.geometry import WGS84
 from warehouse.store.sqlfiles import load
 
@@ -190,23 +190,25 @@ def compute_day(
 
 
 def _wanted(con) -> tuple[list[tuple], str | None, Places | None]:
-    rows = con.execute(load("transforms", "settlement_places")).fetchall()
+    rows = con.execute(load("transforms.settlements", "settlement_places")).fetchall()
     if not rows:
         return [], None, None
     places = Places([r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows])
-    return con.execute(load("transforms", "settlement_wanted_days")).fetchall(), rows[0][0], places
+    return con.execute(load("transforms.settlements", "settlement_wanted_days")).fetchall(), rows[0][0], places
 
 
 def _classes(con, todo: list[tuple], regions: region_step.Regions) -> dict[tuple, dict[str, shapely.Geometry]]:
     out: dict[tuple, dict[str, shapely.Geometry]] = {}
     days = sorted(d for s, d, _, _ in todo if s == "deepstate")
     if days:
-        for day, wkb in con.execute(load("transforms", "deepstate_current_geometries"), [days]).fetchall():
+        for day, wkb in con.execute(load("transforms.territory", "deepstate_current_geometries"), [days]).fetchall():
             out[("deepstate", day)] = {"occupied_total": shapely.from_wkb(wkb)}
     snapshots = {sid: d for s, d, _, sid in todo if s == "deepstate_api"}
     if snapshots:
         features: dict[int, list] = {}
-        rows = con.execute(load("transforms", "deepstate_api_snapshot_features"), [sorted(snapshots)]).fetchall()
+        rows = con.execute(
+            load("transforms.territory", "deepstate_api_snapshot_features"), [sorted(snapshots)]
+        ).fetchall()
         for snapshot_id, cls, wkb in rows:
             features.setdefault(snapshot_id, []).append((cls, wkb))
         for snapshot_id, day in snapshots.items():
@@ -245,7 +247,7 @@ def _status_frame(key: tuple, result: tuple, places: Places) -> pa.Table:
 def update(con: duckdb.DuckDBPyConnection) -> int:
     """Bring the settlement tables up to date; returns how many (source, day) were computed."""
     all_wanted, settlements_sha, places = _wanted(con)
-    regions_rows = con.execute(load("transforms", "oblast_current_boundaries")).fetchall()
+    regions_rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
     regions_sha = con.execute(
         "SELECT sha256 FROM raw.current_payloads WHERE source = 'oblast_boundaries' AND key = 'all'"
     ).fetchall()

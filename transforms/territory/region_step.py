@@ -97,7 +97,7 @@ METHOD = "2"
 
 
 def wanted(con: duckdb.DuckDBPyConnection) -> list[Wanted]:
-    return [Wanted(*row) for row in con.execute(load("transforms", "region_wanted_days")).fetchall()]
+    return [Wanted(*row) for row in con.execute(load("transforms.territory", "region_wanted_days")).fetchall()]
 
 
 def stale(con: duckdb.DuckDBPyConnection, all_wanted: list[Wanted]) -> list[Wanted]:
@@ -228,7 +228,9 @@ def _geometries(con, todo: list[Wanted], regions: Regions) -> dict[tuple[str, ob
     archive_days = sorted({d for w in todo if w.source == "deepstate" for d in (w.date, w.previous_date) if d})
     out: dict[tuple[str, object], dict[str, shapely.Geometry]] = {}
     if archive_days:
-        for day, wkb in con.execute(load("transforms", "deepstate_current_geometries"), [archive_days]).fetchall():
+        for day, wkb in con.execute(
+            load("transforms.territory", "deepstate_current_geometries"), [archive_days]
+        ).fetchall():
             out[("deepstate", day)] = {"occupied_total": shapely.from_wkb(wkb)}
     snapshots = {}
     for w in todo:
@@ -238,7 +240,9 @@ def _geometries(con, todo: list[Wanted], regions: Regions) -> dict[tuple[str, ob
                 snapshots[w.previous_snapshot_id] = w.previous_date
     if snapshots:
         features: dict[int, list] = {}
-        rows = con.execute(load("transforms", "deepstate_api_snapshot_features"), [sorted(snapshots)]).fetchall()
+        rows = con.execute(
+            load("transforms.territory", "deepstate_api_snapshot_features"), [sorted(snapshots)]
+        ).fetchall()
         for snapshot_id, cls, wkb in rows:
             features.setdefault(snapshot_id, []).append((cls, wkb))
         ids = list(snapshots)
@@ -360,7 +364,7 @@ def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | 
         return 0
     results = []
     if todo:
-        regions = Regions(con.execute(load("transforms", "oblast_current_boundaries")).fetchall())
+        regions = Regions(con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall())
         geoms = _geometries(con, todo, regions)
         jobs = [
             (
