@@ -445,6 +445,7 @@ class Trial:
     after_kill: str = ""
     converged: bool = False
     problems: list[str] = field(default_factory=list)
+    run_id: str | None = None  # the killed run's id in the Dagster instance
     seconds: float = 0.0
 
 
@@ -598,7 +599,7 @@ class Campaign:
             mark = server.mark()
             process = start(["run", *self.range, "--verbose"], env, log)
             started = time.time()
-            killed_at, killed_run = self.kill(process, segment, delay, home, log, server, mark, trial)
+            killed_at, trial.run_id = self.kill(process, segment, delay, home, log, server, mark, trial)
             trial.kill_s = killed_at - started
             latest, problems = published_state(home, env, log)
             trial.problems += problems
@@ -619,7 +620,7 @@ class Campaign:
             if code != 0:
                 trial.problems.append(f"the next run failed (exit {code}): {out.strip()[-600:]}")
             else:
-                trial.problems += dead_run_ended(home, killed_run)
+                trial.problems += dead_run_ended(home, trial.run_id)
                 latest, problems = published_state(home, env, log, cli=False)
                 trial.problems += problems
                 differ, _ = compare_extracts(home, reference_home)
@@ -657,9 +658,9 @@ class Campaign:
                 log = self.work / f"chain-{seed}-{i}.log"
                 mark = server.mark()
                 process = start(["run", *self.range, "--verbose"], env, log)
-                killed_at, run_id = self.kill(process, segment, delay, home, log, server, mark, trial)
+                killed_at, trial.run_id = self.kill(process, segment, delay, home, log, server, mark, trial)
                 trial.kill_s = killed_at - t0
-                killed_runs.append(run_id)
+                killed_runs.append(trial.run_id)
                 latest, found = published_state(home, env, log)
                 trial.problems += found
                 pg = None

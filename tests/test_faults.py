@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -19,6 +20,7 @@ from bench import fault_scenarios, faults
 from tests.conftest import PIPELINE_DAYS
 from warehouse.publish import publish
 
+RUN_FAILURE = dg.DagsterEventType.RUN_FAILURE
 ADMIN_DSN = os.environ.get("FRONTLINE_TEST_POSTGRES_DSN") or None
 # (phase, the event the kill waits for, the largest seeded delay after it, s), in the order a run
 # meets them. Each delay is far shorter than the aimed stretch lasts: a fetch has the server's
@@ -59,8 +61,22 @@ def test_a_kill_in_every_phase_leaves_a_complete_latest_and_the_next_run_converg
     assert trials[-2 if ADMIN_DSN else -1].after_kill.startswith("none yet"), report
     if ADMIN_DSN:
         assert trials[-1].after_kill.split(",")[0] == "new", report
-    # converged, and every killed run is FAILURE in Dagster with the message of end_dead_runs
+    # converged (and every killed run marked failed: bench.faults.dead_run_ended)
     assert final == [], report
+    # the Dagster instance as the UI shows it: no run left in progress, each killed one FAILURE and
+    # saying why, marked by the run after it (whose process is gone: `frontline run` tags its PID)
+    instance = dg.DagsterInstance.from_config(str(campaign.work / "chain-7" / "dagster"))
+    try:
+        runs = {r.run_id: r for r in instance.get_runs()}
+        assert len(runs) == len(plan) + 1
+        for trial in trials:
+            assert runs[trial.run_id].status == dg.DagsterRunStatus.FAILURE, report
+            (failure,) = [e for e in instance.all_logs(trial.run_id) if e.dagster_event_type == RUN_FAILURE]
+            pid = runs[trial.run_id].tags["frontline/pid"]
+            assert f"its process (PID {pid} on " in failure.message and "died without ending" in failure.message
+        assert sorted(r.status.value for r in runs.values()) == ["FAILURE"] * len(plan) + ["SUCCESS"]
+    finally:
+        instance.dispose()
 
 
 def test_a_dead_publish_leaves_no_version_behind(published, tmp_path):
