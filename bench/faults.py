@@ -260,7 +260,7 @@ def phase_at(t: float, steps: dict, transfers: list) -> tuple[str, str]:
             return phase, step
     if not steps or t < min(b for b, _ in steps.values()):
         return "startup", "before the first step"
-    if all(e is not None and e <= t for _, e in steps.values()):
+    if all(e is not None and e <= t for _, e in steps.values()) and "published__postgres" in steps:
         return "finish", "after the last step"
     return "between", "between two steps"
 
@@ -316,20 +316,20 @@ def segments(steps: dict, transfers: list, counters: dict | None = None) -> dict
     return out
 
 
-def aim(rng: random.Random, candidates: list[Segment], margin: float = 0.8) -> tuple[Segment, float]:
-    """A segment drawn with probability proportional to its duration, and a delay into it drawn
-    uniformly over its first ``margin`` (a run slower or faster than the reference one still has
-    the kill land inside): kills spread evenly over the time the phase takes."""
+def aim(rng: random.Random, candidates: list[Segment], margin: float = 0.8) -> tuple[int, float]:
+    """(index of a segment drawn with probability proportional to its duration, a fraction of its
+    duration drawn uniformly over its first ``margin``: a run slower or faster than the reference
+    one still has the kill land inside): kills spread evenly over the time the phase takes."""
     total = sum(s.duration for s in candidates)
     if total <= 0:
-        segment = rng.choice(candidates)
-        return segment, 0.0
-    x = rng.random() * total
-    for segment in candidates:
+        return rng.randrange(len(candidates)), 0.0
+    x, chosen = rng.random() * total, len(candidates) - 1
+    for i, segment in enumerate(candidates):
         x -= segment.duration
         if x <= 0:
+            chosen = i
             break
-    return segment, rng.random() * margin * segment.duration
+    return chosen, rng.random() * margin
 
 
 # --- what a user sees after a kill ---------------------------------------------------------------
@@ -588,7 +588,10 @@ class Campaign:
         target = phases[index % len(phases)]
         reference_home, per_phase = self.reference(start_state)
         candidates = per_phase[target] or [s for p in PHASES for s in per_phase[p]]
-        segment, delay = aim(rng, candidates)
+        chosen, fraction = aim(rng, candidates)
+        segment, delay = candidates[chosen], fraction * candidates[chosen].duration
+        # if this run gets through the segment sooner than the reference did, the next ones of the phase
+        fallbacks = [(s, fraction * s.duration) for s in candidates[chosen + 1 : chosen + 4]]
         trial = Trial(seed, start_state, target, aimed=f"{segment.label} +{delay:.2f}s")
         t0 = time.time()
         home, database = self.fresh(start_state, f"trial-{seed}")
@@ -599,7 +602,7 @@ class Campaign:
             mark = server.mark()
             process = start(["run", *self.range, "--verbose"], env, log)
             started = time.time()
-            killed_at, trial.run_id = self.kill(process, segment, delay, home, log, server, mark, trial)
+            killed_at, trial.run_id = self.kill(process, segment, delay, home, log, server, mark, trial, fallbacks)
             trial.kill_s = killed_at - started
             latest, problems = published_state(home, env, log)
             trial.problems += problems
@@ -689,14 +692,18 @@ class Campaign:
             self.drop_db(database)
 
     def kill(
-        self, process, segment: Segment, delay: float, home: Path, log: Path, server, mark: int, trial
+        self, process, segment: Segment, delay: float, home: Path, log: Path, server, mark: int, trial, fallbacks=()
     ) -> tuple[float, str | None]:
-        """Wait for ``segment`` to begin in the run, ``delay`` more, SIGKILL; note where the kill
+        """Wait for ``segment`` to begin in the run, ``delay`` more, SIGKILL; if the segment ends
+        first, the same with the next of ``fallbacks`` ((segment, delay)). Notes where the kill
         fell (from the killed run's own event log and the server) in ``trial``. (kill time, run id)"""
-        if not self._wait_for(segment.anchor, process, log, server, mark):
-            trial.problems.append(f"the run ended before {segment.label} (exit {process.exitcode})")
-        else:
-            self._sleep_within(segment, delay, process, log, server, mark)
+        for segment, delay in [(segment, delay), *fallbacks]:  # noqa: B020 (the last one tried is the one reported)
+            if not self._wait_for(segment.anchor, process, log, server, mark):
+                trial.problems.append(f"the run ended before {segment.label} (exit {process.exitcode})")
+                break
+            if self._sleep_within(segment, delay, process, log, server, mark):
+                break
+        trial.aimed = f"{segment.label} +{delay:.2f}s"
         killed_at = time.time()
         if process.exitcode is None:
             os.kill(process.pid, signal.SIGKILL)
@@ -710,20 +717,27 @@ class Campaign:
         found = RUN_ID.findall(killed_output)
         return killed_at, found[-1] if found else None
 
-    def _sleep_within(self, segment: Segment, delay: float, process, log: Path, server: SlowMirror, mark: int) -> None:
-        """Sleep ``delay``, but no longer than the aimed step or transfer lasts in this run: a
-        machine quieter than during the reference run finishes it sooner."""
+    def _sleep_within(self, segment: Segment, delay: float, process, log: Path, server: SlowMirror, mark: int) -> bool:
+        """Sleep ``delay``: True; False as soon as the aimed step, transfer or stretch after a
+        response ends in this run (a machine quieter than during the reference run is sooner)."""
         kind, name = segment.anchor
         end = time.time() + delay
         finished = f'Finished execution of step "{segment.step}"'
-        while time.time() < end and process.exitcode is None:
+        with server.cond:
+            since = len(server.events)
+        while time.time() < end:
+            if process.exitcode is not None:
+                return False
             if segment.step and finished in log.read_bytes().decode("utf-8", "replace"):
-                return
-            if kind == "request":
-                with server.cond:
-                    if any(k == "end" and re.fullmatch(name, p) for _, k, p in server.events[mark:]):
-                        return
+                return False
+            with server.cond:
+                later = server.events[since:]
+            if kind == "request" and any(k == "end" and re.fullmatch(name, p) for _, k, p in later):
+                return False
+            if kind == "response" and any(k == "start" for _, k, _ in later):
+                return False  # the next transfer began: fetching again
             time.sleep(0.01)
+        return True
 
     def _wait_for(self, anchor, process, log: Path, server: SlowMirror, mark: int, timeout: float = 900) -> bool:
         """Until the anchor happens in this run; False if the run ends first."""
