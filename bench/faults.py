@@ -53,9 +53,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PHASES = ("fetch", "parse", "geometry", "transform", "checks", "publish", "postgres")
-# Dates of the slice: the base home holds the first two days; every trial adds the other two.
-DAYS = [dt.date(2024, 7, 12), dt.date(2024, 7, 13), dt.date(2024, 7, 14), dt.date(2024, 7, 15)]
-BASE_DAYS, BASE_CUT, FULL_CUT = DAYS[:2], DAYS[1], DAYS[-1]
+# Dates of the slice: the base home holds the first three days; every trial adds the other six
+# (fetched, parsed and landed, their geometry computed: long enough for kills to aim inside).
+DAYS = [dt.date(2024, 7, 10) + dt.timedelta(days=i) for i in range(9)]
+BASE_N = 3
 TODAY = "2026-07-01"
 # Columns that differ between two independent runs by design: when frontline fetched a payload.
 FETCH_TIME_COLUMNS = frozenset({"fetched_at"})
@@ -66,12 +67,13 @@ STEP_START = re.compile(r'STEP_START - Started execution of step "([^"]+)"')
 # --- the mirror, served slowly ------------------------------------------------------------------
 
 
-def make_slices(root: Path) -> tuple[Path, Path]:
-    """(base mirror, full mirror): symlinks into ../shared/data and whole files cut at their day."""
+def make_slices(root: Path, days: list[dt.date] = DAYS, base_days: int = BASE_N) -> tuple[Path, Path]:
+    """(base mirror, full mirror): symlinks into the mirror (FRONTLINE_MIRROR, default
+    ../shared/data) and whole files cut at their last day."""
     from tests.conftest import make_mirror
 
-    base = make_mirror(root / "mirror-base", BASE_DAYS, cut=BASE_CUT)
-    full = make_mirror(root / "mirror-full", DAYS, cut=FULL_CUT)
+    base = make_mirror(root / "mirror-base", days[:base_days], cut=days[base_days - 1])
+    full = make_mirror(root / "mirror-full", days, cut=days[-1])
     return base, full
 
 
@@ -193,19 +195,27 @@ def frontline(argv: list[str], env: dict[str, str], log: Path, timeout: float = 
 RUN_ID = re.compile(r" - ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) - ")
 
 
-def step_times(home: Path, log_text: str) -> dict[str, tuple[float, float | None]]:
-    """step key -> (start, end or None) of the run whose --verbose output is ``log_text``, from
-    the event log of the Dagster instance under ``home`` (wall-clock timestamps)."""
+COUNTER = re.compile(r"(geometry|fetch deepstate): \d+/\d+ days")
+
+
+def timeline(home: Path, log_text: str) -> tuple[dict[str, tuple[float, float | None]], dict[str, float]]:
+    """(step key -> (start, end or None), progress counter line -> when) of the run whose
+    --verbose output is ``log_text``, from the event log of the Dagster instance under ``home``
+    (wall-clock timestamps). The counters are the lines long loops inside a step log
+    (orchestration.progress.step_counter: ``geometry: 2/5 days``)."""
     import dagster as dg
 
     found = RUN_ID.search(log_text)
     if not found:
-        return {}
+        return {}, {}
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
     try:
         steps: dict[str, list] = {}
+        counters: dict[str, float] = {}
         for entry in instance.all_logs(found[1]):
             kind = entry.dagster_event_type
+            if kind is None and entry.step_key and COUNTER.fullmatch(entry.user_message or ""):
+                counters[entry.user_message] = entry.timestamp
             if entry.step_key is None or kind is None:
                 continue
             if kind.value == "STEP_START":
@@ -215,9 +225,13 @@ def step_times(home: Path, log_text: str) -> dict[str, tuple[float, float | None
         # A SIGKILL can land after Dagster printed a STEP_START and before it stored it: that step was open.
         for step in STEP_START.findall(log_text):
             steps.setdefault(step, [max((b for b, _ in steps.values()), default=0.0), None])
-        return {k: tuple(v) for k, v in steps.items()}
+        return {k: tuple(v) for k, v in steps.items()}, counters
     finally:
         instance.dispose()
+
+
+def step_times(home: Path, log_text: str) -> dict[str, tuple[float, float | None]]:
+    return timeline(home, log_text)[0]
 
 
 def step_phase(step: str) -> str:
@@ -227,10 +241,10 @@ def step_phase(step: str) -> str:
         return "geometry"
     if step.endswith("_suite"):
         return "checks"
-    if step == "published__extracts":
-        return "publish"
     if step == "published__postgres":
         return "postgres"
+    if step.startswith("published__"):  # the extracts, the object-storage copy
+        return "publish"
     return "transform"
 
 
@@ -246,37 +260,76 @@ def phase_at(t: float, steps: dict, transfers: list) -> tuple[str, str]:
             return phase, step
     if not steps or t < min(b for b, _ in steps.values()):
         return "startup", "before the first step"
-    if all(e is not None and e <= t for _, e in steps.values()):
+    if all(e is not None and e <= t for _, e in steps.values()) and "published__postgres" in steps:
         return "finish", "after the last step"
     return "between", "between two steps"
 
 
 @dataclass
 class Segment:
+    """A stretch of the reference run a kill can aim at: it begins when ``anchor`` happens in the
+    killed run (its step starts, the server sees the request or ends the response, the step logs
+    a progress line) and lasted ``duration`` s in the reference run."""
+
     phase: str
-    anchor: tuple[str, str]  # ("step", key) | ("request", path) | ("response", path)
+    anchor: tuple[str, str]  # ("step", key) | ("request", path) | ("response", path) | ("line", text)
     duration: float
     label: str
+    step: str = ""  # the step it lies in
 
 
-def segments(steps: dict, transfers: list) -> dict[str, list[Segment]]:
-    """Every place a kill can aim at, per phase, with its duration in the reference run."""
+def segments(steps: dict, transfers: list, counters: dict | None = None) -> dict[str, list[Segment]]:
+    """Every place a kill can aim at, per phase, with its duration in the reference run: whole
+    steps; inside a raw step each transfer (fetch) and the stretches between transfers (parse and
+    land); inside the geometry step each day (between two progress lines)."""
     out: dict[str, list[Segment]] = {p: [] for p in PHASES}
+    counters = counters or {}
     for step, (begin, end) in steps.items():
         phase = step_phase(step)
         if end is None:
             continue
+        if phase == "geometry" and counters:
+            marks = sorted(
+                (t, line) for line, t in counters.items() if line.startswith("geometry") and begin <= t <= end
+            )
+            anchors = [(("step", re.escape(step)), begin, "")] + [
+                (("line", re.escape(line)), t, f"after {line}") for t, line in marks
+            ]
+            for i, (anchor, t0, label) in enumerate(anchors):
+                t1 = anchors[i + 1][1] if i + 1 < len(anchors) else end
+                out[phase].append(Segment(phase, anchor, max(t1 - t0, 0.0), f"{step} {label}".strip(), step))
+            continue
         if phase != "parse":
-            out[phase].append(Segment(phase, ("step", step), end - begin, step))
+            out[phase].append(Segment(phase, ("step", re.escape(step)), end - begin, step, step))
             continue
         inside = sorted(
             (t for t in transfers if begin <= t[1] and t[2] is not None and t[2] <= end), key=lambda t: t[1]
         )
+        first = inside[0][1] if inside else end
+        out["parse"].append(Segment("parse", ("step", re.escape(step)), max(first - begin, 0.0), f"{step} start", step))
         for i, (path, t0, t1) in enumerate(inside):
-            out["fetch"].append(Segment("fetch", ("request", path), t1 - t0, f"GET {path}"))
+            out["fetch"].append(Segment("fetch", ("request", re.escape(path)), t1 - t0, f"GET {path}", step))
             following = inside[i + 1][1] if i + 1 < len(inside) else end
-            out["parse"].append(Segment("parse", ("response", path), max(following - t1, 0.0), f"after GET {path}"))
+            out["parse"].append(
+                Segment("parse", ("response", re.escape(path)), max(following - t1, 0.0), f"after GET {path}", step)
+            )
     return out
+
+
+def aim(rng: random.Random, candidates: list[Segment], margin: float = 0.8) -> tuple[int, float]:
+    """(index of a segment drawn with probability proportional to its duration, a fraction of its
+    duration drawn uniformly over its first ``margin``: a run slower or faster than the reference
+    one still has the kill land inside): kills spread evenly over the time the phase takes."""
+    total = sum(s.duration for s in candidates)
+    if total <= 0:
+        return rng.randrange(len(candidates)), 0.0
+    x, chosen = rng.random() * total, len(candidates) - 1
+    for i, segment in enumerate(candidates):
+        x -= segment.duration
+        if x <= 0:
+            chosen = i
+            break
+    return chosen, rng.random() * margin
 
 
 # --- what a user sees after a kill ---------------------------------------------------------------
@@ -392,6 +445,7 @@ class Trial:
     after_kill: str = ""
     converged: bool = False
     problems: list[str] = field(default_factory=list)
+    run_id: str | None = None  # the killed run's id in the Dagster instance
     seconds: float = 0.0
 
 
@@ -399,10 +453,17 @@ class Campaign:
     """Slices, servers, the base home and PostgreSQL databases of one fault-injection session.
     Trials may run in parallel threads: each thread has its own server (its own transfer log)."""
 
-    def __init__(self, work: Path, admin_dsn: str | None):
+    def __init__(
+        self, work: Path, admin_dsn: str | None, days: list[dt.date] = DAYS, base_days: int = BASE_N, mirror=None
+    ):
+        """``mirror``: serve this folder (holding ``days``) instead of building slices; no base home then."""
         self.work = work
         self.admin_dsn = admin_dsn
-        self.base_mirror, self.full_mirror = make_slices(work)
+        self.days, self.base_days = days, base_days
+        if mirror is None:
+            self.base_mirror, self.full_mirror = make_slices(work, days, base_days)
+        else:
+            self.base_mirror, self.full_mirror = None, Path(mirror)
         self.servers: list[SlowMirror] = []
         self.local = threading.local()
         self.lock = threading.Lock()
@@ -412,7 +473,7 @@ class Campaign:
         self.references: dict[str, tuple[Path, dict]] = {}
         self.base_home = work / "home-base"
         self.base_db: str | None = None
-        self.range = ["--start", DAYS[0].isoformat(), "--end", DAYS[-1].isoformat()]
+        self.range = ["--start", days[0].isoformat(), "--end", days[-1].isoformat()]
 
     def server(self, folder: Path | None = None) -> SlowMirror:
         """This thread's server of the full slice (or a new one of ``folder``)."""
@@ -490,7 +551,9 @@ class Campaign:
         self.base_db = self.create_db()
         env = self.env(self.base_home, self.server(self.base_mirror), self.base_db)
         code, out = frontline(
-            ["run", "--start", DAYS[0].isoformat(), "--end", BASE_CUT.isoformat()], env, self.work / "base.log"
+            ["run", "--start", self.days[0].isoformat(), "--end", self.days[self.base_days - 1].isoformat()],
+            env,
+            self.work / "base.log",
         )
         if code != 0:
             raise SystemExit(f"the base run failed (exit {code}):\n{out[-3000:]}")
@@ -512,7 +575,8 @@ class Campaign:
             code, out = frontline(["run", *self.range, "--verbose"], self.env(home, server, database), log)
             if code != 0:
                 raise SystemExit(f"the reference run ({start}) failed (exit {code}):\n{out[-3000:]}")
-            self.references[start] = (home, segments(step_times(home, out), server.transfers(mark)))
+            steps, counters = timeline(home, out)
+            self.references[start] = (home, segments(steps, server.transfers(mark), counters))
             self.drop_db(database)
         return self.references[start]
 
@@ -524,8 +588,10 @@ class Campaign:
         target = phases[index % len(phases)]
         reference_home, per_phase = self.reference(start_state)
         candidates = per_phase[target] or [s for p in PHASES for s in per_phase[p]]
-        segment = rng.choice(candidates)
-        delay = rng.random() * segment.duration
+        chosen, fraction = aim(rng, candidates)
+        segment, delay = candidates[chosen], fraction * candidates[chosen].duration
+        # if this run gets through the segment sooner than the reference did, the next ones of the phase
+        fallbacks = [(s, fraction * s.duration) for s in candidates[chosen + 1 : chosen + 4]]
         trial = Trial(seed, start_state, target, aimed=f"{segment.label} +{delay:.2f}s")
         t0 = time.time()
         home, database = self.fresh(start_state, f"trial-{seed}")
@@ -536,20 +602,8 @@ class Campaign:
             mark = server.mark()
             process = start(["run", *self.range, "--verbose"], env, log)
             started = time.time()
-            if not self._wait_for(segment.anchor, process, log, server, mark):
-                trial.problems.append(f"the run ended before {segment.label} (exit {process.exitcode})")
-            else:
-                self._sleep_within(segment.anchor, delay, process, log, server, mark)
-            killed_at = time.time()
-            if process.exitcode is None:
-                os.kill(process.pid, signal.SIGKILL)
-            process.join()
-            if process.exitcode != -signal.SIGKILL:
-                trial.problems.append(f"the run finished (exit {process.exitcode}) before the kill")
+            killed_at, trial.run_id = self.kill(process, segment, delay, home, log, server, mark, trial, fallbacks)
             trial.kill_s = killed_at - started
-            killed_output = log.read_text(encoding="utf-8", errors="replace")
-            trial.fell_in, trial.what = phase_at(killed_at, step_times(home, killed_output), server.transfers(mark))
-
             latest, problems = published_state(home, env, log)
             trial.problems += problems
             if start_state == "base" and latest is None:
@@ -569,6 +623,7 @@ class Campaign:
             if code != 0:
                 trial.problems.append(f"the next run failed (exit {code}): {out.strip()[-600:]}")
             else:
+                trial.problems += dead_run_ended(home, trial.run_id)
                 latest, problems = published_state(home, env, log, cli=False)
                 trial.problems += problems
                 differ, _ = compare_extracts(home, reference_home)
@@ -586,35 +641,120 @@ class Campaign:
             trial.seconds = time.time() - t0
         return trial
 
-    def _sleep_within(self, anchor, delay: float, process, log: Path, server: SlowMirror, mark: int) -> None:
-        """Sleep ``delay``, but no longer than the aimed step or transfer lasts in this run: a
-        machine quieter than during the reference run finishes it sooner."""
-        kind, name = anchor
+    def chain(self, plan, seed: int, reference: Path) -> tuple[list[Trial], list[str]]:
+        """One home, from empty: a run killed per entry of ``plan`` ((phase, anchor, largest delay
+        s), in the order a run meets them), each next run picking up what the killed one left; then
+        an uninterrupted run whose extracts must equal ``reference``'s. After each kill the checks
+        of a trial (LATEST, every version, PostgreSQL, writer.lock free); at the end every killed
+        run is FAILURE in the Dagster instance, marked by the run after it. (trials, final problems)"""
+        rng = random.Random(seed)
+        home, database = self.fresh("empty", f"chain-{seed}")
+        server = self.server()
+        env = self.env(home, server, database)
+        trials, killed_runs, problems = [], [], []
+        try:
+            for i, (phase, anchor, largest) in enumerate(plan):
+                delay = rng.random() * largest
+                segment = Segment(phase, anchor, largest, f"{anchor[0]} {anchor[1]}")
+                trial = Trial(seed, "chain", phase, aimed=f"{segment.label} +{delay:.2f}s")
+                t0 = time.time()
+                log = self.work / f"chain-{seed}-{i}.log"
+                mark = server.mark()
+                process = start(["run", *self.range, "--verbose"], env, log)
+                killed_at, trial.run_id = self.kill(process, segment, delay, home, log, server, mark, trial)
+                trial.kill_s = killed_at - t0
+                killed_runs.append(trial.run_id)
+                latest, found = published_state(home, env, log)
+                trial.problems += found
+                pg = None
+                if database:
+                    pg, found = pg_current(self.dsn(database), home / "published")
+                    trial.problems += found
+                trial.after_kill = _describe(latest, None) + (f", PG {_describe(pg, None)}" if database else "")
+                trial.converged = not trial.problems
+                trial.seconds = time.time() - t0
+                trials.append(trial)
+            log = self.work / f"chain-{seed}-final.log"
+            code, out = frontline(["run", *self.range], env, log)
+            if code != 0:
+                return trials, [f"the run after the last kill failed (exit {code}): {out.strip()[-600:]}"]
+            latest, found = published_state(home, env, log, cli=False)
+            problems += found + compare_extracts(home, reference)[0]
+            if database:
+                pg, found = pg_current(self.dsn(database), home / "published")
+                problems += found + (
+                    [] if pg == latest else [f"PostgreSQL's current version {pg} is not LATEST {latest}"]
+                )
+            for run_id in killed_runs:
+                problems += dead_run_ended(home, run_id)
+            return trials, problems
+        finally:
+            self.drop_db(database)
+
+    def kill(
+        self, process, segment: Segment, delay: float, home: Path, log: Path, server, mark: int, trial, fallbacks=()
+    ) -> tuple[float, str | None]:
+        """Wait for ``segment`` to begin in the run, ``delay`` more, SIGKILL; if the segment ends
+        first, the same with the next of ``fallbacks`` ((segment, delay)). Notes where the kill
+        fell (from the killed run's own event log and the server) in ``trial``. (kill time, run id)"""
+        for segment, delay in [(segment, delay), *fallbacks]:  # noqa: B020 (the last one tried is the one reported)
+            if not self._wait_for(segment.anchor, process, log, server, mark):
+                trial.problems.append(f"the run ended before {segment.label} (exit {process.exitcode})")
+                break
+            if self._sleep_within(segment, delay, process, log, server, mark):
+                break
+        trial.aimed = f"{segment.label} +{delay:.2f}s"
+        killed_at = time.time()
+        if process.exitcode is None:
+            os.kill(process.pid, signal.SIGKILL)
+        process.join()
+        if process.exitcode != -signal.SIGKILL:
+            trial.problems.append(f"the run finished (exit {process.exitcode}) before the kill")
+        killed_output = log.read_text(encoding="utf-8", errors="replace")
+        trial.fell_in, trial.what = phase_at(killed_at, step_times(home, killed_output), server.transfers(mark))
+        if not lock_free(home):
+            trial.problems.append("writer.lock is still held after the kill")
+        found = RUN_ID.findall(killed_output)
+        return killed_at, found[-1] if found else None
+
+    def _sleep_within(self, segment: Segment, delay: float, process, log: Path, server: SlowMirror, mark: int) -> bool:
+        """Sleep ``delay``: True; False as soon as the aimed step, transfer or stretch after a
+        response ends in this run (a machine quieter than during the reference run is sooner)."""
+        kind, name = segment.anchor
         end = time.time() + delay
-        finished = f'Finished execution of step "{name}"'
-        while time.time() < end and process.exitcode is None:
-            if kind == "step" and finished in log.read_bytes().decode("utf-8", "replace"):
-                return
-            if kind == "request":
-                with server.cond:
-                    if any(k == "end" and p == name for _, k, p in server.events[mark:]):
-                        return
+        finished = f'Finished execution of step "{segment.step}"'
+        with server.cond:
+            since = len(server.events)
+        while time.time() < end:
+            if process.exitcode is not None:
+                return False
+            if segment.step and finished in log.read_bytes().decode("utf-8", "replace"):
+                return False
+            with server.cond:
+                later = server.events[since:]
+            if kind == "request" and any(k == "end" and re.fullmatch(name, p) for _, k, p in later):
+                return False
+            if kind == "response" and any(k == "start" for _, k, _ in later):
+                return False  # the next transfer began: fetching again
             time.sleep(0.01)
+        return True
 
     def _wait_for(self, anchor, process, log: Path, server: SlowMirror, mark: int, timeout: float = 900) -> bool:
         """Until the anchor happens in this run; False if the run ends first."""
         kind, name = anchor
         deadline = time.time() + timeout
         while time.time() < deadline and process.exitcode is None:
-            if kind == "step":
+            if kind in ("step", "line"):
                 text = log.read_bytes().decode("utf-8", "replace") if log.exists() else ""
-                if name in STEP_START.findall(text):
+                if kind == "step" and any(re.fullmatch(name, step) for step in STEP_START.findall(text)):
                     return True
-                time.sleep(0.02)
+                if kind == "line" and re.search(f" - {name}\n", text):
+                    return True
+                time.sleep(0.01)
                 continue
             wanted = "start" if kind == "request" else "end"
             with server.cond:
-                if any(k == wanted and p == name for _, k, p in server.events[mark:]):
+                if any(k == wanted and re.fullmatch(name, p) for _, k, p in server.events[mark:]):
                     return True
                 server.cond.wait(0.02)
         return False
@@ -631,6 +771,48 @@ class Campaign:
             server.close()
 
 
+def lock_free(home: Path) -> bool:
+    """No process holds ``writer.lock`` (warehouse.store.writer_lock: a flock dies with its holder)."""
+    import fcntl
+
+    path = home / "writer.lock"
+    if not path.exists():
+        return True
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return True
+
+
+def dead_run_ended(home: Path, run_id: str | None) -> list[str]:
+    """Problems unless the killed run ``run_id`` is FAILURE in the Dagster instance, with the
+    message of orchestration.runner.end_dead_runs (the next run marked it)."""
+    import dagster as dg
+
+    if run_id is None:
+        return []  # killed before Dagster created its run
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    try:
+        killed = instance.get_run_by_id(run_id)
+        if killed is None:
+            return []
+        if killed.status != dg.DagsterRunStatus.FAILURE:
+            return [f"the killed run {run_id} is still {killed.status.value} after the next run"]
+        messages = [
+            e.message
+            for e in instance.all_logs(run_id)
+            if e.dagster_event_type and e.dagster_event_type.value == "PIPELINE_FAILURE"
+        ]
+        if not any("died without ending" in m for m in messages):
+            return [f"the killed run {run_id} failed without saying it died: {messages}"]
+        return []
+    finally:
+        instance.dispose()
+
+
 def _latest(home: Path) -> str | None:
     from warehouse.publish import publish
 
@@ -640,7 +822,7 @@ def _latest(home: Path) -> str | None:
 def _describe(version: str | None, base: str | None) -> str:
     if version is None:
         return "none yet"
-    return "base" if version == base else "new"
+    return "base" if base and version == base else "new"
 
 
 def _row(trial: Trial) -> str:

@@ -6,7 +6,9 @@ assets, checks and run history.
 
 import datetime as dt
 import os
+import socket
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,6 +178,66 @@ def _check_range(start: dt.date, end: dt.date, today: dt.date) -> None:
         raise RunRangeError(f"--end {end} is after {last}, the newest day Dagster has a partition for (UTC)")
 
 
+# Tags of a `frontline run`'s Dagster run: which process runs it, so a later run can tell it died.
+PID_TAG, HOST_TAG = "frontline/pid", "frontline/host"
+# A run without those tags (started by the daemon or the UI) counts as dead once it has written no
+# event for this long while writer.lock was free: between its start and taking the lock a live run
+# writes events every few milliseconds (resource initialisation).
+SILENT_FOR_S = 60.0
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def end_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the runs that a dead process left STARTED or CANCELING (SIGKILL, out of memory,
+    a reboot; or NOT_STARTED: a `frontline run` killed while Dagster created it), and return their ids. Call it holding writer.lock: a live run holds that lock from
+    its first step to its last, so no other run is executing. Left STARTED, such a run would stay
+    "in progress" in the UI forever, block the daemon's queue (max_concurrent_runs 1) and the
+    schedule's "has not finished yet" guard."""
+    ended = []
+    statuses = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+    for dagster_run in instance.get_runs(filters=dg.RunsFilter(statuses=statuses)):
+        pid, host = dagster_run.tags.get(PID_TAG), dagster_run.tags.get(HOST_TAG)
+        if dagster_run.status == dg.DagsterRunStatus.NOT_STARTED and not pid:
+            continue  # created by the UI or the daemon, not launched yet: not ours to judge
+        if pid and host == socket.gethostname():
+            if (
+                int(pid) != os.getpid()
+                and _process_alive(int(pid))
+                and _newest_event_age(instance, dagster_run) < SILENT_FOR_S
+            ):
+                continue  # its PID was reused meanwhile? only if the run is still writing events
+            why = f"its process (PID {pid} on {host}) is gone"
+        else:
+            age = _newest_event_age(instance, dagster_run)
+            if age < SILENT_FOR_S:
+                continue
+            why = f"it wrote no event for {age:.0f} s while no process held writer.lock"
+        instance.report_run_failed(
+            dagster_run,
+            message=(
+                f"frontline run found this run still {dagster_run.status.value} but {why}: it died without "
+                "ending (killed, a crash, a reboot). Marked failed; it published nothing that did not pass "
+                "its checks, and the next run redoes its work."
+            ),
+        )
+        ended.append(dagster_run.run_id)
+    return ended
+
+
+def _newest_event_age(instance: dg.DagsterInstance, dagster_run) -> float:
+    records = instance.get_records_for_run(dagster_run.run_id, limit=1, ascending=False).records
+    return time.time() - records[0].event_log_entry.timestamp if records else float("inf")
+
+
 def run(
     settings: Settings,
     start: dt.date | None = None,
@@ -204,6 +266,9 @@ def _run(
     from orchestration.partitions import default_range
 
     instance = prepare_instance(settings)
+    for dead in end_dead_runs(instance):
+        if not quiet:
+            print(f"frontline run: run {dead} had died without ending; marked failed", file=sys.stderr, flush=True)
     default_start, default_end = default_range(settings, newest_held_day(settings))
     start, end = start or default_start, end or default_end
     _check_range(start, end, settings.today)
@@ -228,6 +293,8 @@ def _run(
             tags={
                 "dagster/asset_partition_range_start": start.isoformat(),
                 "dagster/asset_partition_range_end": end.isoformat(),
+                PID_TAG: str(os.getpid()),
+                HOST_TAG: socket.gethostname(),
             },
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": console_level}}}},
