@@ -24,6 +24,23 @@ from warehouse.store.config import Settings
 MIRROR = Path(os.environ.get("FRONTLINE_MIRROR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def _memory_temproot(path: str = "/dev/shm", room: int = 4 << 30) -> str | None:
+    """A tmpfs with room for a suite's homes (~1.5 GB at most), if the machine has one."""
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) and stat.f_bavail * stat.f_frsize >= room else None
+
+
+# Every run commits Dagster's SQLite event log (an fsync per event) and checkpoints DuckDB files:
+# on a busy disk those waits were a third of a bad-input case's time. tmp_path lives in memory
+# instead (pytest's own PYTEST_DEBUG_TEMPROOT; set it to choose another root). Nothing here tests
+# durability across a power cut; a SIGKILL (test_faults) leaves the page cache as a disk would.
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ and (_root := _memory_temproot()):
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = _root
 # Tests serve the mirror on loopback: no pacing between requests there (test_territory checks pacing).
 os.environ.setdefault("FRONTLINE_HTTP_INTERVAL", "0")
 
