@@ -14,7 +14,9 @@ import http.server
 import io
 import json
 import os
+import signal
 import socket
+import subprocess
 import threading
 from pathlib import Path
 
@@ -223,11 +225,27 @@ def webhook():
         yield hook
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released): free for a server to take, or
+    closed for a client to be refused."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """End a process started with start_new_session=True and its group (a daemon's code server
+    and run workers, dagster dev's webserver and daemon): SIGTERM, SIGKILL after 30 s, then
+    SIGKILL to whatever of the group outlived it."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 PIPELINE_DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9), dt.date(2024, 7, 10)]
@@ -255,11 +273,52 @@ def published(tmp_path_factory):
     return {"home": home, "mirror": mirror, "dir": publish.version_path(home / "published")}
 
 
-# The longest modules (whole-mirror or several `frontline run`s) go first, so with xdist's
-# per-file distribution the two workers finish together instead of one waiting on a late long file.
-LONG_MODULES = ("test_concurrent_readers.py", "test_territory_full_history.py", "test_bad_input.py", "test_pipeline.py")
+# The longest modules (many `frontline run`s, daemons, whole-mirror files) go first, longest first:
+# xdist (--dist loadfile) hands a worker the next file when it runs low, so the two workers finish
+# together instead of one waiting on a late long file. (Measured with --durations; a module longer
+# than a fair share of the suite is split in two, as the bad-input catalogue is.)
+LONG_MODULES = (
+    "test_bad_input_catalogue_tables.py",
+    "test_bad_input_catalogue.py",
+    "test_faults.py",
+    "test_pipeline.py",
+    "test_progress.py",
+    "test_services.py",
+    "test_serve.py",
+    "test_casualties.py",
+    "test_concurrent_readers.py",
+    "test_bad_input.py",
+    "test_territory_full_history.py",
+)
 
 
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(LONG_MODULES)}
     items.sort(key=lambda item: rank.get(item.path.name, len(LONG_MODULES)))  # stable: the rest keep their order
+
+
+def add_cut_version(published_home: Path, root: Path) -> tuple[Path, str, str, int, int]:
+    """A copy of the published folder (LATEST still the published version) plus a newer version
+    beside it whose fact_losses_daily stops at 2026-05-31, so its rows differ; returns (folder,
+    old, new, old rows, new rows)."""
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from warehouse.publish import publish
+
+    folder = root / "published"
+    shutil.copytree(published_home / "published", folder, symlinks=True)
+    old = publish.latest_version(folder)
+    new = "29990101T000000Z-feedbeef"
+    target = publish.versions_dir(folder) / new
+    shutil.copytree(publish.version_path(folder, old), target)
+    data = pq.read_table(target / "fact_losses_daily.parquet")
+    cut = data.filter(pc.field("date") <= dt.date(2026, 5, 31))
+    pq.write_table(cut, target / "fact_losses_daily.parquet", compression="zstd")
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest.update(version=new, fingerprint="feedbeef" * 8)
+    manifest["tables"]["fact_losses_daily"]["rows"] = cut.num_rows
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return folder, old, new, data.num_rows, cut.num_rows

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import shutil
 
-from tests.conftest import MIRROR, PIPELINE_DAYS, closed_port, make_mirror
+from tests.conftest import MIRROR, PIPELINE_DAYS, free_port, make_mirror
 from warehouse.ingest import sources
 from warehouse.serve import alerts, status
 from warehouse.store.config import Settings
@@ -65,7 +65,7 @@ def test_a_stale_source_alerts_once_per_day(published, tmp_path, webhook):
 
 
 def test_an_unreachable_webhook_is_recorded_not_raised(tmp_path):
-    settings = Settings(home=tmp_path, sources=None, alert_webhook=f"http://127.0.0.1:{closed_port()}/hook")
+    settings = Settings(home=tmp_path, sources=None, alert_webhook=f"http://127.0.0.1:{free_port()}/hook")
     alert = alerts.Alert(key="run:abc", kind="run_failure", text="frontline: run abc failed", fields={"run_id": "abc"})
     record = alerts.raise_alert(settings, alert)
     assert record["delivered"] is False and "ConnectionError" in record["delivery_error"]

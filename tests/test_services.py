@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -24,7 +23,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tests.conftest import PIPELINE_DAYS, deepstate_file, make_mirror, webhook_receiver
+from tests.conftest import PIPELINE_DAYS, deepstate_file, make_mirror, stop_process_group, webhook_receiver
 from tests.test_geometry import _ring_area_km2
 from warehouse.publish import publish
 from warehouse.serve import alerts, status
@@ -78,18 +77,6 @@ def start_daemon(home: Path, mirror: Path, extra_env: dict) -> subprocess.Popen:
     )
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-    with contextlib.suppress(ProcessLookupError):  # run workers it launched, if any outlived it
-        os.killpg(process.pid, signal.SIGKILL)
-
-
 def wait_for(done, instance_dir: Path, daemon: subprocess.Popen, log: Path):
     """``done(instance)``'s first truthy answer, polled while the daemon works."""
     deadline = time.monotonic() + WAIT_S
@@ -128,7 +115,7 @@ class Scenario:
         except BaseException as exc:  # re-raised in the test
             self._outcome["error"] = exc
         finally:
-            stop(self.daemon)
+            stop_process_group(self.daemon)
 
     def wait(self, done):
         """``done(instance)``'s first truthy answer (wait_for on this scenario's daemon)."""
@@ -156,7 +143,7 @@ def scenarios(tmp_path_factory):
         env = stack.enter_context(pytest.MonkeyPatch.context())
         root = tmp_path_factory.mktemp("sqlite")
         started = {"sqlite": Scenario(root, _scenario_mirror(root), {}, lambda s: s.wait(finished_run))}
-        stack.callback(stop, started["sqlite"].daemon)
+        stack.callback(stop_process_group, started["sqlite"].daemon)
         if ADMIN_DSN:
             database = stack.enter_context(instance_database())
             url, received = stack.enter_context(webhook_receiver())
@@ -182,7 +169,7 @@ def scenarios(tmp_path_factory):
             }
             started["postgres"] = Scenario(root, mirror, extra, run_then_alert)
             started["postgres"].received, started["postgres"].records = received, records
-            stack.callback(stop, started["postgres"].daemon)
+            stack.callback(stop_process_group, started["postgres"].daemon)
         yield started
 
 
