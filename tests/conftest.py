@@ -274,9 +274,10 @@ def published(tmp_path_factory):
 
 
 # The longest modules (many `frontline run`s, daemons, whole-mirror files) go first, longest first:
-# xdist (--dist loadfile) hands a worker the next file when it runs low, so the two workers finish
-# together instead of one waiting on a late long file. (Measured with --durations; a module longer
-# than a fair share of the suite is split in two, as the bad-input catalogue is.)
+# xdist (--dist loadfile --no-loadscope-reorder) hands a worker the next file when it runs low, so
+# the two workers finish together instead of one waiting on a late long file. (Measured with
+# --durations; a module longer than a fair share of the suite is split in two, as the bad-input
+# catalogue is.)
 LONG_MODULES = (
     "test_bad_input_catalogue_tables.py",
     "test_bad_input_catalogue.py",
