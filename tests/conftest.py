@@ -6,6 +6,7 @@ never files committed to the repository.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
@@ -13,6 +14,9 @@ import http.server
 import io
 import json
 import os
+import signal
+import socket
+import subprocess
 import threading
 from pathlib import Path
 
@@ -24,6 +28,23 @@ from warehouse.store.config import Settings
 MIRROR = Path(os.environ.get("FRONTLINE_MIRROR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def _memory_temproot(path: str = "/dev/shm", room: int = 4 << 30) -> str | None:
+    """A tmpfs with room for a suite's homes (~1.5 GB at most), if the machine has one."""
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) and stat.f_bavail * stat.f_frsize >= room else None
+
+
+# Every run commits Dagster's SQLite event log (an fsync per event) and checkpoints DuckDB files:
+# on a busy disk those waits were a third of a bad-input case's time. tmp_path lives in memory
+# instead (pytest's own PYTEST_DEBUG_TEMPROOT; set it to choose another root). Nothing here tests
+# durability across a power cut; a SIGKILL (test_faults) leaves the page cache as a disk would.
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ and (_root := _memory_temproot()):
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = _root
 # Tests serve the mirror on loopback: no pacing between requests there (test_territory checks pacing).
 os.environ.setdefault("FRONTLINE_HTTP_INTERVAL", "0")
 
@@ -171,6 +192,62 @@ def http_mirror():
         server.server_close()
 
 
+@contextlib.contextmanager
+def webhook_receiver():
+    """A loopback HTTP server that records what is POSTed to it; yields (url, [(path, content
+    type, JSON body), ...])."""
+    received = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], json.loads(body)))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/frontline", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def webhook():
+    """webhook_receiver() for one test."""
+    with webhook_receiver() as hook:
+        yield hook
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released): free for a server to take, or
+    closed for a client to be refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """End a process started with start_new_session=True and its group (a daemon's code server
+    and run workers, dagster dev's webserver and daemon): SIGTERM, SIGKILL after 30 s, then
+    SIGKILL to whatever of the group outlived it."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 PIPELINE_DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9), dt.date(2024, 7, 10)]
 
 
@@ -196,11 +273,53 @@ def published(tmp_path_factory):
     return {"home": home, "mirror": mirror, "dir": publish.version_path(home / "published")}
 
 
-# The longest modules (whole-mirror or several `frontline run`s) go first, so with xdist's
-# per-file distribution the two workers finish together instead of one waiting on a late long file.
-LONG_MODULES = ("test_concurrent_readers.py", "test_territory_full_history.py", "test_bad_input.py", "test_pipeline.py")
+# The longest modules (many `frontline run`s, daemons, whole-mirror files) go first, longest first:
+# xdist (--dist loadfile --no-loadscope-reorder) hands a worker the next file when it runs low, so
+# the two workers finish together instead of one waiting on a late long file. (Measured with
+# --durations; a module longer than a fair share of the suite is split in two, as the bad-input
+# catalogue is.)
+LONG_MODULES = (
+    "test_bad_input_catalogue_tables.py",
+    "test_bad_input_catalogue.py",
+    "test_faults.py",
+    "test_pipeline.py",
+    "test_progress.py",
+    "test_services.py",
+    "test_serve.py",
+    "test_casualties.py",
+    "test_concurrent_readers.py",
+    "test_bad_input.py",
+    "test_territory_full_history.py",
+)
 
 
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(LONG_MODULES)}
     items.sort(key=lambda item: rank.get(item.path.name, len(LONG_MODULES)))  # stable: the rest keep their order
+
+
+def add_cut_version(published_home: Path, root: Path) -> tuple[Path, str, str, int, int]:
+    """A copy of the published folder (LATEST still the published version) plus a newer version
+    beside it whose fact_losses_daily stops at 2026-05-31, so its rows differ; returns (folder,
+    old, new, old rows, new rows)."""
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from warehouse.publish import publish
+
+    folder = root / "published"
+    shutil.copytree(published_home / "published", folder, symlinks=True)
+    old = publish.latest_version(folder)
+    new = "29990101T000000Z-feedbeef"
+    target = publish.versions_dir(folder) / new
+    shutil.copytree(publish.version_path(folder, old), target)
+    data = pq.read_table(target / "fact_losses_daily.parquet")
+    cut = data.filter(pc.field("date") <= dt.date(2026, 5, 31))
+    pq.write_table(cut, target / "fact_losses_daily.parquet", compression="zstd")
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest.update(version=new, fingerprint="feedbeef" * 8)
+    manifest["tables"]["fact_losses_daily"]["rows"] = cut.num_rows
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return folder, old, new, data.num_rows, cut.num_rows

@@ -1,46 +1,19 @@
 """Alerts to a loopback webhook: a source older than its cadence is reported once per day, the
 record shows on the status page, and an unreachable webhook fails nothing. (The run-failure
-sensor under a real daemon: tests/test_services.py.)"""
+sensor under a real daemon: tests/test_services.py; the receiver: tests/conftest.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import json
 import shutil
-import threading
 
-import pytest
-
-from tests.conftest import MIRROR, PIPELINE_DAYS, make_mirror
+from tests.conftest import MIRROR, PIPELINE_DAYS, free_port, make_mirror
 from warehouse.ingest import sources
 from warehouse.serve import alerts, status
 from warehouse.store.config import Settings
 
 TODAY = dt.date(2026, 7, 1)
-
-
-@pytest.fixture
-def webhook():
-    """A loopback HTTP server that records the JSON bodies POSTed to it; yields (url, bodies)."""
-    received = []
-
-    class Receiver(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((self.path, self.headers["Content-Type"], json.loads(body)))
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/frontline", received
-    server.shutdown()
-    server.server_close()
 
 
 def newest_in_mirror(source: sources.Source) -> dt.date:
@@ -92,13 +65,7 @@ def test_a_stale_source_alerts_once_per_day(published, tmp_path, webhook):
 
 
 def test_an_unreachable_webhook_is_recorded_not_raised(tmp_path):
-    # a port nothing listens on: bind one, close it
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    settings = Settings(home=tmp_path, sources=None, alert_webhook=f"http://127.0.0.1:{port}/hook")
+    settings = Settings(home=tmp_path, sources=None, alert_webhook=f"http://127.0.0.1:{free_port()}/hook")
     alert = alerts.Alert(key="run:abc", kind="run_failure", text="frontline: run abc failed", fields={"run_id": "abc"})
     record = alerts.raise_alert(settings, alert)
     assert record["delivered"] is False and "ConnectionError" in record["delivery_error"]

@@ -8,32 +8,24 @@ import asyncio
 import base64
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-import aiohttp
 import dagster as dg
 import duckdb
 import pytest
 
 from orchestration.conventions import table_name
 from orchestration.definitions import defs
-from tests.test_status_page import DevTools, _chromium, _devtools_port, decode_png
+from tests.browser import decode_png, devtools_session, headless_chromium
+from tests.conftest import free_port, stop_process_group
 from warehouse.store import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = catalog.table("fact_losses_monthly")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_server(port: int, process: subprocess.Popen, log: Path, deadline_s: float = 180) -> dict:
@@ -51,21 +43,10 @@ def _wait_for_server(port: int, process: subprocess.Popen, log: Path, deadline_s
     )
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """End the process group this test started (dagster dev's webserver and daemon with it)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def test_frontline_dev_starts_its_own_dagster_whatever_path_holds(tmp_path):
     frontline = Path(sys.executable).parent / "frontline"
     assert frontline.is_file()
-    port, log = _free_port(), tmp_path / "dev.log"
+    port, log = free_port(), tmp_path / "dev.log"
     env = {**os.environ, "PATH": "/usr/bin:/bin", "FRONTLINE_HOME": str(tmp_path / "home")}
     env.pop("VIRTUAL_ENV", None)
     env.pop("DAGSTER_HOME", None)
@@ -84,7 +65,7 @@ def test_frontline_dev_starts_its_own_dagster_whatever_path_holds(tmp_path):
     try:
         info = _wait_for_server(port, process, log)
     finally:
-        _stop(process)
+        stop_process_group(process)
     assert info["dagster_webserver_version"] == dg.__version__
     assert str(Path(sys.executable)) in log.read_text(errors="replace")  # said which interpreter it ran
     assert (tmp_path / "home" / "dagster" / "dagster.yaml").is_file()
@@ -137,37 +118,26 @@ SKIP_DIALOG = (
 async def _asset_page(devtools_port: int, url: str, expected: list[str], timeout_s: float = 120):
     """Open the asset page, wait until the UI (a single-page app) has rendered every expected
     text, and return the page text and a screenshot of it."""
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"http://127.0.0.1:{devtools_port}/json/list") as response:
-            page = next(t for t in await response.json() if t["type"] == "page")
-        async with session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-            tools = DevTools(ws)
-            pump = asyncio.create_task(tools.pump())
-            await tools.send("Page.enable")
-            await tools.send("Page.navigate", url=url)
-            text = ""
-            for _ in range(int(timeout_s * 2)):
-                reply = await tools.send("Runtime.evaluate", expression="document.body.innerText", returnByValue=True)
-                text = reply["result"].get("value") or ""
-                if all(e in text for e in expected):
-                    break
-                await asyncio.sleep(0.5)
-            # Dagster's first-visit "join the community" dialog would cover the page in the picture.
-            await tools.send("Runtime.evaluate", expression=SKIP_DIALOG)
-            await asyncio.sleep(1)  # let the last layout settle before the picture
-            shot = await tools.send("Page.captureScreenshot", format="png")
-            pump.cancel()
-            return text, base64.b64decode(shot["data"])
+    async with devtools_session(devtools_port) as tools:
+        await tools.send("Page.enable")
+        await tools.send("Page.navigate", url=url)
+        text = ""
+        for _ in range(int(timeout_s * 2)):
+            reply = await tools.send("Runtime.evaluate", expression="document.body.innerText", returnByValue=True)
+            text = reply["result"].get("value") or ""
+            if all(e in text for e in expected):
+                break
+            await asyncio.sleep(0.5)
+        # Dagster's first-visit "join the community" dialog would cover the page in the picture.
+        await tools.send("Runtime.evaluate", expression=SKIP_DIALOG)
+        await asyncio.sleep(1)  # let the last layout settle before the picture
+        shot = await tools.send("Page.captureScreenshot", format="png")
+        return text, base64.b64decode(shot["data"])
 
 
 def test_asset_page_in_the_dagster_ui_shows_the_column_schema(published, tmp_path):
-    chromium = _chromium()
-    if chromium is None:
-        if os.environ.get("FRONTLINE_TEST_REQUIRE_SERVICES"):
-            pytest.fail("chromium not installed (.ci/services installs Debian's chromium)")
-        pytest.skip("chromium not installed (apt-get install chromium, or run .ci/services)")
     home = published["home"]
-    port, log = _free_port(), tmp_path / "webserver.log"
+    port, log = free_port(), tmp_path / "webserver.log"
     env = {**os.environ, "DAGSTER_HOME": str(home / "dagster"), "FRONTLINE_HOME": str(home)}
     with open(log, "wb") as out:
         webserver = subprocess.Popen(
@@ -179,45 +149,17 @@ def test_asset_page_in_the_dagster_ui_shows_the_column_schema(published, tmp_pat
             stderr=out,
             start_new_session=True,
         )
-    profile, chromium_log = tmp_path / "profile", tmp_path / "chromium.log"
-    browser = None
     try:
         _wait_for_server(port, webserver, log)
-        with open(chromium_log, "wb") as out:
-            browser = subprocess.Popen(
-                [
-                    chromium,
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-dev-shm-usage",
-                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                    f"--user-data-dir={profile}",
-                    "--window-size=1400,2400",
-                    "--remote-debugging-address=127.0.0.1",
-                    "--remote-debugging-port=0",
-                    "about:blank",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-            )
-        devtools = _devtools_port(browser, profile, chromium_log)
-        unit_doc = TABLE.column("total").doc  # "Sum of the month's daily values (corrections included). Unit: count."
-        expected = [*TABLE.column_names, "Sum of the month's daily values", "BIGINT"]
-        url = f"http://127.0.0.1:{port}/assets/{TABLE.schema}/{TABLE.name}"
-        text, png = asyncio.run(asyncio.wait_for(_asset_page(devtools, url, expected), 240))
+        flags = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+        with headless_chromium(tmp_path, "1400,2400", flags) as devtools:
+            # "Sum of the month's daily values (corrections included). Unit: count."
+            unit_doc = TABLE.column("total").doc
+            expected = [*TABLE.column_names, "Sum of the month's daily values", "BIGINT"]
+            url = f"http://127.0.0.1:{port}/assets/{TABLE.schema}/{TABLE.name}"
+            text, png = asyncio.run(asyncio.wait_for(_asset_page(devtools, url, expected), 240))
     finally:
-        if browser is not None:
-            browser.terminate()
-            try:
-                browser.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                browser.kill()
-        _stop(webserver)
+        stop_process_group(webserver)
     (tmp_path / "asset_page.png").write_bytes(png)
     missing = [e for e in expected if e not in text]
     assert not missing, (missing, text[:3000])

@@ -4,7 +4,7 @@ import http.server
 
 import pytest
 
-from tests.conftest import MIRROR
+from tests.conftest import MIRROR, free_port
 from warehouse.ingest.fetch import FetchError, fetch
 
 ISW = "isw/area_assessed_as_controlled_by_russia.csv"
@@ -59,15 +59,6 @@ def test_unknown_scheme_is_refused():
         fetch("ftp://example.org/x.csv")
 
 
-def _closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_an_unreachable_host_fails_the_step_once_with_the_reason(tmp_path):
     """No Dagster retries on top of the HTTP layer's own (an offline first run once waited ten
     minutes for 'Exceeded max_retries of 3'), and the summary says which host and why."""
@@ -79,7 +70,7 @@ def test_an_unreachable_host_fails_the_step_once_with_the_reason(tmp_path):
     from warehouse.ingest import sources
     from warehouse.store.config import Settings
 
-    base = f"http://127.0.0.1:{_closed_port()}"
+    base = f"http://127.0.0.1:{free_port()}"
     isw = next(a for a in whole_file_assets if a.key.path == ["raw", sources.ISW.name])
     settings = Settings(home=tmp_path, sources=base, http_interval_s=0)
     result = dg.materialize(

@@ -8,8 +8,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,13 +18,13 @@ from pathlib import Path
 import dagster as dg
 import fsspec
 import obstore
-import pyarrow.compute as pc
 import pyarrow.fs
 import pyarrow.parquet as pq
 import pytest
 import requests
 
 from orchestration.serving_assets import ObjectStoreTarget, object_storage
+from tests.conftest import add_cut_version, free_port
 from warehouse.publish import publish
 from warehouse.publish.remote import IMMUTABLE, NO_CACHE, MirrorError, mirror, open_store
 
@@ -34,16 +32,10 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "frontline", "AWS_SECRET_ACCESS_KEY": "front
 FAST_FAILURE = {"max_retries": 1, "backoff": {"init_backoff": dt.timedelta(milliseconds=100)}}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3_server():
     """moto's S3 server on loopback with one bucket; yields its endpoint."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -124,23 +116,6 @@ def s3_env(s3_server, monkeypatch):
     return point_at
 
 
-def two_versions(published_home: Path, root: Path) -> tuple[Path, str, str]:
-    """A copy of the published folder whose LATEST is the published version; and a second,
-    newer version beside it (fact_losses_daily cut at 2026-05-31) that is not yet LATEST."""
-    folder = root / "published"
-    shutil.copytree(published_home / "published", folder, symlinks=True)
-    old = publish.latest_version(folder)
-    new = "29990101T000000Z-feedbeef"
-    target = publish.versions_dir(folder) / new
-    shutil.copytree(publish.version_path(folder, old), target)
-    data = pq.read_table(target / "fact_losses_daily.parquet")
-    pq.write_table(data.filter(pc.field("date") <= dt.date(2026, 5, 31)), target / "fact_losses_daily.parquet")
-    manifest = json.loads((target / "manifest.json").read_text())
-    manifest.update(version=new, fingerprint="feedbeef" * 8)
-    (target / "manifest.json").write_text(json.dumps(manifest))
-    return folder, old, new
-
-
 def s3_reader(endpoint: str) -> pyarrow.fs.S3FileSystem:
     return pyarrow.fs.S3FileSystem(
         access_key=CREDENTIALS["AWS_ACCESS_KEY_ID"],
@@ -157,7 +132,7 @@ def version_files(folder: Path, version: str) -> dict[str, bytes]:
 
 
 def test_s3_mirror_reader_cache_headers_failure_and_idempotence(published, tmp_path, s3_server, s3_env):
-    folder, old, new = two_versions(published["home"], tmp_path)
+    folder, old, new, _, _ = add_cut_version(published["home"], tmp_path)
     url = "s3://frontline-test/frontline"
     first = mirror(folder, url)
     expected_keys = [f"versions/{old}/{name}" for name in version_files(folder, old)]
@@ -212,7 +187,7 @@ def test_s3_mirror_reader_cache_headers_failure_and_idempotence(published, tmp_p
 
 
 def test_dagster_asset_mirrors_to_a_file_url_readable_with_fsspec(published, tmp_path):
-    folder, old, _ = two_versions(published["home"], tmp_path)
+    folder, old, *_ = add_cut_version(published["home"], tmp_path)
     remote_root = tmp_path / "bucket"
     url = f"file://{remote_root}/frontline"
     resources = {"object_store": ObjectStoreTarget(url=url, published_dir=str(folder))}

@@ -28,6 +28,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from orchestration.cli import main
+from tests.conftest import add_cut_version
 from warehouse.publish import publish
 from warehouse.publish.postgres import publish_version, schema_name
 
@@ -226,23 +227,10 @@ def test_reader_role_cannot_write(pg, published):
 
 
 def _second_version(published_home, root) -> tuple[str, str, int, int]:
-    """A copy of the published folder plus a newer version whose fact_losses_daily stops at
-    2026-05-31 (so its row count differs); returns (old, new, old rows, new rows)."""
-    folder = root / "published"
-    shutil.copytree(published_home / "published", folder, symlinks=True)
-    old = publish.latest_version(folder)
-    new = "29990101T000000Z-feedbeef"
-    target = publish.versions_dir(folder) / new
-    shutil.copytree(publish.version_path(folder, old), target)
-    data = pq.read_table(target / "fact_losses_daily.parquet")
-    cut = data.filter(pc.field("date") <= dt.date(2026, 5, 31))
-    pq.write_table(cut, target / "fact_losses_daily.parquet", compression="zstd")
-    manifest = json.loads((target / "manifest.json").read_text())
-    manifest.update(version=new, fingerprint="feedbeef" * 8)
-    manifest["tables"]["fact_losses_daily"]["rows"] = cut.num_rows
-    (target / "manifest.json").write_text(json.dumps(manifest))
+    """add_cut_version, made LATEST; returns (old, new, old rows, new rows)."""
+    folder, old, new, old_rows, new_rows = add_cut_version(published_home, root)
     (folder / publish.LATEST).write_text(new + "\n")
-    return old, new, data.num_rows, cut.num_rows
+    return old, new, old_rows, new_rows
 
 
 def test_publish_swaps_views_atomically_while_readers_are_connected(pg, published, tmp_path):

@@ -116,8 +116,9 @@ def test_run_shows_progress_as_a_bar_on_a_terminal_lines_in_a_pipe_and_nothing_w
 
 
 def test_quiet_run_still_prints_the_errors(tmp_path):
-    # Nothing listens on port 9: every fetch fails at once, the run fails, and --quiet says why.
-    env = _env(tmp_path / "home", "http://127.0.0.1:9/mirror")
+    # Nothing listens on port 9: every fetch fails, the run fails, and --quiet says why. No backoff
+    # between the HTTP layer's retries (FRONTLINE_HTTP_BACKOFF=0): they fail at once, not after 14 s each.
+    env = {**_env(tmp_path / "home", "http://127.0.0.1:9/mirror"), "FRONTLINE_HTTP_BACKOFF": "0"}
     quiet = subprocess.run([FRONTLINE, *ARGS, "--quiet"], env=env, capture_output=True, text=True, timeout=600)
     assert quiet.returncode == 1, quiet.stdout + quiet.stderr
     first, *rest = quiet.stdout.splitlines()

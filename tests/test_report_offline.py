@@ -7,13 +7,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
-import subprocess
 
-import aiohttp
-import pytest
-
-from tests.test_status_page import DevTools, _chromium, _devtools_port, decode_png
+from tests.browser import decode_png, devtools_session, headless_chromium
 from warehouse.store import catalog
 
 PAGE_TEXT = "JSON.stringify({text: document.body.innerText, height: document.documentElement.scrollHeight})"
@@ -21,89 +16,42 @@ CONTROL = "fetch('https://cdn.jsdelivr.net/npm/bootstrap.css').then(() => 'reach
 
 
 async def _open_all(devtools_port: int, urls: list[str]):
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"http://127.0.0.1:{devtools_port}/json/list") as response:
-            page = next(t for t in await response.json() if t["type"] == "page")
-        async with session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-            tools = DevTools(ws)
-            pump = asyncio.create_task(tools.pump())
-            for domain in ("Network", "Page", "Runtime"):
-                await tools.send(f"{domain}.enable")
-            pages, shot = {}, None
-            for url in urls:
-                tools.events = [e for e in tools.events if e["method"] != "Page.loadEventFired"]
-                await tools.send("Page.navigate", url=url)
-                await tools.wait_for("Page.loadEventFired")
-                reply = await tools.send("Runtime.evaluate", expression=PAGE_TEXT, returnByValue=True)
-                pages[url] = json.loads(reply["result"]["value"])
-                if shot is None:  # the index, whole page
-                    await tools.send(
-                        "Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False
-                    )
-                    metrics = await tools.send("Page.getLayoutMetrics")
-                    size = metrics["cssContentSize"]
-                    clip = {"x": 0, "y": 0, "width": 1280, "height": size["height"], "scale": 1}
-                    data = await tools.send(
-                        "Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True
-                    )
-                    shot = base64.b64decode(data["data"])
-            # Control: a CDN request from the page is seen here and does not get through.
-            reply = await tools.send("Runtime.evaluate", expression=CONTROL, awaitPromise=True, returnByValue=True)
-            await asyncio.sleep(0.3)
-            pump.cancel()
-            requests = [
-                e["params"]["request"]["url"] for e in tools.events if e["method"] == "Network.requestWillBeSent"
-            ]
-            return pages, shot, requests, reply["result"]["value"]
+    async with devtools_session(devtools_port) as tools:
+        for domain in ("Network", "Page", "Runtime"):
+            await tools.send(f"{domain}.enable")
+        pages, shot = {}, None
+        for url in urls:
+            tools.events = [e for e in tools.events if e["method"] != "Page.loadEventFired"]
+            await tools.send("Page.navigate", url=url)
+            await tools.wait_for("Page.loadEventFired")
+            reply = await tools.send("Runtime.evaluate", expression=PAGE_TEXT, returnByValue=True)
+            pages[url] = json.loads(reply["result"]["value"])
+            if shot is None:  # the index, whole page
+                await tools.send(
+                    "Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False
+                )
+                metrics = await tools.send("Page.getLayoutMetrics")
+                size = metrics["cssContentSize"]
+                clip = {"x": 0, "y": 0, "width": 1280, "height": size["height"], "scale": 1}
+                data = await tools.send("Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True)
+                shot = base64.b64decode(data["data"])
+        # Control: a CDN request from the page is seen here and does not get through.
+        reply = await tools.send("Runtime.evaluate", expression=CONTROL, awaitPromise=True, returnByValue=True)
+        await asyncio.sleep(0.3)
+        requests = [e["params"]["request"]["url"] for e in tools.events if e["method"] == "Network.requestWillBeSent"]
+        return pages, shot, requests, reply["result"]["value"]
 
 
 def test_report_opens_complete_offline_in_chromium(published, tmp_path):
-    chromium = _chromium()
-    if chromium is None:
-        if os.environ.get("FRONTLINE_TEST_REQUIRE_SERVICES"):
-            pytest.fail("chromium not installed (.ci/services installs Debian's chromium)")
-        pytest.skip("chromium not installed (apt-get install chromium, or run .ci/services)")
     version_dir = published["dir"]
     manifest = json.loads((version_dir / "manifest.json").read_text())
     report = version_dir / manifest["report"]
     urls = [report.as_uri()] + [(report.parent / f"{t.name}.html").as_uri() for t in catalog.PUBLISHED]
-    profile, log = tmp_path / "profile", tmp_path / "chromium.log"
-    with open(log, "wb") as out:
-        browser = subprocess.Popen(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-                # networking off: every HTTP(S) request goes to a dead proxy, no name resolves
-                "--proxy-server=127.0.0.1:9",
-                "--proxy-bypass-list=<-loopback>",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                "--allow-file-access-from-files",
-                f"--user-data-dir={profile}",
-                "--window-size=1280,900",
-                "--remote-debugging-address=127.0.0.1",
-                "--remote-debugging-port=0",
-                "about:blank",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-        )
-    try:
-        port = _devtools_port(browser, profile, log)
+    # networking off: every HTTP(S) request goes to a dead proxy, no name resolves
+    flags = ["--disable-sync", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
+    flags += ["--host-resolver-rules=MAP * ~NOTFOUND", "--allow-file-access-from-files"]
+    with headless_chromium(tmp_path, "1280,900", flags) as port:
         pages, png, requests, control = asyncio.run(asyncio.wait_for(_open_all(port, urls), 240))
-    finally:
-        browser.terminate()
-        try:
-            browser.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            browser.kill()
     (tmp_path / "report_index.png").write_bytes(png)
 
     # No request left the version folder (the CDN control was seen and blocked).

@@ -8,10 +8,8 @@ different hosts has it).
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -25,7 +23,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tests.conftest import PIPELINE_DAYS, deepstate_file, make_mirror
+from tests.conftest import PIPELINE_DAYS, deepstate_file, make_mirror, stop_process_group, webhook_receiver
 from tests.test_geometry import _ring_area_km2
 from warehouse.publish import publish
 from warehouse.serve import alerts, status
@@ -37,13 +35,9 @@ DAY = DAYS[-1]  # FRONTLINE_TODAY: the schedule asks for the archive's first day
 WAIT_S = 240  # the daemon starts (~20 s, more on a busy machine), a tick at the next minute, a run of two days
 
 
-@pytest.fixture
+@contextlib.contextmanager
 def instance_database():
     """A PostgreSQL database of its own (other tests share the server), dropped afterwards."""
-    if not ADMIN_DSN:
-        if os.environ.get("FRONTLINE_TEST_REQUIRE_SERVICES"):
-            pytest.fail("FRONTLINE_TEST_POSTGRES_DSN is not set")
-        pytest.skip("FRONTLINE_TEST_POSTGRES_DSN is not set (run .ci/services to start PostgreSQL)")
     import psycopg
 
     name = f"frontline_dagster_{uuid.uuid4().hex[:12]}"
@@ -60,32 +54,10 @@ def instance_database():
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-@pytest.fixture
-def webhook():
-    """A loopback HTTP server that records the JSON bodies POSTed to it."""
-    received = []
-
-    class Receiver(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((self.path, self.headers["Content-Type"], json.loads(body)))
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/frontline", received
-    server.shutdown()
-    server.server_close()
-
-
 def start_daemon(home: Path, mirror: Path, extra_env: dict) -> subprocess.Popen:
+    inherited = {k: v for k, v in os.environ.items() if k != "FRONTLINE_DAGSTER_PG_URL"}  # only if given
     env = {
-        **os.environ,
+        **inherited,
         "FRONTLINE_HOME": str(home),
         "FRONTLINE_SOURCES": str(mirror),
         "FRONTLINE_TODAY": DAY.isoformat(),
@@ -103,18 +75,6 @@ def start_daemon(home: Path, mirror: Path, extra_env: dict) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-    with contextlib.suppress(ProcessLookupError):  # run workers it launched, if any outlived it
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for(done, instance_dir: Path, daemon: subprocess.Popen, log: Path):
@@ -137,15 +97,85 @@ def finished_run(instance: dg.DagsterInstance) -> dg.DagsterRun | None:
     return next((r for r in instance.get_runs() if r.is_finished), None)
 
 
-def test_daemon_fires_the_schedule_and_its_run_publishes(tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    mirror = make_mirror(tmp_path / "mirror", DAYS, cut=DAY)
-    daemon = start_daemon(home, mirror, {})
-    try:
-        run = wait_for(finished_run, home / "dagster", daemon, tmp_path / "daemon.log")
-    finally:
-        stop(daemon)
+class Scenario:
+    """A daemon on a home of its own, watched from a thread that stops it at ``done``'s first
+    answer: the other scenario's daemon runs meanwhile, and no later tick adds a run or an alert."""
+
+    def __init__(self, root: Path, mirror: Path, extra_env: dict, done):
+        self.home, self.log = root / "home", root / "daemon.log"
+        self.home.mkdir()
+        self.daemon = start_daemon(self.home, mirror, extra_env)
+        self._outcome: dict = {}
+        self._watcher = threading.Thread(target=self._watch, args=(done,), daemon=True)
+        self._watcher.start()
+
+    def _watch(self, done) -> None:
+        try:
+            self._outcome["answer"] = done(self)
+        except BaseException as exc:  # re-raised in the test
+            self._outcome["error"] = exc
+        finally:
+            stop_process_group(self.daemon)
+
+    def wait(self, done):
+        """``done(instance)``'s first truthy answer (wait_for on this scenario's daemon)."""
+        return wait_for(done, self.home / "dagster", self.daemon, self.log)
+
+    def result(self):
+        self._watcher.join(3 * WAIT_S)
+        assert not self._watcher.is_alive(), (
+            f"the watcher is still waiting; daemon log:\n{self.log.read_text()[-3000:]}"
+        )
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        return self._outcome["answer"]
+
+
+def _scenario_mirror(root: Path) -> Path:
+    return make_mirror(root / "mirror", DAYS, cut=DAY)
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory):
+    """Both daemons start together: each takes ~20 s to start and up to a minute until its
+    schedule's first tick, and those waits overlap instead of adding up."""
+    with contextlib.ExitStack() as stack:
+        env = stack.enter_context(pytest.MonkeyPatch.context())
+        root = tmp_path_factory.mktemp("sqlite")
+        started = {"sqlite": Scenario(root, _scenario_mirror(root), {}, lambda s: s.wait(finished_run))}
+        stack.callback(stop_process_group, started["sqlite"].daemon)
+        if ADMIN_DSN:
+            database = stack.enter_context(instance_database())
+            url, received = stack.enter_context(webhook_receiver())
+            root = tmp_path_factory.mktemp("postgres")
+            mirror = _scenario_mirror(root)
+            # the scheduled run meets a General Staff file with a non-numeric value
+            personnel = mirror / "losses" / "russia_losses_personnel.json"
+            records = json.loads(personnel.read_text())
+            records[-1]["personnel"] = "1,403,550"
+            personnel.unlink()  # never write through a symlink into the mirror
+            personnel.write_text(json.dumps(records, indent=4))
+            env.setenv("FRONTLINE_DAGSTER_PG_URL", database)  # for the instance read here
+
+            def run_then_alert(scenario):
+                run = scenario.wait(finished_run)
+                scenario.wait(lambda _: received)
+                return run
+
+            extra = {
+                "FRONTLINE_DAGSTER_PG_URL": database,
+                "FRONTLINE_ALERT_WEBHOOK": url,
+                "FRONTLINE_UI_URL": "http://frontline.example:3000",
+            }
+            started["postgres"] = Scenario(root, mirror, extra, run_then_alert)
+            started["postgres"].received, started["postgres"].records = received, records
+            stack.callback(stop_process_group, started["postgres"].daemon)
+        yield started
+
+
+def test_daemon_fires_the_schedule_and_its_run_publishes(scenarios):
+    home = scenarios["sqlite"].home
+    run = scenarios["sqlite"].result()
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
     assert run.status == dg.DagsterRunStatus.SUCCESS, [e.message for e in instance.all_logs(run.run_id)][-5:]
     assert run.job_name == "daily_refresh"
@@ -172,26 +202,16 @@ def test_daemon_fires_the_schedule_and_its_run_publishes(tmp_path):
         assert row["area_km2"] == pytest.approx(independent, rel=1e-3)
 
 
-def test_daemon_on_postgres_alerts_on_a_failed_run(tmp_path, instance_database, webhook, monkeypatch):
+def test_daemon_on_postgres_alerts_on_a_failed_run(scenarios):
     """The instance in PostgreSQL; the scheduled run meets a General Staff file with a
     non-numeric value, fails, and the run-failure sensor POSTs the alert and records it."""
-    url, received = webhook
-    home = tmp_path / "home"
-    home.mkdir()
-    mirror = make_mirror(tmp_path / "mirror", DAYS, cut=DAY)
-    personnel = mirror / "losses" / "russia_losses_personnel.json"
-    records = json.loads(personnel.read_text())
-    records[-1]["personnel"] = "1,403,550"
-    personnel.write_text(json.dumps(records, indent=4))
-    env = {"FRONTLINE_DAGSTER_PG_URL": instance_database, "FRONTLINE_ALERT_WEBHOOK": url}
-    env["FRONTLINE_UI_URL"] = "http://frontline.example:3000"
-    monkeypatch.setenv("FRONTLINE_DAGSTER_PG_URL", instance_database)  # for the instance read here
-    daemon = start_daemon(home, mirror, env)
-    try:
-        run = wait_for(finished_run, home / "dagster", daemon, tmp_path / "daemon.log")
-        wait_for(lambda _: received, home / "dagster", daemon, tmp_path / "daemon.log")
-    finally:
-        stop(daemon)
+    if "postgres" not in scenarios:
+        if os.environ.get("FRONTLINE_TEST_REQUIRE_SERVICES"):
+            pytest.fail("FRONTLINE_TEST_POSTGRES_DSN is not set")
+        pytest.skip("FRONTLINE_TEST_POSTGRES_DSN is not set (run .ci/services to start PostgreSQL)")
+    scenario = scenarios["postgres"]
+    home, received, records = scenario.home, scenario.received, scenario.records
+    run = scenario.result()
     assert "postgres_url" in (home / "dagster" / "dagster.yaml").read_text()
     assert not (home / "dagster" / "history").exists()  # runs and events are in PostgreSQL
     assert run.status == dg.DagsterRunStatus.FAILURE

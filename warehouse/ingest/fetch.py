@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from urllib3.util.retry import Retry
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 120
 HTTP_RETRIES = 4  # urllib3's, with backoff 0, 2, 4, 8 s; 429/5xx honour Retry-After
+# FRONTLINE_HTTP_BACKOFF scales those waits (0 = retry at once: tests against a closed port).
+HTTP_BACKOFF_ENV = "FRONTLINE_HTTP_BACKOFF"
 USER_AGENT = "frontline (+https://github.com/frontline-warehouse/frontline)"
 
 
@@ -60,7 +63,7 @@ class Payload:
 def _session() -> requests.Session:
     retry = Retry(
         total=HTTP_RETRIES,
-        backoff_factor=1.0,
+        backoff_factor=float(os.environ.get(HTTP_BACKOFF_ENV, "1")),
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=("GET",),
         raise_on_status=False,
