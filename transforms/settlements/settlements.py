@@ -146,7 +146,12 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
     if len(a) == 0:
         return np.full(len(places.ids), np.nan)
     pa_, pb = _projected(a), _projected(b)
-    dist = _nearest_m(shapely.points(_samples(pa_, pb, COARSE_STEP_M)), places.points)
+    samples = _samples(pa_, pb, COARSE_STEP_M)
+    # The end of a segment is the start of the next along a line: one point in the tree, not two
+    # (the same nearest distance, half the tree).
+    keep = np.ones(len(samples), dtype=bool)
+    keep[len(samples) - len(pb) : -1] = np.any(pb[:-1] != pa_[1:], axis=1)
+    dist = _nearest_m(shapely.points(samples[keep]), places.points)
     near = dist < REFINE_WITHIN_M
     if near.any():
         dist[near] = _nearest_m(shapely.linestrings(np.stack([pa_, pb], axis=1)), places.points[near])
