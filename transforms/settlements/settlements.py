@@ -20,6 +20,7 @@ Results land in ``core.settlement_day_status`` and ``core.front_line_day``, keye
 from __future__ import annotations
 
 import hashlib
+
 import duckdb
 import numpy as np
 import pyarrow as pa
