@@ -19,6 +19,8 @@ Results land in ``core.settlement_day_status`` and ``core.front_line_day``, keye
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -145,7 +147,12 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
     if len(a) == 0:
         return np.full(len(places.ids), np.nan)
     pa_, pb = _projected(a), _projected(b)
-    dist = _nearest_m(shapely.points(_samples(pa_, pb, COARSE_STEP_M)), places.points)
+    samples = _samples(pa_, pb, COARSE_STEP_M)
+    # The end of a segment is the start of the next along a line: one point in the tree, not two
+    # (the same nearest distance, half the tree).
+    keep = np.ones(len(samples), dtype=bool)
+    keep[len(samples) - len(pb) : -1] = np.any(pb[:-1] != pa_[1:], axis=1)
+    dist = _nearest_m(shapely.points(samples[keep]), places.points)
     near = dist < REFINE_WITHIN_M
     if near.any():
         dist[near] = _nearest_m(shapely.linestrings(np.stack([pa_, pb], axis=1)), places.points[near])
@@ -197,12 +204,14 @@ def _wanted(con) -> tuple[list[tuple], str | None, Places | None]:
     return con.execute(load("transforms.settlements", "settlement_wanted_days")).fetchall(), rows[0][0], places
 
 
-def _classes(con, todo: list[tuple], regions: region_step.Regions) -> dict[tuple, dict[str, shapely.Geometry]]:
-    out: dict[tuple, dict[str, shapely.Geometry]] = {}
+def _inputs(con, todo: list[tuple]) -> dict[tuple, object]:
+    """Per (source, day) what its classes are made of: the archive polygon's WKB, or the API
+    snapshot's (class, WKB) features."""
+    out: dict[tuple, object] = {}
     days = sorted(d for s, d, _, _ in todo if s == "deepstate")
     if days:
         for day, wkb in con.execute(load("transforms.territory", "deepstate_current_geometries"), [days]).fetchall():
-            out[("deepstate", day)] = {"occupied_total": shapely.from_wkb(wkb)}
+            out[("deepstate", day)] = wkb
     snapshots = {sid: d for s, d, _, sid in todo if s == "deepstate_api"}
     if snapshots:
         features: dict[int, list] = {}
@@ -212,8 +221,46 @@ def _classes(con, todo: list[tuple], regions: region_step.Regions) -> dict[tuple
         for snapshot_id, cls, wkb in rows:
             features.setdefault(snapshot_id, []).append((cls, wkb))
         for snapshot_id, day in snapshots.items():
-            out[("deepstate_api", day)] = region_step.api_classes(features.get(snapshot_id, []), regions)
+            out[("deepstate_api", day)] = features.get(snapshot_id, [])
     return out
+
+
+def _geometry_key(source: str, inputs) -> tuple:
+    """Days with the same geometry (an archive file re-published with new metadata only, ~1 day
+    in 8) have the same results: they are computed once."""
+    digest = hashlib.sha256()
+    for cls, wkb in [("occupied_total", inputs)] if source == "deepstate" else inputs:
+        digest.update(cls.encode() + b"\0" + len(wkb).to_bytes(8, "little") + wkb)
+    return source, digest.hexdigest()
+
+
+_places: Places | None = None  # inherited by the forked workers (transforms.territory.regions._in_workers)
+_land: LandMask | None = None
+
+
+def _compute_job(i: int) -> tuple:
+    source, inputs = region_step._items[i]
+    if source == "deepstate":
+        classes = {"occupied_total": shapely.from_wkb(inputs)}
+    else:
+        classes = region_step.api_classes(inputs, region_step._regions)
+    return compute_day(source, classes, _places, _land)
+
+
+def _compute_days(todo: list[tuple], inputs: dict[tuple, object], places: Places, regions) -> list[tuple]:
+    """compute_day of every (source, day) of ``todo``, in order: each distinct geometry once, over
+    the cores when there are many (as the per-region step)."""
+    global _places, _land
+    keys = [_geometry_key(s, inputs[(s, d)]) for s, d, _, _ in todo]
+    first = {}
+    for (s, d, _, _), key in zip(todo, keys, strict=True):
+        first.setdefault(key, (s, inputs[(s, d)]))
+    _places, _land = places, LandMask(regions.union)
+    try:
+        done = dict(zip(first, region_step._in_workers(_compute_job, list(first.values()), regions), strict=True))
+    finally:
+        _places, _land = None, None
+    return [done[key] for key in keys]
 
 
 _STATUS_SCHEMA = pa.schema(
@@ -267,10 +314,8 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
     results = []
     if todo:
         regions = region_step.Regions(regions_rows)
-        land = LandMask(regions.union)
-        classes = _classes(con, todo, regions)
-        for source, day, _, _ in todo:
-            results.append(((source, day), compute_day(source, classes[(source, day)], places, land)))
+        computed = _compute_days(todo, _inputs(con, todo), places, regions)
+        results = [((source, day), r) for (source, day, _, _), r in zip(todo, computed, strict=True)]
     con.begin()
     try:
         for key in orphans + [k for k, _ in results]:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import shapely
 
@@ -71,13 +72,15 @@ class Regions:
         self.tree = shapely.STRtree(self.geoms)
         self.union = shapely.union_all(self.geoms)
         shapely.prepare(self.union)
+        self.last_areas: dict[tuple[str, bytes], dict[str, float]] = {}  # compute_day's, of the last day
 
     def split(self, geom: shapely.Geometry) -> dict[str, tuple[shapely.Geometry, float]]:
         """Non-empty parts of ``geom`` per oblast with their geodesic areas."""
         out: dict[str, tuple[shapely.Geometry, float]] = {}
         if geom is None or geom.is_empty:
             return out
-        for i in self.tree.query(geom):
+        candidates = self.tree.query(geom)  # boxes overlap; the prepared oblasts then skip the disjoint ones
+        for i in candidates[shapely.intersects(np.take(self.geoms, candidates), geom)]:
             part = shapely.intersection(geom, self.geoms[i])
             if not part.is_empty:
                 area = area_km2(part)
@@ -133,7 +136,7 @@ UKRAINE_ENVELOPE = shapely.box(20.0, 43.0, 42.0, 53.5)
 
 def _held_in_kursk(feature: shapely.Geometry, regions: Regions) -> bool:
     """A liberated-layer feature lying mostly outside Ukraine, inside the Kursk box."""
-    return regions.outside_share(feature) > 0.5 and KURSK_BOX.contains(feature.centroid)
+    return KURSK_BOX.contains(feature.centroid) and regions.outside_share(feature) > 0.5  # cheap test first
 
 
 def api_classes(features: list[tuple[str, bytes]], regions: Regions) -> dict[str, shapely.Geometry]:
@@ -196,8 +199,15 @@ def compute_day(
 ) -> tuple[list[tuple], list[tuple]]:
     """Rows ``(region_code, class, area, gained, lost)`` and ``(class, change, region, area, wkb)``."""
     areas_out, changes_out = [], []
+    # A class whose geometry is the same as on the day computed before (in this process) has the
+    # same areas: most API days leave occupied_before_2022 and held_by_ukraine as they were.
+    seen: dict[tuple[str, bytes], dict[str, float]] = {}
     for cls, geom in today.items():
-        areas, _ = _areas(cls, geom, regions)
+        key = (cls, shapely.to_wkb(geom))
+        areas = regions.last_areas.get(key)
+        if areas is None:
+            areas, _ = _areas(cls, geom, regions)
+        seen[key] = areas
         gained: dict[str, float] = {}
         lost: dict[str, float] = {}
         if previous is not None:
@@ -221,6 +231,7 @@ def compute_day(
             g = gained.get(code, 0.0) if previous is not None else None
             lo = lost.get(code, 0.0) if previous is not None else None
             areas_out.append((code, cls, area, g, lo))
+    regions.last_areas = seen
     return areas_out, changes_out
 
 
