@@ -84,15 +84,15 @@ def model_asset(model: Model) -> dg.AssetsDefinition:
         options = {}
         if model.progress:
 
-            def counted(done: int, total: int) -> None:  # `frontline run` shows these as its progress
+            def log_progress(done: int, total: int) -> None:  # `frontline run` shows these as its progress
                 if line := step_counter(model.progress, done, total):
                     context.log.info(line)
 
-            options["on_day"] = counted
+            options["on_day"] = log_progress
         with warehouse.connect() as con:
-            counted_ = run_model(con, model.table, **options)
+            counted = run_model(con, model.table, **options)
             for table in model.writes:
-                yield _result(con, model, table, counted_)
+                yield _result(con, model, table, counted)
 
     return _asset
 
