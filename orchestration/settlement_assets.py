@@ -3,7 +3,7 @@ step, dim_settlement, the settlement facts and the front line."""
 
 import dagster as dg
 
-from orchestration.raw_assets import _fail_on
+from orchestration.raw_assets import _fail_on, _summary
 from orchestration.resources import WarehouseResource
 from orchestration.territory_assets import _table_asset
 from transforms.settlements import settlement_models
@@ -19,10 +19,8 @@ def settlements_raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
             result = settlements.ingest(con, warehouse.settings)
         except ParseError as exc:
             _fail_on([exc])
-    meta = {f"payloads_{k}": int(result.status == k) for k in ("new", "unchanged", "not_yet")}
+    meta = _summary([result])
     meta["uri"] = result.uri
-    if result.quirks:
-        meta["quirks"] = "\n".join(result.quirks)
     return dg.MaterializeResult(metadata=meta)
 
 

@@ -14,7 +14,7 @@ from tests.conftest import make_mirror
 from transforms import models
 from transforms.casualties import casualties
 from transforms.losses import loss_history
-from warehouse.ingest import raw, sources
+from warehouse.ingest import land, sources
 from warehouse.store import audit, db
 from warehouse.store.config import Settings
 
@@ -51,8 +51,8 @@ def warehouse(tmp_path_factory):
     for version, mirror, today in ((1, first, CUT), (2, second, CUT), (3, third, CUT + dt.timedelta(days=2))):
         settings = Settings(home=home, sources=str(mirror), today_override=today)  # no date after today
         for source in (sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):
-            raw.ingest(con, settings, source)
-        assert raw.ingest(con, settings, sources.GS_PERSONNEL).version == version
+            land.ingest(con, settings, source)
+        assert land.ingest(con, settings, sources.GS_PERSONNEL).version == version
     models.build_loss_categories(con)
     models.build(con, "fact_losses_daily")  # the anomaly guard's typical daily figures
     assert loss_history.update(con) == 5  # personnel v1-v3; equipment v1-v2 (the same file twice is one version)

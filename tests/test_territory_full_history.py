@@ -14,8 +14,7 @@ from tests.conftest import MIRROR
 from tests.test_territory import km2, oblasts
 from transforms import models
 from transforms.territory import regions, territory
-from warehouse.ingest import raw, sources
-from warehouse.ingest.sources import boundaries
+from warehouse.ingest import land, sources
 from warehouse.store import db
 from warehouse.store.config import Settings
 
@@ -32,8 +31,8 @@ def whole_archive(tmp_path_factory):
     settings = Settings(home=tmp_path_factory.mktemp("full-history") / "home", sources=str(MIRROR))
     con = db.connect(settings.warehouse_path)
     for path in ARCHIVE:
-        raw.ingest(con, settings, sources.DEEPSTATE, _day(path))
-    boundaries.ingest(con, settings)
+        land.ingest(con, settings, sources.DEEPSTATE, _day(path))
+    land.ingest(con, settings, sources.OBLAST_BOUNDARIES)
     computed = territory.build_region_areas(con)
     territory.build_dim_region(con)
     territory.build(con, "fact_control_coverage_daily")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
-from warehouse.ingest.parse_casualties import WARRING_PARTY_SOURCES
+from warehouse.ingest.sources.estimates import WARRING_PARTY_SOURCES
 from warehouse.store import catalog
 from warehouse.store.db import comment_on
 from warehouse.store.sqlfiles import load

@@ -9,12 +9,12 @@ from pathlib import Path
 import duckdb
 
 from warehouse.store.catalog import Table
-from warehouse.store.sqlfiles import load
+from warehouse.store.sqlfiles import load, names
 
 SCHEMA_FILES = (
     ("warehouse", "raw_schema"),
-    ("warehouse", "casualty_raw_schema"),
-    ("warehouse", "territory_raw_schema"),
+    # every source's raw tables (warehouse/ingest/sources/sql/<source>.sql): adding a source adds one
+    *(("warehouse.ingest.sources", name) for name in names("warehouse.ingest.sources")),
     ("transforms", "core_schema"),
     ("transforms", "territory_core_schema"),
     ("transforms", "settlement_core_schema"),
