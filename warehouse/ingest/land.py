@@ -10,6 +10,7 @@ file first. The stored payload bytes can be parsed again without re-downloading:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -130,17 +131,23 @@ def _payload_rows(table: RawTable, source: Source, key: str) -> tuple[str, list]
 class Reparsed:
     key: str
     version: int
-    rows_before: int
-    rows_after: int
+    rows: int
+    changed: bool  # the rebuilt rows differ from the stored ones
 
 
-def reparse(con: duckdb.DuckDBPyConnection, source: Source, since: dt.date | None = None) -> list[Reparsed]:
+def reparse(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    since: dt.date | None = None,
+    on_changed: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None,
+) -> list[Reparsed]:
     """Rebuild the parsed raw rows of every stored payload version of ``source`` from the bytes in
     ``raw.payloads`` (after a parser fix), one transaction per payload; nothing is fetched and no
-    version is added. ``since``: only payloads whose day (the key's date, ``source.key_date``; for a whole-history
-    file, the day it was fetched) is on or after it. Plausibility is not re-checked: these bytes
-    passed it (or were accepted) when they landed. Tables computed from raw rows are recomputed
-    by the next normal run, which sees the changed rows."""
+    version is added. ``since``: only payloads whose day (the key's date, ``source.key_date``; for a
+    whole-history file, the day it was fetched) is on or after it. Plausibility is not re-checked:
+    these bytes passed it (or were accepted) when they landed. ``on_changed(con, key)`` runs inside
+    the transaction of a payload whose rows changed (to make the next run recompute what depends on
+    them). A payload that no longer parses raises :class:`ParseError`; its rows stay as they were."""
     stored = con.execute(
         "SELECT key, version, uri, fetched_at FROM raw.payloads WHERE source = ? ORDER BY key, version",
         [source.name],
@@ -157,19 +164,21 @@ def reparse(con: duckdb.DuckDBPyConnection, source: Source, since: dt.date | Non
         parsed = source.parse(Payload(uri, content, fetched_at), key)
         table = source.table(key)
         clause, params = _payload_rows(table, source, key)
+        where = f"FROM {table.name} WHERE version = ?{clause}"  # whitelisted table and columns
+        rows_sql = f"SELECT * EXCLUDE (version) {where} ORDER BY ALL"  # noqa: S608
         con.begin()
         try:
-            (before,) = con.execute(
-                f"SELECT count(*) FROM {table.name} WHERE version = ?{clause}",  # noqa: S608 - whitelisted
-                [version, *params],
-            ).fetchone()
-            con.execute(f"DELETE FROM {table.name} WHERE version = ?{clause}", [version, *params])  # noqa: S608
+            before = con.execute(rows_sql, [version, *params]).fetchall()
+            con.execute(f"DELETE {where}", [version, *params])
             _insert_rows(con, table, version, parsed.rows)
+            changed = con.execute(rows_sql, [version, *params]).fetchall() != before
+            if changed and on_changed:
+                on_changed(con, key)
             con.commit()
         except BaseException:
             con.rollback()
             raise
-        done.append(Reparsed(key, version, before, len(parsed.rows)))
+        done.append(Reparsed(key, version, len(parsed.rows), changed))
     return done
 
 
