@@ -85,8 +85,9 @@ def test_reparsing_every_source_gives_identical_rows(home, built, monkeypatch, c
 
 def test_reparse_restores_corrupted_rows_as_computed_from_the_raw_files(home, built, monkeypatch, capsys):
     day = DAYS[1]
-    snapshot_id = API_SNAPSHOTS[1]
+    snapshot_id = API_SNAPSHOTS[0]  # (the other is published after the slice's cut)
     untouched = raw_rows(home)
+    assert sql(home, "SELECT count(*) FROM raw.deepstate_api_features WHERE snapshot_id = ?", [snapshot_id]) != [(0,)]
     sql(home, "DELETE FROM raw.deepstate_snapshots WHERE date = ?", [day])
     sql(home, "UPDATE raw.isw_area SET area_m2 = 0")
     sql(home, "DELETE FROM raw.gs_personnel WHERE element % 2 = 0")
@@ -152,11 +153,13 @@ def test_the_next_run_recomputes_the_days_whose_rows_changed(home, built, monkey
     )
     code, out = frontline(monkeypatch, capsys, home, built["mirror"], TODAY, "reparse", "deepstate")
     assert code == 0 and "reparsed deepstate: 3 stored payload version(s)" in out and "; 1 changed" in out, out
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:  # day 2 and the day after
-        assert con.execute(
-            "SELECT date FROM core.region_day_inputs WHERE source = 'deepstate' ORDER BY date"
-        ).fetchall() == [(DAYS[0],)]
+    region_days = "SELECT date, previous_date FROM core.region_day_inputs WHERE source = 'deepstate' ORDER BY 1"
+    settlement_days = "SELECT date FROM core.settlement_day_inputs WHERE source = 'deepstate' ORDER BY 1"
+    assert sql(home, region_days) == [(DAYS[0], None)]  # day 2 and the day after it are forgotten
+    assert sql(home, settlement_days) == [(DAYS[0],), (DAYS[2],)]
     code, out = frontline(monkeypatch, capsys, home, built["mirror"], TODAY, "run", *RANGE)
     assert code == 0, out
-    assert "computed DeepState day geometries         2\n" in out
+    assert sql(home, region_days) == [(DAYS[0], None), (DAYS[1], DAYS[0]), (DAYS[2], DAYS[1])]  # recomputed
+    assert sql(home, settlement_days) == [(d,) for d in DAYS]
+    assert "published unchanged" in out
     assert publish.version_path(home / "published") == first and file_hashes(first) == hashes
