@@ -79,7 +79,7 @@ def land(
         quarantine.put(settings.quarantine_dir, source.name, key, payload, exc)
         raise
     version = (held.version if held else 0) + 1
-    table = source.table(key)
+    table = source.table_of(key)
     con.begin()
     try:
         con.execute(
@@ -106,8 +106,10 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, d
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: RawTable, version: int, rows: list[tuple]) -> None:
-    names = table.schema.names
-    incoming = pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in rows], schema=table.schema)
+    if not rows:
+        return
+    # Arrow infers each column's type from its values; DuckDB casts them to the table's on insert.
+    incoming = pa.Table.from_pydict(dict(zip(table.columns, zip(*rows, strict=True), strict=True)))
     con.register("incoming_rows", incoming)
     try:
         con.execute(f"INSERT INTO {table.name} BY NAME SELECT ?::INTEGER AS version, * FROM incoming_rows", [version])  # noqa: S608 - whitelisted
@@ -119,8 +121,8 @@ def _payload_rows(table: RawTable, source: Source, key: str) -> tuple[str, list]
     """The WHERE clause (after ``version = ?``) and parameters selecting one payload's rows."""
     clause, params = "", []
     if table.key_column:
-        clause += f" AND {table.key_column} = ?"
-        params.append(pa.scalar(key).cast(table.schema.field(table.key_column).type).as_py())
+        clause += f" AND CAST({table.key_column} AS VARCHAR) = ?"
+        params.append(key)
     if table.source_column:
         clause += f" AND {table.source_column} = ?"
         params.append(source.name)
@@ -162,7 +164,7 @@ def reparse(
             [source.name, key, version],
         ).fetchone()
         parsed = source.parse(Payload(uri, content, fetched_at), key)
-        table = source.table(key)
+        table = source.table_of(key)
         clause, params = _payload_rows(table, source, key)
         where = f"FROM {table.name} WHERE version = ?{clause}"  # whitelisted table and columns
         rows_sql = f"SELECT * EXCLUDE (version) {where} ORDER BY ALL"  # noqa: S608

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-
-import pyarrow as pa
+from dataclasses import dataclass
 
 from warehouse.ingest.parse import Parsed
+from warehouse.ingest.plausibility import whole_file_rows
 
 GITHUB_RAW = "https://raw.githubusercontent.com"
 # The Economist's compilation (ISW areas, Mediazona vintages, official estimates).
@@ -34,20 +33,16 @@ class Freshness:
 
 @dataclass(frozen=True)
 class RawTable:
-    """A table in schema ``raw`` (created by the source's ``sql/<module>.sql``) and the arrow schema
-    of the rows its parser yields: every column but ``version``, which landing adds. The rows of
+    """A table in schema ``raw`` (created by the source's ``sql/<module>.sql``) and the columns of
+    the rows its parser yields, in order: every column but ``version``, which landing adds. The rows of
     one payload are those of its version, narrowed by ``key_column`` (holds the payload key: a day,
     a snapshot id) and ``source_column`` (holds the source name, for a table several sources
     share). Table names come only from source modules: the whitelist SQL is built from."""
 
     name: str
-    schema: pa.Schema
+    columns: tuple[str, ...]
     key_column: str | None = None
     source_column: str | None = None
-
-
-def _no_check(con, source, key, payload, parsed, current_version, today) -> list[str]:
-    return []
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,20 +55,22 @@ class Source:
     mirror_path: str  # relative to a mirror base, may contain {yyyymmdd}
     freshness: Freshness
     daily: bool = False  # one file per day (else one file with the whole history)
-    # Landing (warehouse.ingest.land). Payload key → raw table; "*" for every key not named.
-    tables: Mapping[str, RawTable] = field(default_factory=dict)
-    # (payload, key) → rows for tables[key]; raises ParseError.
+    # Landing (warehouse.ingest.land): the raw table, or one per payload key ("*": every other key).
+    table: RawTable | Mapping[str, RawTable] | None = None
+    # (payload, key) → rows for the key's table; raises ParseError.
     parse: Callable[..., Parsed] | None = None
     # (con, source, key, payload, parsed, current version or None, today) → quirks; raises Implausible.
-    check: Callable[..., list[str]] = _no_check
+    check: Callable[..., list[str]] = whole_file_rows
     # True: a payload from another URI is a new version even with the same bytes (the URI names
     # the package version the bytes come from: settlements).
     uri_is_version: bool = False
     # The day a payload key stands for, when it is not an ISO date (a snapshot id): `reparse --since`.
     key_date: Callable[[str], dt.date | None] | None = None
 
-    def table(self, key: str) -> RawTable:
-        return self.tables[key] if key in self.tables else self.tables["*"]
+    def table_of(self, key: str) -> RawTable:
+        if isinstance(self.table, RawTable):
+            return self.table
+        return self.table[key] if key in self.table else self.table["*"]
 
     def relative_path(self, day: dt.date | None = None) -> str:
         return self.mirror_path.format(yyyymmdd=day.strftime("%Y%m%d") if day else "")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import pyarrow as pa
 import shapely
 from shapely.geometry import shape
 
@@ -20,16 +19,7 @@ from warehouse.ingest.sources.base import GITHUB_RAW, Freshness, RawTable, Sourc
 SOURCE = "oblast_boundaries"
 TABLE = RawTable(
     "raw.oblast_boundaries",
-    pa.schema(
-        [
-            ("feature", pa.int32()),
-            ("region_code", pa.string()),
-            ("name_en", pa.string()),
-            ("name_uk", pa.string()),
-            ("geometry_wkb", pa.binary()),
-            ("repaired", pa.bool_()),
-        ]
-    ),
+    ("feature", "region_code", "name_en", "name_uk", "geometry_wkb", "repaired"),
 )
 
 
@@ -103,7 +93,7 @@ OBLAST_BOUNDARIES = Source(
     licence="ODbL",
     live_url=f"{GITHUB_RAW}/EugeneBorshch/ukraine_geojson/master/UA_FULL_Ukraine.geojson",
     mirror_path="boundaries/ukraine_oblasts.geojson",
-    tables={"*": TABLE},
+    table=TABLE,
     parse=_rows,
     check=_no_region_lost,
 )

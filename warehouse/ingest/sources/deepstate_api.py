@@ -29,7 +29,6 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import duckdb
-import pyarrow as pa
 import shapely
 from shapely.geometry import shape
 
@@ -48,19 +47,11 @@ LIVE_URL = "https://deepstatemap.live/api/history/public"
 
 INDEX_TABLE = RawTable(
     "raw.deepstate_api_index",
-    pa.schema([("snapshot_id", pa.int64()), ("created_at", pa.timestamp("us", tz="UTC")), ("date", pa.date32())]),
+    ("snapshot_id", "created_at", "us", "date"),
 )
 FEATURES_TABLE = RawTable(
     "raw.deepstate_api_features",
-    pa.schema(
-        [
-            ("snapshot_id", pa.int64()),
-            ("feature", pa.int32()),
-            ("name", pa.string()),
-            ("class", pa.string()),
-            ("geometry_wkb", pa.binary()),
-        ]
-    ),
+    ("snapshot_id", "feature", "name", "class", "geometry_wkb"),
     key_column="snapshot_id",
 )
 
@@ -262,7 +253,7 @@ DEEPSTATE_API = Source(
     licence="no licence stated; data © DeepStateMap",
     live_url=LIVE_URL,
     mirror_path="deepstate_api/index.json",
-    tables={INDEX_KEY: INDEX_TABLE, "*": FEATURES_TABLE},
+    table={INDEX_KEY: INDEX_TABLE, "*": FEATURES_TABLE},
     parse=_rows,
     check=_check,
     key_date=_key_date,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pyarrow as pa
 import shapely
 from shapely.geometry import shape
 
@@ -18,9 +17,7 @@ DEEPSTATE_FIRST_DAY = dt.date(2024, 7, 8)
 
 TABLE = RawTable(
     "raw.deepstate_snapshots",
-    pa.schema(
-        [("date", pa.date32()), ("sha256", pa.string()), ("geometry_wkb", pa.binary()), ("repaired", pa.bool_())]
-    ),
+    ("date", "sha256", "geometry_wkb", "repaired"),
     key_column="date",
 )
 
@@ -81,7 +78,7 @@ DEEPSTATE = Source(
     live_url=f"{GITHUB_RAW}/cyterat/deepstate-map-data/main/data/deepstatemap_data_{{yyyymmdd}}.geojson",
     mirror_path="deepstate/deepstatemap_data_{yyyymmdd}.geojson",
     daily=True,
-    tables={"*": TABLE},
+    table=TABLE,
     parse=_rows,
     check=_on_ukraine,
 )

@@ -7,11 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pyarrow as pa
-
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError, csv_reader, data_rows, number, require_columns
-from warehouse.ingest.plausibility import whole_file_rows
 from warehouse.ingest.sources.base import ECONOMIST, Freshness, RawTable, Source
 
 ESTIMATE_COLUMNS = (
@@ -105,19 +102,17 @@ def official_estimates(payload: Payload, source: str = "official_estimates") -> 
 
 TABLE = RawTable(
     "raw.official_estimates",
-    pa.schema(
-        [
-            ("line", pa.int32()),
-            ("report_date", pa.date32()),
-            ("losses_of", pa.string()),
-            ("measure", pa.string()),
-            ("estimate", pa.float64()),
-            ("estimate_low", pa.float64()),
-            ("estimate_high", pa.float64()),
-            ("source_name", pa.string()),
-            ("source_url", pa.string()),
-            ("warring_party_upstream", pa.bool_()),
-        ]
+    (
+        "line",
+        "report_date",
+        "losses_of",
+        "measure",
+        "estimate",
+        "estimate_low",
+        "estimate_high",
+        "source_name",
+        "source_url",
+        "warring_party_upstream",
     ),
 )
 OFFICIAL_ESTIMATES = Source(
@@ -131,7 +126,6 @@ OFFICIAL_ESTIMATES = Source(
     licence="MIT (compilation)",
     live_url=f"{ECONOMIST}/Soldier%20deaths_casualties%20in%20Ukraine%20-%20estimates.csv",
     mirror_path="estimates/official_estimates.csv",
-    tables={"*": TABLE},
+    table=TABLE,
     parse=lambda payload, key: official_estimates(payload),
-    check=whole_file_rows,
 )

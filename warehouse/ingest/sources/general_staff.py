@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pyarrow as pa
-
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError, iso_date, read_json
-from warehouse.ingest.plausibility import whole_file_rows
 from warehouse.ingest.sources.base import GITHUB_RAW, Freshness, RawTable, Source
 
 _PETRO = f"{GITHUB_RAW}/PetroIvaniuk/2022-Ukraine-Russia-War-Dataset/main/data"
@@ -20,19 +17,9 @@ _DAILY = Freshness(3, "The General Staff reports losses every morning.")
 
 PERSONNEL_TABLE = RawTable(
     "raw.gs_personnel",
-    pa.schema(
-        [
-            ("element", pa.int32()),
-            ("date", pa.date32()),
-            ("personnel", pa.int64()),
-            ("qualifier", pa.string()),
-            ("pow", pa.int64()),
-        ]
-    ),
+    ("element", "date", "personnel", "qualifier", "pow"),
 )
-_COUNTS = pa.schema(
-    [("element", pa.int32()), ("date", pa.date32()), ("upstream_field", pa.string()), ("value", pa.int64())]
-)
+_COUNTS = ("element", "date", "upstream_field", "value")
 EQUIPMENT_TABLE = RawTable("raw.gs_equipment", _COUNTS)
 CORRECTIONS_TABLE = RawTable("raw.gs_equipment_corrections", _COUNTS)
 
@@ -103,9 +90,8 @@ GS_PERSONNEL = Source(
     licence="MIT",
     live_url=f"{_PETRO}/russia_losses_personnel.json",
     mirror_path="losses/russia_losses_personnel.json",
-    tables={"*": PERSONNEL_TABLE},
+    table=PERSONNEL_TABLE,
     parse=lambda payload, key: gs_personnel(payload),
-    check=whole_file_rows,
 )
 GS_EQUIPMENT = Source(
     name="gs_equipment",
@@ -115,9 +101,8 @@ GS_EQUIPMENT = Source(
     licence="MIT",
     live_url=f"{_PETRO}/russia_losses_equipment.json",
     mirror_path="losses/russia_losses_equipment.json",
-    tables={"*": EQUIPMENT_TABLE},
+    table=EQUIPMENT_TABLE,
     parse=lambda payload, key: gs_counts(payload, "gs_equipment"),
-    check=whole_file_rows,
 )
 GS_EQUIPMENT_CORRECTIONS = Source(
     name="gs_equipment_corrections",
@@ -127,8 +112,7 @@ GS_EQUIPMENT_CORRECTIONS = Source(
     licence="MIT",
     live_url=f"{_PETRO}/russia_losses_equipment_correction.json",
     mirror_path="losses/russia_losses_equipment_correction.json",
-    tables={"*": CORRECTIONS_TABLE},
+    table=CORRECTIONS_TABLE,
     parse=lambda payload, key: gs_counts(payload, "gs_equipment_corrections"),
-    check=whole_file_rows,
 )
 SOURCES = (GS_PERSONNEL, GS_EQUIPMENT, GS_EQUIPMENT_CORRECTIONS)

