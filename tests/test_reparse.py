@@ -163,3 +163,23 @@ def test_the_next_run_recomputes_the_days_whose_rows_changed(home, built, monkey
     assert sql(home, settlement_days) == [(d,) for d in DAYS]
     assert "published unchanged" in out
     assert publish.version_path(home / "published") == first and file_hashes(first) == hashes
+
+
+def test_every_raw_table_declares_the_columns_of_its_schema(tmp_path):
+    """A source's RawTable names the columns of its sql/<module>.sql table, version aside, in order."""
+    from warehouse.store import db
+
+    declared = {}
+    for source in sources.ALL:
+        tables = source.table.values() if isinstance(source.table, dict) else [source.table]
+        declared.update({t.name: t.columns for t in tables})
+    with db.session(tmp_path / "warehouse.duckdb") as con:
+        for name, columns in declared.items():
+            schema, table = name.split(".")
+            actual = con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?"
+                " ORDER BY ordinal_position",
+                [schema, table],
+            ).fetchall()
+            assert [c for (c,) in actual if c != "version"] == list(columns), name
+    assert len(declared) == len(RAW_TABLES)

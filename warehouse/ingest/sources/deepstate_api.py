@@ -47,7 +47,7 @@ LIVE_URL = "https://deepstatemap.live/api/history/public"
 
 INDEX_TABLE = RawTable(
     "raw.deepstate_api_index",
-    ("snapshot_id", "created_at", "us", "date"),
+    ("snapshot_id", "created_at", "date"),
 )
 FEATURES_TABLE = RawTable(
     "raw.deepstate_api_features",
