@@ -194,6 +194,40 @@ def cmd_accept(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_reparse(args, settings: Settings) -> int:
+    """Rebuild a source's parsed raw rows from the payload bytes stored in raw.payloads (after a
+    parser fix), without fetching; the next `frontline run` recomputes what depends on changed rows."""
+    from transforms import reparsed
+    from warehouse.ingest import land, sources
+    from warehouse.ingest.parse import ParseError
+    from warehouse.store import db
+    from warehouse.store.writer_lock import WarehouseBusy, exclusive_writer
+
+    source = sources.BY_NAME.get(args.source)
+    if source is None:
+        print(f"frontline reparse: no source {args.source!r}; known: {', '.join(sources.BY_NAME)}", file=sys.stderr)
+        return 2
+    try:
+        with exclusive_writer(settings.home), db.session(settings.warehouse_path) as con:
+            done = land.reparse(con, source, args.since, lambda c, key: reparsed.forget(c, source.name, key))
+    except WarehouseBusy as exc:
+        print(f"frontline reparse: {exc}", file=sys.stderr)
+        return 2
+    except ParseError as exc:
+        print(
+            f"frontline reparse: a stored payload no longer parses (earlier ones were rebuilt): {exc}", file=sys.stderr
+        )
+        return 1
+    changed = [r for r in done if r.changed]
+    for r in changed:
+        print(f"  {source.name} {r.key} v{r.version}: rows changed ({r.rows} now)")
+    print(
+        f"reparsed {source.name}: {len(done)} stored payload version(s), {sum(r.rows for r in done)} rows; "
+        f"{len(changed)} changed" + (" (the next `frontline run` recomputes what depends on them)" if changed else "")
+    )
+    return 0
+
+
 def cmd_versions(args, settings: Settings) -> int:
     from warehouse.publish import publish
 
@@ -282,6 +316,15 @@ def parser() -> argparse.ArgumentParser:
     accept.add_argument("key", metavar="DAY|FILE", help="the day (YYYY-MM-DD), snapshot id, or file name / 'all'")
     accept.add_argument("--reason", required=True, help="why this payload is real (kept in audit.acceptances)")
     accept.set_defaults(func=cmd_accept)
+
+    reparse = sub.add_parser(
+        "reparse", help="rebuild a source's parsed raw rows from its stored payload bytes (after a parser fix)"
+    )
+    reparse.add_argument("source", help="source name, e.g. deepstate, deepstate_api, isw, gs_personnel")
+    reparse.add_argument(
+        "--since", type=_date, help="only payloads of this day or later (whole-history files: fetched since)"
+    )
+    reparse.set_defaults(func=cmd_reparse)
 
     versions = sub.add_parser("versions", help="list published versions (* = latest)")
     versions.set_defaults(func=cmd_versions)

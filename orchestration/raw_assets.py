@@ -10,7 +10,7 @@ import dagster as dg
 from orchestration.partitions import deepstate_days
 from orchestration.progress import step_counter
 from orchestration.resources import WarehouseResource
-from warehouse.ingest import raw, sources
+from warehouse.ingest import land, sources
 from warehouse.ingest.fetch import FetchError
 from warehouse.ingest.parse import ParseError
 
@@ -18,13 +18,13 @@ from warehouse.ingest.parse import ParseError
 FETCH_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL)
 
 
-def _summary(results: list[raw.Ingested]) -> dict:
+def _summary(results: list[land.Landed]) -> dict:
     counts = {status: sum(r.status == status for r in results) for status in ("new", "unchanged", "not_yet")}
     meta = {f"payloads_{k}": v for k, v in counts.items()}
     meta["new_keys"] = ", ".join(r.key for r in results if r.status == "new")[:2000] or "-"
     quirks = [f"{r.key}: {q}" for r in results for q in r.quirks]
     if quirks:
-        meta["quirks"] = "\n".join(quirks)
+        meta["quirks"] = "\n".join(quirks)[:4000]
     return meta
 
 
@@ -92,7 +92,7 @@ def deepstate_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseR
     with warehouse.connect() as con, unreachable_fails_now():
         for done, day in enumerate(days, 1):
             try:
-                results.append(raw.ingest(con, warehouse.settings, sources.DEEPSTATE, day))
+                results.append(land.ingest(con, warehouse.settings, sources.DEEPSTATE, day))
             except ParseError as exc:
                 context.log.error(str(exc))
                 errors.append(exc)
@@ -113,7 +113,7 @@ def _whole_file_asset(source: sources.Source) -> dg.AssetsDefinition:
     def _asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con, unreachable_fails_now():
             try:
-                result = raw.ingest(con, warehouse.settings, source)
+                result = land.ingest(con, warehouse.settings, source)
             except ParseError as exc:
                 _fail_on([exc])
         if result.status == "not_yet":

@@ -4,7 +4,7 @@ registry (the incremental status step, dim_settlement, the settlement facts, the
 import dagster as dg
 
 from orchestration.model_assets import assets_of
-from orchestration.raw_assets import _fail_on
+from orchestration.raw_assets import _fail_on, _summary
 from orchestration.resources import WarehouseResource
 from warehouse.ingest import sources
 from warehouse.ingest.parse import ParseError
@@ -18,10 +18,8 @@ def settlements_raw(warehouse: WarehouseResource) -> dg.MaterializeResult:
             result = settlements.ingest(con, warehouse.settings)
         except ParseError as exc:
             _fail_on([exc])
-    meta = {f"payloads_{k}": int(result.status == k) for k in ("new", "unchanged", "not_yet")}
+    meta = _summary([result])
     meta["uri"] = result.uri
-    if result.quirks:
-        meta["quirks"] = "\n".join(result.quirks)
     return dg.MaterializeResult(metadata=meta)
 
 

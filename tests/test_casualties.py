@@ -14,8 +14,9 @@ from shapely.geometry import shape
 from orchestration.cli import main
 from tests.conftest import MIRROR, deepstate_file, make_mirror
 from tests.test_pipeline import frontline, geodesic_km2
-from warehouse.ingest import parse_casualties, quarantine, raw, sources
+from warehouse.ingest import land, quarantine, sources
 from warehouse.ingest.parse import ParseError
+from warehouse.ingest.sources import estimates
 from warehouse.publish import publish
 from warehouse.store.config import Settings
 from warehouse.store.db import connect
@@ -57,7 +58,7 @@ def revised(tmp_path_factory):
     settings = Settings(home=home, sources=str(old), today_override=CUT)
     con = connect(settings.warehouse_path)
     try:
-        assert raw.ingest(con, settings, sources.GS_EQUIPMENT).version == 1
+        assert land.ingest(con, settings, sources.GS_EQUIPMENT).version == 1
     finally:
         con.close()
     assert _run(home, make_mirror(root / "new", DAYS), dt.date(2026, 7, 1)) == 0
@@ -242,7 +243,7 @@ def test_estimates_keep_their_ranges_and_flag_warring_parties(revised):
     flagged_upstream = {
         (dt.datetime.strptime(u["date"], "%d/%m/%Y").date(), u["source"].strip())
         for u in upstream
-        if u[parse_casualties.WARRING_FLAG] == "yes"
+        if u[estimates.WARRING_FLAG] == "yes"
     }
     assert len(flagged_upstream) == 4
     assert flagged_upstream <= {(r["report_date"], r["source_name"]) for r in rows if r["is_warring_party"]}
@@ -274,7 +275,7 @@ def test_a_broken_mediazona_file_is_quarantined_with_file_and_line(tmp_path):
     con = connect(settings.warehouse_path)
     try:
         with pytest.raises(ParseError, match=r"meduza_2025_weekly\.csv, line 4: bad date '2022-03-07'"):
-            raw.ingest(con, settings, sources.MEDIAZONA_2025)
+            land.ingest(con, settings, sources.MEDIAZONA_2025)
         assert con.execute("SELECT count(*) FROM raw.mediazona_weekly").fetchall() == [(0,)]
     finally:
         con.close()

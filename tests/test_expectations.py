@@ -19,7 +19,7 @@ from tests.casualty_rows import ROWS as CASUALTY_ROWS
 from tests.settlement_rows import SETTLEMENT_ROWS
 from tests.territory_rows import TERRITORY_ROWS
 from warehouse.store import catalog
-from warehouse.store.sqlfiles import load
+from warehouse.store.sqlfiles import load, names
 
 TODAY = dt.date(2026, 11, 25)
 START = dt.date(2026, 3, 20)
@@ -145,7 +145,8 @@ def warehouse(tmp_path_factory) -> str:
     # raw and audit tables (empty): the bound expectations trace rows to payloads and acceptances
     con.execute(load("warehouse", "raw_schema"))
     con.execute(load("warehouse.store", "migration_002_check_results_detail"))  # whole outcomes per run
-    con.execute(load("warehouse", "territory_raw_schema"))
+    for name in names("warehouse.ingest.sources"):  # every source's raw tables
+        con.execute(load("warehouse.ingest.sources", name))
     con.execute("CREATE SCHEMA core")
     con.execute("CREATE SCHEMA marts")
     for t in catalog.PUBLISHED:

@@ -2,7 +2,7 @@ import json
 
 from tests.conftest import MIRROR
 from transforms.losses.loss_categories import CATEGORIES, FIELD_TO_CATEGORY, category_of
-from warehouse.ingest.parse import NON_COUNT_FIELDS
+from warehouse.ingest.sources.general_staff import NON_COUNT_FIELDS
 
 
 def test_every_upstream_field_in_the_whole_files_maps_to_exactly_one_category():

@@ -12,7 +12,7 @@ import pytest
 from expectations import run_suite
 from tests.conftest import make_mirror
 from transforms.models import run_model
-from warehouse.ingest import raw, sources
+from warehouse.ingest import land, sources
 from warehouse.store import audit, db
 from warehouse.store.config import Settings
 
@@ -49,8 +49,8 @@ def warehouse(tmp_path_factory):
     for version, mirror, today in ((1, first, CUT), (2, second, CUT), (3, third, CUT + dt.timedelta(days=2))):
         settings = Settings(home=home, sources=str(mirror), today_override=today)  # no date after today
         for source in (sources.GS_PERSONNEL, sources.GS_EQUIPMENT, sources.GS_EQUIPMENT_CORRECTIONS):
-            raw.ingest(con, settings, source)
-        assert raw.ingest(con, settings, sources.GS_PERSONNEL).version == version
+            land.ingest(con, settings, source)
+        assert land.ingest(con, settings, sources.GS_PERSONNEL).version == version
     run_model(con, "dim_loss_category")
     run_model(con, "fact_losses_daily")  # the anomaly guard's typical daily figures
     assert (

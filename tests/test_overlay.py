@@ -11,8 +11,8 @@ from pyproj import Geod
 
 from tests.conftest import MIRROR
 from transforms.territory import overlay, region_step
-from warehouse.ingest import parse
 from warehouse.ingest.fetch import Payload
+from warehouse.ingest.sources import deepstate_archive
 
 GEOD = Geod(ellps="WGS84")
 
@@ -57,7 +57,7 @@ def test_identical_snapshots_change_nothing():
 def test_real_consecutive_days_give_the_plain_difference(day):
     def load(d):
         path = MIRROR / "deepstate" / f"deepstatemap_data_{d:%Y%m%d}.geojson"
-        return shapely.from_wkb(parse.deepstate_snapshot(Payload(str(path), path.read_bytes(), None))[0])
+        return shapely.from_wkb(deepstate_archive.deepstate_snapshot(Payload(str(path), path.read_bytes(), None))[0])
 
     today, before = load(day), load(day - dt.timedelta(days=1))
     gained, lost = overlay.differences(today, before)
@@ -82,7 +82,11 @@ def test_forked_workers_give_the_rows_of_one_process(monkeypatch):
     for d in days:
         p = MIRROR / "deepstate" / f"deepstatemap_data_{d:%Y%m%d}.geojson"
         geoms.append(
-            {"occupied_total": shapely.from_wkb(parse.deepstate_snapshot(Payload(str(p), p.read_bytes(), None))[0])}
+            {
+                "occupied_total": shapely.from_wkb(
+                    deepstate_archive.deepstate_snapshot(Payload(str(p), p.read_bytes(), None))[0]
+                )
+            }
         )
     jobs = [("deepstate", geoms[i], geoms[i - 1] if i else None) for i in range(len(days))]
     monkeypatch.setenv("FRONTLINE_WORKERS", "1")

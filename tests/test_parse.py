@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import MIRROR, deepstate_file
 from warehouse.ingest import parse
 from warehouse.ingest.fetch import Payload
+from warehouse.ingest.sources import deepstate_archive, general_staff, isw
 
 NOW = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
 DAY = dt.date(2024, 7, 8)
@@ -20,7 +21,7 @@ def payload(content: bytes, uri: str = "deepstate/deepstatemap_data_20240708.geo
 def test_a_real_snapshot_parses_to_one_valid_multipolygon():
     import shapely
 
-    wkb, repaired = parse.deepstate_snapshot(payload(deepstate_file(DAY).read_bytes()))
+    wkb, repaired = deepstate_archive.deepstate_snapshot(payload(deepstate_file(DAY).read_bytes()))
     geom = shapely.from_wkb(wkb)
     assert geom.geom_type == "MultiPolygon" and geom.is_valid and not repaired
 
@@ -28,7 +29,7 @@ def test_a_real_snapshot_parses_to_one_valid_multipolygon():
 def test_truncated_geojson_names_the_line_and_column():
     content = deepstate_file(DAY).read_bytes()[:5000]
     with pytest.raises(parse.ParseError) as err:
-        parse.deepstate_snapshot(payload(content))
+        deepstate_archive.deepstate_snapshot(payload(content))
     # The cut is where the JSON ends: its last line, one column after that line's last character.
     line, column = content.count(b"\n") + 1, len(content.rsplit(b"\n", 1)[-1]) + 1
     assert (line, column) == (6, 4832)  # the geometry is one long line
@@ -42,13 +43,13 @@ def test_truncated_geojson_names_the_line_and_column():
 def test_feature_collection_without_features():
     content = b'{"type": "FeatureCollection", "name": "deepstatemap_data_20240708", "features": []}'
     with pytest.raises(parse.ParseError, match="has no features"):
-        parse.deepstate_snapshot(payload(content))
+        deepstate_archive.deepstate_snapshot(payload(content))
 
 
 def test_html_error_page_is_not_geojson():
     content = b"<!DOCTYPE html><html><body><h1>Rate limit exceeded</h1></body></html>"
     with pytest.raises(parse.ParseError, match="HTML page"):
-        parse.deepstate_snapshot(payload(content))
+        deepstate_archive.deepstate_snapshot(payload(content))
 
 
 def test_feature_with_a_point_is_refused_with_its_index():
@@ -57,7 +58,7 @@ def test_feature_with_a_point_is_refused_with_its_index():
         {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [30, 50]}}
     )
     with pytest.raises(parse.ParseError) as err:
-        parse.deepstate_snapshot(payload(json.dumps(doc).encode()))
+        deepstate_archive.deepstate_snapshot(payload(json.dumps(doc).encode()))
     assert err.value.row == "feature 1"
 
 
@@ -72,14 +73,14 @@ def test_non_numeric_loss_value_names_element_and_date():
         records[100]["personnel"] = "about 42,000"
 
     with pytest.raises(parse.ParseError) as err:
-        parse.gs_personnel(_personnel(corrupt))
+        general_staff.gs_personnel(_personnel(corrupt))
     assert err.value.row == "element 100 (date 2022-06-05)"
     assert "'personnel' is not an integer: 'about 42,000'" in str(err.value)
 
 
 def test_duplicated_date_in_losses_is_an_error():
     with pytest.raises(parse.ParseError) as err:
-        parse.gs_personnel(_personnel(lambda r: r.insert(1, dict(r[0]))))
+        general_staff.gs_personnel(_personnel(lambda r: r.insert(1, dict(r[0]))))
     assert str(err.value) == (
         "gs_personnel: losses/russia_losses_personnel.json, element 1 (date 2022-02-25): date 2022-02-25 appears twice"
     )
@@ -98,7 +99,7 @@ def _isw_repeats(text: str) -> tuple[set[str], list[tuple[int, str]]]:
 
 def test_isw_duplicate_date_with_same_area_is_the_documented_quirk():
     content = (MIRROR / "isw/area_assessed_as_controlled_by_russia.csv").read_bytes()
-    parsed = parse.isw_area(payload(content, "isw/area_assessed_as_controlled_by_russia.csv"))
+    parsed = isw.isw_area(payload(content, "isw/area_assessed_as_controlled_by_russia.csv"))
     dates = [r[1] for r in parsed.rows]
     distinct, repeats = _isw_repeats(content.decode())
     assert repeats == [(1505, "2026-04-04")]  # the one repeat ../shared/NOTES.md lists
@@ -112,12 +113,12 @@ def test_isw_duplicate_date_with_a_different_area_is_an_error():
     lines = text.splitlines()
     lines[1504] = lines[1504].replace("120949026340.61954", "120949999999.0", 1)
     with pytest.raises(parse.ParseError, match="repeated with a different area") as err:
-        parse.isw_area(payload("\n".join(lines).encode(), "isw/area_assessed_as_controlled_by_russia.csv"))
+        isw.isw_area(payload("\n".join(lines).encode(), "isw/area_assessed_as_controlled_by_russia.csv"))
     assert err.value.row == "line 1505"
 
 
 def test_isw_non_numeric_area():
     text = (MIRROR / "isw/area_assessed_as_controlled_by_russia.csv").read_text().replace("43679052552.25393", "n/a", 1)
     with pytest.raises(parse.ParseError, match="non-numeric area 'n/a'") as err:
-        parse.isw_area(payload(text.encode(), "isw/area_assessed_as_controlled_by_russia.csv"))
+        isw.isw_area(payload(text.encode(), "isw/area_assessed_as_controlled_by_russia.csv"))
     assert err.value.row == "line 2"

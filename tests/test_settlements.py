@@ -20,9 +20,9 @@ from shapely.geometry import Point, shape
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
 from transforms.models import MODELS, run_model
 from transforms.settlements import model_params, status_step
-from warehouse.ingest import raw, sources
+from warehouse.ingest import land, sources
 from warehouse.ingest.parse import ParseError
-from warehouse.ingest.sources import boundaries, deepstate_api
+from warehouse.ingest.sources import deepstate_api
 from warehouse.ingest.sources import settlements as source
 from warehouse.store import db
 from warehouse.store.config import Settings
@@ -54,8 +54,8 @@ def built(tmp_path_factory):
     settings = Settings(home=root / "home", sources=str(mirror))
     con = db.connect(settings.warehouse_path)
     for day in FLICKER_DAYS[:-1]:
-        raw.ingest(con, settings, sources.DEEPSTATE, day)
-    boundaries.ingest(con, settings)
+        land.ingest(con, settings, sources.DEEPSTATE, day)
+    land.ingest(con, settings, sources.OBLAST_BOUNDARIES)
     deepstate_api.ingest(con, settings)
     landed = source.ingest(con, settings)
     run_model(con, "dim_region")
@@ -326,7 +326,7 @@ def test_a_new_day_computes_one_day_and_a_rerun_none(built):
     con, settings, mirror = built["con"], built["settings"], built["mirror"]
     day = FLICKER_DAYS[-1]
     (mirror / sources.DEEPSTATE.relative_path(day)).symlink_to(deepstate_file(day))
-    raw.ingest(con, settings, sources.DEEPSTATE, day)
+    land.ingest(con, settings, sources.DEEPSTATE, day)
     before = _rows(con, "SELECT * FROM core.settlement_day_status WHERE date < ? ORDER BY ALL", [day])
     assert run_model(con, "settlement_day_status") == 1
     assert run_model(con, "settlement_day_status") == 0

@@ -20,8 +20,8 @@ from shapely.geometry import shape
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
 from transforms.models import run_model
 from transforms.territory import region_step
-from warehouse.ingest import raw, sources
-from warehouse.ingest.sources import boundaries, deepstate_api
+from warehouse.ingest import land, sources
+from warehouse.ingest.sources import deepstate_api
 from warehouse.store import db
 from warehouse.store.config import Settings
 
@@ -112,8 +112,11 @@ def test_api_over_http_lands_every_layer_once(tmp_path, api_server):
         ).fetchall()
         dates = con.execute("SELECT snapshot_id, date FROM raw.deepstate_api_index ORDER BY 1").fetchall()
         uris = {u for (u,) in con.execute("SELECT uri FROM raw.payloads WHERE source = 'deepstate_api'").fetchall()}
-    assert (first.listed, sorted(first.new), first.index_status) == (3, sorted(API_IDS), "new")
-    assert (again.new, again.unchanged, again.index_status) == ([], 3, "unchanged")
+    assert [(r.key, r.status) for r in first] == [("index", "new"), *((str(i), "new") for i in sorted(API_IDS))]
+    assert [(r.key, r.status) for r in again] == [
+        ("index", "unchanged"),
+        *((str(i), "unchanged") for i in sorted(API_IDS)),
+    ]
     for snapshot_id, n_features, _ in rows:
         doc = json.loads(gzip.decompress((MIRROR / "deepstate_api" / f"{snapshot_id}.geojson.gz").read_bytes()))
         assert n_features == sum(f["geometry"]["type"] != "Point" for f in doc["features"])
@@ -165,9 +168,9 @@ def built(tmp_path_factory):
     settings = Settings(home=root / "home", sources=str(mirror))
     con = db.connect(settings.warehouse_path)
     for day in ARCHIVE_DAYS:
-        raw.ingest(con, settings, sources.DEEPSTATE, day)
-    raw.ingest(con, settings, sources.ISW)
-    boundaries.ingest(con, settings)
+        land.ingest(con, settings, sources.DEEPSTATE, day)
+    land.ingest(con, settings, sources.ISW)
+    land.ingest(con, settings, sources.OBLAST_BOUNDARIES)
     deepstate_api.ingest(con, settings)
     computed = run_model(con, "region_daily_area")
     run_model(con, "dim_region")
@@ -280,7 +283,7 @@ def test_adding_a_day_computes_that_day_and_its_successor_only(built):
     day = dt.date(2024, 9, 7)  # between 2024-07-08 and 2024-09-08: 09-08's predecessor changes
     target = mirror / sources.DEEPSTATE.relative_path(day)
     target.symlink_to(deepstate_file(day))
-    raw.ingest(con, settings, sources.DEEPSTATE, day)
+    land.ingest(con, settings, sources.DEEPSTATE, day)
     before = dict(_rows(con, "SELECT date, sha256 FROM core.region_day_inputs WHERE source = 'deepstate'"))
     assert run_model(con, "region_daily_area") == 2
     assert run_model(con, "region_daily_area") == 0

@@ -14,8 +14,7 @@ from tests.conftest import MIRROR
 from tests.test_territory import km2, oblasts
 from transforms.models import run_model
 from transforms.territory import region_step
-from warehouse.ingest import raw, sources
-from warehouse.ingest.sources import boundaries
+from warehouse.ingest import land, sources
 from warehouse.store import db
 from warehouse.store.config import Settings
 
@@ -32,8 +31,8 @@ def whole_archive(tmp_path_factory):
     settings = Settings(home=tmp_path_factory.mktemp("full-history") / "home", sources=str(MIRROR))
     con = db.connect(settings.warehouse_path)
     for path in ARCHIVE:
-        raw.ingest(con, settings, sources.DEEPSTATE, _day(path))
-    boundaries.ingest(con, settings)
+        land.ingest(con, settings, sources.DEEPSTATE, _day(path))
+    land.ingest(con, settings, sources.OBLAST_BOUNDARIES)
     computed = run_model(con, "region_daily_area")
     run_model(con, "dim_region")
     run_model(con, "fact_control_coverage_daily")

@@ -28,7 +28,7 @@ from transforms.settlements import dim_settlement, status_step
 from transforms.settlements.model_params import FRONT_ZONE_KM, HOLD_DAYS, HOLD_DEPTH_KM
 from transforms.tables import comment, row_count, transaction
 from transforms.territory import dim_region, region_step
-from warehouse.ingest.parse_casualties import WARRING_PARTY_SOURCES
+from warehouse.ingest.sources.estimates import WARRING_PARTY_SOURCES
 from warehouse.store.sqlfiles import load
 
 _COMMENT = re.compile(r"--[^\n]*")

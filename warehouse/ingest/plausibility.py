@@ -306,6 +306,18 @@ def accepted(con, source: str, sha256: str) -> dict | None:
     return {"accepted_by": by, "accepted_at": at, "reason": reason}
 
 
+def whole_file_rows(con, source, key: str, payload, parsed, current_version: int | None, today: dt.date) -> list[str]:
+    """The checks of a whole-history file's rows (a source's ``check``): known fields, values and
+    dates in range, no date of the current version lost."""
+
+    def check() -> None:
+        known_fields(source.name, payload.uri, parsed.rows)
+        rows(source.name, payload.uri, parsed.rows, today)
+        history_kept(con, source.name, payload.uri, current_version, parsed.rows)
+
+    return unless_accepted(con, source.name, payload.sha256, check)
+
+
 def unless_accepted(con, source: str, sha256: str, check, *args) -> list[str]:
     """Run ``check(*args)``; an :class:`Implausible` on an accepted payload becomes a quirk line."""
     try:

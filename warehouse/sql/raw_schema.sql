@@ -1,4 +1,5 @@
--- Raw layer: every payload as received, with provenance, and its parsed rows.
+-- Raw layer: every payload as received, with provenance (warehouse/ingest/land.py lands them). The
+-- parsed rows of each source have their own tables: warehouse/ingest/sources/sql/<source>.sql.
 -- A payload is versioned per (source, key): the same bytes again add nothing, different bytes
 -- for the same key add a new version (upstream rewrites history; nothing is overwritten).
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -13,51 +14,6 @@ CREATE TABLE IF NOT EXISTS raw.payloads (
     n_bytes     BIGINT NOT NULL,
     content     BLOB NOT NULL,
     PRIMARY KEY (source, key, version)
-);
-
-CREATE TABLE IF NOT EXISTS raw.deepstate_snapshots (
-    date          DATE NOT NULL,
-    version       INTEGER NOT NULL,
-    sha256        VARCHAR NOT NULL,
-    geometry_wkb  BLOB NOT NULL,     -- occupied territory, lon/lat WGS84, polygons CCW
-    repaired      BOOLEAN NOT NULL,  -- shapely.make_valid had to repair the upstream geometry
-    PRIMARY KEY (date, version)
-);
-
-CREATE TABLE IF NOT EXISTS raw.isw_area (
-    version  INTEGER NOT NULL,
-    line     INTEGER NOT NULL,
-    date     DATE NOT NULL,
-    area_m2  DOUBLE NOT NULL,
-    PRIMARY KEY (version, date)
-);
-
-CREATE TABLE IF NOT EXISTS raw.gs_personnel (
-    version    INTEGER NOT NULL,
-    element    INTEGER NOT NULL,
-    date       DATE NOT NULL,
-    personnel  BIGINT NOT NULL,
-    qualifier  VARCHAR,
-    pow        BIGINT,
-    PRIMARY KEY (version, date)
-);
-
-CREATE TABLE IF NOT EXISTS raw.gs_equipment (
-    version         INTEGER NOT NULL,
-    element         INTEGER NOT NULL,
-    date            DATE NOT NULL,
-    upstream_field  VARCHAR NOT NULL,
-    value           BIGINT NOT NULL,
-    PRIMARY KEY (version, date, upstream_field)
-);
-
-CREATE TABLE IF NOT EXISTS raw.gs_equipment_corrections (
-    version         INTEGER NOT NULL,
-    element         INTEGER NOT NULL,
-    date            DATE NOT NULL,
-    upstream_field  VARCHAR NOT NULL,
-    value           BIGINT NOT NULL,
-    PRIMARY KEY (version, date, upstream_field)
 );
 
 -- The current version of each payload.

@@ -41,8 +41,21 @@ MIGRATIONS = (
         "baseline schema (raw, audit, core, marts)",
         (
             ("warehouse", "raw_schema"),
-            ("warehouse", "casualty_raw_schema"),
-            ("warehouse", "territory_raw_schema"),
+            # each source's raw tables (warehouse/ingest/sources/sql/): a new source's file is a
+            # new migration, appended below
+            *(
+                ("warehouse.ingest.sources", name)
+                for name in (
+                    "boundaries",
+                    "deepstate_api",
+                    "deepstate_archive",
+                    "estimates",
+                    "general_staff",
+                    "isw",
+                    "mediazona",
+                    "settlements",
+                )
+            ),
             ("transforms", "core_schema"),
             ("transforms", "territory_core_schema"),
             ("transforms", "settlement_core_schema"),

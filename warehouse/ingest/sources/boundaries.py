@@ -1,4 +1,5 @@
-"""Oblast boundaries: land the OSM GeoJSON of Ukraine's 25 first-level regions in the raw layer.
+"""Oblast boundaries: the OSM GeoJSON of Ukraine's 25 first-level regions, landed in
+``raw.oblast_boundaries`` (schema: ``sql/boundaries.sql``).
 
 Three of the polygons are invalid as published; they are repaired with ``shapely.make_valid`` and
 flagged (``repaired``). Every feature must carry an ISO 3166-2 code ``UA-nn`` and both names.
@@ -8,18 +9,18 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import shapely
 from shapely.geometry import shape
 
-from warehouse.ingest import plausibility, quarantine
-from warehouse.ingest.fetch import fetch
-from warehouse.ingest.parse import ParseError
-from warehouse.ingest.raw import WHOLE_FILE_KEY, Ingested
-from warehouse.ingest.sources import OBLAST_BOUNDARIES
-from warehouse.store.config import Settings
+from warehouse.ingest import plausibility
+from warehouse.ingest.parse import Parsed, ParseError
+from warehouse.ingest.sources.base import GITHUB_RAW, Freshness, RawTable, Source
 
-SOURCE = OBLAST_BOUNDARIES.name
+SOURCE = "oblast_boundaries"
+TABLE = RawTable(
+    "raw.oblast_boundaries",
+    ("feature", "region_code", "name_en", "name_uk", "geometry_wkb", "repaired"),
+)
 
 
 def parse(payload) -> list[tuple]:
@@ -58,55 +59,41 @@ def parse(payload) -> list[tuple]:
     return rows
 
 
-def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> Ingested:
-    """Same bytes as the current version: nothing happens; new bytes: a new version."""
-    uri = OBLAST_BOUNDARIES.url(settings.sources)
-    payload = fetch(uri, interval_s=settings.http_interval_s)
-    if payload is None:
-        raise ParseError(SOURCE, uri, None, "boundaries file not found")
-    current = con.execute(
-        "SELECT version, sha256 FROM raw.current_payloads WHERE source = ? AND key = ?", [SOURCE, WHOLE_FILE_KEY]
-    ).fetchall()
-    if current and current[0][1] == payload.sha256:
-        return Ingested(SOURCE, WHOLE_FILE_KEY, "unchanged", uri, current[0][0], payload.sha256)
-    try:
-        rows = parse(payload)
-        if current:  # a cut-off file that still parses loses regions
-            before = {
-                r[0]
-                for r in con.execute(
-                    "SELECT region_code FROM raw.oblast_boundaries WHERE version = ?", [current[0][0]]
-                ).fetchall()
-            }
-            lost = sorted(before - {r[1] for r in rows})
-            if lost:
-                raise plausibility.Implausible(
-                    SOURCE, uri, None, f"regions of the previous version are missing: {', '.join(lost)}"
-                )
-    except ParseError as exc:
-        quarantine.put(settings.quarantine_dir, SOURCE, WHOLE_FILE_KEY, payload, exc)
-        raise
-    version = (current[0][0] if current else 0) + 1
-    con.begin()
-    try:
-        con.execute(
-            "INSERT INTO raw.payloads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                SOURCE,
-                WHOLE_FILE_KEY,
-                version,
-                uri,
-                payload.sha256,
-                payload.fetched_at,
-                len(payload.content),
-                payload.content,
-            ],
-        )
-        con.executemany("INSERT INTO raw.oblast_boundaries VALUES (?, ?, ?, ?, ?, ?, ?)", [[version, *r] for r in rows])
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+def _rows(payload, key: str) -> Parsed:
+    rows = parse(payload)
     repaired = [r[1] for r in rows if r[5]]
     quirks = [f"{len(repaired)} region polygons repaired with make_valid: {', '.join(repaired)}"] if repaired else []
-    return Ingested(SOURCE, WHOLE_FILE_KEY, "new", uri, version, payload.sha256, quirks)
+    return Parsed(rows, quirks)
+
+
+def _no_region_lost(
+    con, source: Source, key: str, payload, parsed: Parsed, current_version: int | None, today
+) -> list[str]:
+    """A cut-off file that still parses loses regions (not acceptable by an operator)."""
+    if current_version is not None:
+        before = {
+            r[0]
+            for r in con.execute(
+                "SELECT region_code FROM raw.oblast_boundaries WHERE version = ?", [current_version]
+            ).fetchall()
+        }
+        lost = sorted(before - {r[1] for r in parsed.rows})
+        if lost:
+            raise plausibility.Implausible(
+                SOURCE, payload.uri, None, f"regions of the previous version are missing: {', '.join(lost)}"
+            )
+    return []
+
+
+OBLAST_BOUNDARIES = Source(
+    name=SOURCE,
+    freshness=Freshness(None, "A reference file: boundaries do not change with the war."),
+    description="The 25 first-level regions of Ukraine (oblasts and Crimea) with ISO 3166-2 codes, from OpenStreetMap.",
+    publisher="OpenStreetMap contributors (compiled by github.com/EugeneBorshch/ukraine_geojson)",
+    licence="ODbL",
+    live_url=f"{GITHUB_RAW}/EugeneBorshch/ukraine_geojson/master/UA_FULL_Ukraine.geojson",
+    mirror_path="boundaries/ukraine_oblasts.geojson",
+    table=TABLE,
+    parse=_rows,
+    check=_no_region_lost,
+)

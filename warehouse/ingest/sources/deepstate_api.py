@@ -1,4 +1,5 @@
-"""The original DeepStateMap history API: the list of snapshots and every snapshot's layers.
+"""The original DeepStateMap history API: the list of snapshots and every snapshot's layers,
+landed in ``raw.deepstate_api_index`` and ``raw.deepstate_api_features`` (schema: ``sql/deepstate_api.sql``).
 
 Two layouts, one connector:
 
@@ -28,20 +29,31 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import duckdb
-import pyarrow as pa
 import shapely
 from shapely.geometry import shape
 
 from transforms.territory.layers import UnknownLayer, classify_or_raise
-from warehouse.ingest import plausibility, quarantine
+from warehouse.ingest import land, plausibility
 from warehouse.ingest.fetch import Payload, fetch
-from warehouse.ingest.parse import ParseError
-from warehouse.ingest.sources import DEEPSTATE_API
+from warehouse.ingest.parse import Parsed, ParseError
+from warehouse.ingest.sources.base import Freshness, RawTable, Source
 from warehouse.store.config import Settings
 
 KYIV = ZoneInfo("Europe/Kyiv")
 INDEX_KEY = "index"
 POLYGONAL = ("Polygon", "MultiPolygon")
+NAME = "deepstate_api"
+LIVE_URL = "https://deepstatemap.live/api/history/public"
+
+INDEX_TABLE = RawTable(
+    "raw.deepstate_api_index",
+    ("snapshot_id", "created_at", "date"),
+)
+FEATURES_TABLE = RawTable(
+    "raw.deepstate_api_features",
+    ("snapshot_id", "feature", "name", "class", "geometry_wkb"),
+    key_column="snapshot_id",
+)
 
 
 def _is_http(base: str | None) -> bool:
@@ -50,7 +62,7 @@ def _is_http(base: str | None) -> bool:
 
 def index_uri(base: str | None) -> str:
     if base is None:
-        return DEEPSTATE_API.live_url
+        return LIVE_URL
     if _is_http(base):
         return base.rstrip("/") + "/api/history/public"
     return base.rstrip("/") + "/deepstate_api/index.json"
@@ -58,7 +70,7 @@ def index_uri(base: str | None) -> str:
 
 def snapshot_uri(base: str | None, snapshot_id: int) -> str:
     if base is None:
-        return DEEPSTATE_API.live_url.replace("/public", f"/{snapshot_id}/geojson")
+        return LIVE_URL.replace("/public", f"/{snapshot_id}/geojson")
     if _is_http(base):
         return base.rstrip("/") + f"/api/history/{snapshot_id}/geojson"
     return base.rstrip("/") + f"/deepstate_api/{snapshot_id}.geojson.gz"
@@ -71,18 +83,18 @@ def _decoded(payload: Payload) -> bytes:
 def _json(payload: Payload, row: str | None = None):
     content = _decoded(payload)
     if not content.strip():
-        raise ParseError(DEEPSTATE_API.name, payload.uri, row, "empty payload")
+        raise ParseError(NAME, payload.uri, row, "empty payload")
     try:
         return json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(DEEPSTATE_API.name, payload.uri, row, f"invalid JSON: {exc}") from exc
+        raise ParseError(NAME, payload.uri, row, f"invalid JSON: {exc}") from exc
 
 
 def parse_index(payload: Payload) -> list[tuple[int, dt.datetime]]:
     """``(id, created_at)`` per listed snapshot, oldest first."""
     doc = _json(payload)
     if not isinstance(doc, list) or not doc:
-        raise ParseError(DEEPSTATE_API.name, payload.uri, None, "expected a non-empty JSON array of snapshots")
+        raise ParseError(NAME, payload.uri, None, "expected a non-empty JSON array of snapshots")
     out = []
     for i, item in enumerate(doc):
         try:
@@ -90,13 +102,13 @@ def parse_index(payload: Payload) -> list[tuple[int, dt.datetime]]:
             created = dt.datetime.fromisoformat(str(item["createdAt"]).replace("Z", "+00:00"))
         except (KeyError, TypeError, ValueError) as exc:
             raise ParseError(
-                DEEPSTATE_API.name,
+                NAME,
                 payload.uri,
                 f"element {i}",
                 f"needs integer 'id' and ISO 'createdAt': {exc}",
             ) from exc
         if created.tzinfo is None:
-            raise ParseError(DEEPSTATE_API.name, payload.uri, f"element {i}", "createdAt has no time zone")
+            raise ParseError(NAME, payload.uri, f"element {i}", "createdAt has no time zone")
         out.append((snapshot_id, created))
     return sorted(out)
 
@@ -139,7 +151,7 @@ def _polygonal(geom: shapely.Geometry) -> tuple[shapely.Geometry, int]:
 def parse_snapshot(payload: Payload, snapshot_id: int) -> Snapshot:
     doc = _json(payload)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-        raise ParseError(DEEPSTATE_API.name, payload.uri, None, "not a GeoJSON FeatureCollection")
+        raise ParseError(NAME, payload.uri, None, "not a GeoJSON FeatureCollection")
     out = Snapshot()
     for i, feature in enumerate(doc["features"]):
         geometry = (feature or {}).get("geometry") or {}
@@ -149,14 +161,14 @@ def parse_snapshot(payload: Payload, snapshot_id: int) -> Snapshot:
             continue
         if kind not in (*POLYGONAL, "GeometryCollection"):
             raise ParseError(
-                DEEPSTATE_API.name,
+                NAME,
                 payload.uri,
                 f"feature {i}",
                 f"unexpected geometry type {kind!r}",
             )
         name = str(((feature.get("properties") or {}).get("name")) or "")
         try:
-            cls = classify_or_raise(name, DEEPSTATE_API.name, f"{snapshot_id} ({payload.uri}) feature {i}")
+            cls = classify_or_raise(name, NAME, f"{snapshot_id} ({payload.uri}) feature {i}")
             as_published = shape(geometry)
             out.quirks.extend(plausibility.api_layer(payload.uri, f"feature {i}", cls, as_published))
             geom, dropped = _polygonal(as_published)
@@ -164,8 +176,8 @@ def parse_snapshot(payload: Payload, snapshot_id: int) -> Snapshot:
             if isinstance(exc, ParseError):
                 raise
             if isinstance(exc, UnknownLayer):
-                raise ParseError(DEEPSTATE_API.name, payload.uri, f"feature {i}", str(exc)) from exc
-            raise ParseError(DEEPSTATE_API.name, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
+                raise ParseError(NAME, payload.uri, f"feature {i}", str(exc)) from exc
+            raise ParseError(NAME, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
         if dropped:
             out.quirks.append(f"feature {i}: {dropped} non-polygon parts of a GeometryCollection ignored")
         if not geom.is_valid:
@@ -178,160 +190,106 @@ def parse_snapshot(payload: Payload, snapshot_id: int) -> Snapshot:
     return out
 
 
-@dataclass
-class ApiIngested:
-    listed: int
-    new: list[int] = field(default_factory=list)
-    unchanged: int = 0
-    index_status: str = "unchanged"  # "new" | "unchanged"
-    quirks: list[str] = field(default_factory=list)
+def _rows(payload: Payload, key: str) -> Parsed:
+    """The listing's rows ``(snapshot_id, created_at, date)`` or a snapshot's ``(snapshot_id, feature,
+    name, class, geometry_wkb)``, by payload key."""
+    if key == INDEX_KEY:
+        return Parsed([(i, created, snapshot_date(created)) for i, created in parse_index(payload)])
+    snapshot_id = int(key)
+    parsed = parse_snapshot(payload, snapshot_id)
+    return Parsed([(snapshot_id, *row) for row in parsed.rows], parsed.quirks)
 
 
-def _land_payload(con, key: str, payload: Payload) -> int:
-    current = con.execute(
-        "SELECT max(version) FROM raw.payloads WHERE source = ? AND key = ?",
-        [DEEPSTATE_API.name, key],
-    ).fetchall()[0][0]
-    version = (current or 0) + 1
-    con.execute(
-        "INSERT INTO raw.payloads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            DEEPSTATE_API.name,
-            key,
-            version,
-            payload.uri,
-            payload.sha256,
-            payload.fetched_at,
-            len(payload.content),
-            payload.content,
-        ],
+def _check(con, source: Source, key: str, payload: Payload, parsed: Parsed, current_version, today) -> list[str]:
+    if key == INDEX_KEY:
+        return plausibility.unless_accepted(con, NAME, payload.sha256, _plausible_index, con, payload, parsed, today)
+    zone = plausibility.ukraine_zone(con)
+    return plausibility.unless_accepted(
+        con,
+        NAME,
+        payload.sha256,
+        plausibility.on_ukraine,
+        NAME,
+        payload.uri,
+        "occupied layers",
+        _occupied_union(parsed),
+        zone,
     )
-    return version
 
 
-_FEATURE_SCHEMA = pa.schema(
-    [
-        ("feature", pa.int32()),
-        ("name", pa.string()),
-        ("class", pa.string()),
-        ("geometry_wkb", pa.binary()),
-    ]
-)
-
-
-def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> ApiIngested:
-    """Land the listing (a new version when its bytes changed) and every listed snapshot not held
-    yet, each in its own transaction. Bad payloads are quarantined and the first error re-raised
-    after the good ones have landed."""
-    base = settings.sources
-    listing = fetch(index_uri(base), interval_s=settings.http_interval_s)
-    if listing is None:
-        raise ParseError(DEEPSTATE_API.name, index_uri(base), None, "snapshot listing not found")
-    try:
-        entries = parse_index(listing)
-        index_quirks = plausibility.unless_accepted(
-            con, DEEPSTATE_API.name, listing.sha256, _plausible_index, con, listing, entries, settings.today
-        )
-    except ParseError as exc:
-        quarantine.put(settings.quarantine_dir, DEEPSTATE_API.name, INDEX_KEY, listing, exc)
-        raise
-    result = ApiIngested(listed=len(entries), quirks=index_quirks)
-    latest = con.execute(
-        "SELECT sha256 FROM raw.current_payloads WHERE source = ? AND key = ?",
-        [DEEPSTATE_API.name, INDEX_KEY],
-    ).fetchall()
-    if not latest or latest[0][0] != listing.sha256:
-        con.begin()
-        try:
-            version = _land_payload(con, INDEX_KEY, listing)
-            con.executemany(
-                "INSERT INTO raw.deepstate_api_index VALUES (?, ?, ?, ?)",
-                [[version, i, created, snapshot_date(created)] for i, created in entries],
-            )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        result.index_status = "new"
-    held = {
-        int(k)
-        for (k,) in con.execute(
-            "SELECT DISTINCT key FROM raw.payloads WHERE source = ? AND key <> ?",
-            [DEEPSTATE_API.name, INDEX_KEY],
-        ).fetchall()
-    }
-    errors: list[ParseError] = []
-    for snapshot_id in last_of_each_day(entries):
-        if snapshot_id in held:
-            result.unchanged += 1
-            continue
-        uri = snapshot_uri(base, snapshot_id)
-        payload = fetch(uri, interval_s=settings.http_interval_s)
-        if payload is None:
-            errors.append(ParseError(DEEPSTATE_API.name, uri, None, f"snapshot {snapshot_id} is listed but not found"))
-            continue
-        try:
-            parsed = parse_snapshot(payload, snapshot_id)
-            zone = plausibility.ukraine_zone(con)
-            parsed.quirks += plausibility.unless_accepted(
-                con,
-                DEEPSTATE_API.name,
-                payload.sha256,
-                plausibility.on_ukraine,
-                DEEPSTATE_API.name,
-                uri,
-                "occupied layers",
-                _occupied_union(parsed),
-                zone,
-            )
-        except ParseError as exc:
-            quarantine.put(settings.quarantine_dir, DEEPSTATE_API.name, str(snapshot_id), payload, exc)
-            errors.append(exc)
-            continue
-        _land_snapshot(con, snapshot_id, payload, parsed)
-        result.new.append(snapshot_id)
-        result.quirks.extend(f"{snapshot_id}: {q}" for q in parsed.quirks)
-    if errors:
-        raise errors[0]
-    return result
-
-
-def _occupied_union(parsed: Snapshot) -> shapely.Geometry:
-    polys = [shapely.from_wkb(wkb) for _, _, cls, wkb in parsed.rows if cls.startswith("occupied")]
+def _occupied_union(parsed: Parsed) -> shapely.Geometry:
+    polys = [shapely.from_wkb(wkb) for *_, cls, wkb in parsed.rows if cls.startswith("occupied")]
     return shapely.union_all(polys) if polys else shapely.Polygon()
 
 
-def _plausible_index(con, listing: Payload, entries: list[tuple[int, dt.datetime]], today: dt.date) -> None:
-    for snapshot_id, created in entries:
-        plausibility.not_future(
-            DEEPSTATE_API.name, listing.uri, f"snapshot {snapshot_id}", snapshot_date(created), today
-        )
+def _plausible_index(con, listing: Payload, parsed: Parsed, today: dt.date) -> None:
+    for snapshot_id, _, day in parsed.rows:
+        plausibility.not_future(NAME, listing.uri, f"snapshot {snapshot_id}", day, today)
     previous = {
         r[0]
         for r in con.execute(
             "SELECT i.snapshot_id FROM raw.deepstate_api_index i JOIN raw.current_payloads p "
             "ON p.source = ? AND p.key = ? AND i.version = p.version",
-            [DEEPSTATE_API.name, INDEX_KEY],
+            [NAME, INDEX_KEY],
         ).fetchall()
     }
-    plausibility.listing_kept(DEEPSTATE_API.name, listing.uri, previous, {i for i, _ in entries})
+    plausibility.listing_kept(NAME, listing.uri, previous, {i for i, _, _ in parsed.rows})
 
 
-def _land_snapshot(con, snapshot_id: int, payload: Payload, parsed: Snapshot) -> None:
-    incoming = pa.Table.from_pylist(
-        [dict(zip(_FEATURE_SCHEMA.names, r, strict=True)) for r in parsed.rows],
-        schema=_FEATURE_SCHEMA,
-    )
-    con.begin()
-    try:
-        version = _land_payload(con, str(snapshot_id), payload)
-        con.register("incoming_features", incoming)
-        con.execute(
-            "INSERT INTO raw.deepstate_api_features SELECT ?::BIGINT, ?::INTEGER, * FROM incoming_features",
-            [snapshot_id, version],
-        )
-        con.unregister("incoming_features")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+def _key_date(key: str) -> dt.date | None:
+    return None if key == INDEX_KEY else snapshot_date(dt.datetime.fromtimestamp(int(key), dt.UTC))
+
+
+DEEPSTATE_API = Source(
+    name=NAME,
+    freshness=Freshness(
+        3, "DeepStateMap publishes several snapshots a day (the mirror holds one a week up to 2025-08)."
+    ),
+    description=(
+        "DeepStateMap history API: every snapshot of the map with all its layers (occupied after and "
+        "before 2022-02-24, grey zone, liberated, editorial layers), classified by layer name."
+    ),
+    publisher="DeepStateMap",
+    licence="no licence stated; data © DeepStateMap",
+    live_url=LIVE_URL,
+    mirror_path="deepstate_api/index.json",
+    table={INDEX_KEY: INDEX_TABLE, "*": FEATURES_TABLE},
+    parse=_rows,
+    check=_check,
+    key_date=_key_date,
+)
+
+
+def ingest(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[land.Landed]:
+    """Land the listing (a new version when its bytes changed) and every listed snapshot not held
+    yet, each through :func:`warehouse.ingest.land.land`. Bad payloads are quarantined and the
+    first error re-raised after the good ones have landed."""
+    base = settings.sources
+    listing = fetch(index_uri(base), interval_s=settings.http_interval_s)
+    if listing is None:
+        raise ParseError(NAME, index_uri(base), None, "snapshot listing not found")
+    results = [land.land(con, settings, DEEPSTATE_API, INDEX_KEY, listing)]
+    entries = parse_index(listing)
+    held = {
+        int(k)
+        for (k,) in con.execute(
+            "SELECT DISTINCT key FROM raw.payloads WHERE source = ? AND key <> ?", [NAME, INDEX_KEY]
+        ).fetchall()
+    }
+    errors: list[ParseError] = []
+    for snapshot_id in last_of_each_day(entries):
+        uri = snapshot_uri(base, snapshot_id)
+        if snapshot_id in held:  # a snapshot id never changes upstream: not fetched again
+            results.append(land.Landed(NAME, str(snapshot_id), "unchanged", uri))
+            continue
+        payload = fetch(uri, interval_s=settings.http_interval_s)
+        if payload is None:
+            errors.append(ParseError(NAME, uri, None, f"snapshot {snapshot_id} is listed but not found"))
+            continue
+        try:
+            results.append(land.land(con, settings, DEEPSTATE_API, str(snapshot_id), payload))
+        except ParseError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    return results

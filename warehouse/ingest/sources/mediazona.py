@@ -1,4 +1,5 @@
-"""Parse the Mediazona vintages and the official-estimates file into raw rows.
+"""Mediazona/BBC Russian/Meduza named-death lists and excess-death estimates (compiled by The
+Economist), landed in ``raw.mediazona_weekly`` (schema: ``sql/mediazona.sql``).
 
 Three Mediazona files, three layouts (see ``meduza_2026_schema.txt`` upstream); each is turned into
 the same long rows ``(source, line, vintage, vintage_label, week_start, measure, value,
@@ -18,16 +19,12 @@ Every error is a :class:`ParseError` naming source, URI and line.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import math
 import re
 
-import pyarrow as pa
-
 from warehouse.ingest.fetch import Payload
-from warehouse.ingest.parse import Parsed, ParseError, _looks_like_html
+from warehouse.ingest.parse import Parsed, ParseError, csv_reader, data_rows, number, require_columns
+from warehouse.ingest.sources.base import ECONOMIST, Freshness, RawTable, Source
 
 # Canonical measure names (the columns of fact_confirmed_deaths_weekly they become).
 NAMED = "named_deaths"
@@ -74,49 +71,8 @@ _BMZ_YEAR = re.compile(r"^Bmz(\d{4})$")
 BMZ_NOW = "BmzNow"
 
 
-def _reader(source: str, payload: Payload) -> csv.DictReader:
-    if not payload.content.strip():
-        raise ParseError(source, payload.uri, None, "empty payload")
-    if _looks_like_html(payload.content):
-        raise ParseError(source, payload.uri, None, "got an HTML page, not CSV (an error page served with 200?)")
-    try:
-        text = payload.content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(source, payload.uri, None, f"not UTF-8: {exc}") from exc
-    return csv.DictReader(io.StringIO(text))
-
-
-def _data_rows(reader: csv.DictReader, out: Parsed):
-    """Yield ("line N", record) for every non-empty row; empty rows are reported as quirks."""
-    for record in reader:
-        line = f"line {reader.line_num}"
-        if not any((v or "").strip() for v in record.values()):
-            out.quirks.append(f"{line}: empty row skipped")
-            continue
-        yield line, record
-
-
-def _require(source: str, payload: Payload, reader: csv.DictReader, columns) -> None:
-    missing = [c for c in columns if c not in (reader.fieldnames or ())]
-    if missing:
-        raise ParseError(source, payload.uri, "line 1", f"missing columns {missing} (layout changed upstream?)")
-
-
-def _number(source: str, uri: str, line: str, column: str, text: str) -> float | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise ParseError(source, uri, line, f"{column!r} is not a number: {text!r}") from exc
-    if not math.isfinite(value):
-        raise ParseError(source, uri, line, f"{column!r} is not finite: {text!r}")
-    return value
-
-
 def _count(source: str, uri: str, line: str, column: str, text: str) -> float | None:
-    value = _number(source, uri, line, column, text)
+    value = number(source, uri, line, column, text)
     if value is not None and (value < 0 or not value.is_integer()):
         raise ParseError(source, uri, line, f"{column!r} is not a non-negative whole count: {text!r}")
     return value
@@ -137,12 +93,12 @@ def _dated_layout(
     label: str,
 ) -> Parsed:
     """The 2024 and 2025 layouts: one row per week (``Date`` = its Monday), one vintage per file."""
-    reader = _reader(source, payload)
-    _require(source, payload, reader, ["Date", *columns])
+    reader = csv_reader(source, payload)
+    require_columns(source, payload, reader, ["Date", *columns])
     out = Parsed(rows=[])
     weeks: list[tuple[int, dt.date, dict[str, float]]] = []
     seen: set[dt.date] = set()
-    for line, record in _data_rows(reader, out):
+    for line, record in data_rows(reader, out):
         try:
             day = dt.datetime.strptime(record["Date"].strip(), date_format).date()
         except ValueError as exc:
@@ -155,7 +111,7 @@ def _dated_layout(
         seen.add(day)
         values: dict[str, float] = {}
         for column, measure in columns.items():
-            parse = _count if measure == NAMED else _number
+            parse = _count if measure == NAMED else number
             value = parse(source, payload.uri, line, column, record[column])
             if value is None:
                 continue
@@ -190,16 +146,16 @@ def mediazona_2025(payload: Payload, source: str = "mediazona_2025") -> Parsed:
 def mediazona_2026(payload: Payload, source: str = "mediazona_2026") -> Parsed:
     """``meduza_2026_weekly.csv``: ISO year/week, one named-deaths column per vintage
     (``Bmz2022`` … ``BmzNow``) and the current estimates (attached to the ``BmzNow`` vintage)."""
-    reader = _reader(source, payload)
+    reader = csv_reader(source, payload)
     fields = list(reader.fieldnames or ())
     years = sorted(int(m.group(1)) for f in fields if (m := _BMZ_YEAR.match(f)))
     if not years:
         raise ParseError(source, payload.uri, "line 1", "no Bmz<year> vintage columns")
-    _require(source, payload, reader, ["Year", "Week", BMZ_NOW, *MEDIAZONA_2026_ESTIMATES])
+    require_columns(source, payload, reader, ["Year", "Week", BMZ_NOW, *MEDIAZONA_2026_ESTIMATES])
     weeks = []
     seen: set[dt.date] = set()
     out = Parsed(rows=[])
-    for line, record in _data_rows(reader, out):
+    for line, record in data_rows(reader, out):
         try:
             day = dt.date.fromisocalendar(int(record["Year"]), int(record["Week"]), 1)
         except (TypeError, ValueError) as exc:
@@ -240,7 +196,7 @@ def mediazona_2026(payload: Payload, source: str = "mediazona_2026") -> Parsed:
                     )
                 )
         for column, measure in MEDIAZONA_2026_ESTIMATES.items():
-            value = _number(source, payload.uri, line, column, record[column])
+            value = number(source, payload.uri, line, column, record[column])
             if value is not None:
                 out.rows.append(
                     (
@@ -257,128 +213,56 @@ def mediazona_2026(payload: Payload, source: str = "mediazona_2026") -> Parsed:
     return out
 
 
-# --- official estimates ----------------------------------------------------------------------
-
-ESTIMATE_COLUMNS = (
-    "date",
-    "estimate_low",
-    "estimate_high",
-    "estimate",
-    "type",
-    "source",
-    "source_url",
-    "country",
+TABLE = RawTable(
+    "raw.mediazona_weekly",
+    ("source", "line", "vintage", "vintage_label", "week_start", "measure", "value", "is_running_total"),
+    source_column="source",
 )
-WARRING_FLAG = "ignore for chart, data from warring parties"
-LOSSES_OF = ("russia", "ukraine")
-ESTIMATE_MEASURES = ("deaths", "casualties")
-# Governments and armed forces of the two warring states, flagged even where upstream did not.
-WARRING_PARTY_SOURCES = frozenset(
-    {
-        "Armed Forces of Ukraine",
-        "General Staff of the Armed Forces of Ukraine",
-        "Office of the President of Ukraine",
-        "Ukrainian estimate (leak via WSJ)",
-        "Russian Ministry of Defense",
-    }
+_PUBLISHER = "Mediazona / BBC Russian / Meduza (compiled by The Economist)"
+_LICENCE = "MIT (compilation); data by Mediazona/BBC Russian/Meduza"
+_CLOSED = Freshness(None, "A closed vintage: published once, never updated.")
+
+MEDIAZONA_2024 = Source(
+    name="mediazona_2024",
+    freshness=_CLOSED,
+    description=(
+        "Mediazona/Meduza 2024 vintage: running totals by week of death of Russian military deaths "
+        "confirmed by name, and excess-death estimates (Russian headers, ISO dates)."
+    ),
+    publisher=_PUBLISHER,
+    licence=_LICENCE,
+    live_url=f"{ECONOMIST}/meduza_2024.csv",
+    mirror_path="mediazona/meduza_2024.csv",
+    table=TABLE,
+    parse=lambda payload, key: mediazona_2024(payload),
 )
-_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
-
-
-def _estimate_number(source: str, uri: str, line: str, column: str, text: str, quirks: list[str]) -> float | None:
-    text = (text or "").strip()
-    if _THOUSANDS.match(text):
-        quirks.append(f"{line}: {column} {text!r} has thousands separators")
-        text = text.replace(",", "")
-    value = _number(source, uri, line, column, text)
-    if value is not None and value < 0:
-        raise ParseError(source, uri, line, f"{column!r} is negative: {value}")
-    return value
-
-
-def official_estimates(payload: Payload, source: str = "official_estimates") -> Parsed:
-    """Rows ``(line, report_date, losses_of, measure, estimate, estimate_low, estimate_high,
-    source_name, source_url, warring_party_upstream)``. Dates are D/M/YYYY; numbers may carry
-    thousands separators (a documented quirk)."""
-    reader = _reader(source, payload)
-    _require(source, payload, reader, [*ESTIMATE_COLUMNS, WARRING_FLAG])
-    out = Parsed(rows=[])
-    for line, record in _data_rows(reader, out):
-        try:
-            day = dt.datetime.strptime(record["date"].strip(), "%d/%m/%Y").date()
-        except ValueError as exc:
-            raise ParseError(source, payload.uri, line, f"bad date {record['date']!r} (expected DD/MM/YYYY)") from exc
-        losses_of, measure = record["country"].strip().lower(), record["type"].strip().lower()
-        if losses_of not in LOSSES_OF:
-            raise ParseError(
-                source,
-                payload.uri,
-                line,
-                f"country {record['country']!r} is not one of {LOSSES_OF}",
-            )
-        if measure not in ESTIMATE_MEASURES:
-            raise ParseError(
-                source,
-                payload.uri,
-                line,
-                f"type {record['type']!r} is not one of {ESTIMATE_MEASURES}",
-            )
-        point, low, high = (
-            _estimate_number(source, payload.uri, line, c, record[c], out.quirks)
-            for c in ("estimate", "estimate_low", "estimate_high")
-        )
-        if point is None and low is None and high is None:
-            raise ParseError(source, payload.uri, line, "no estimate, estimate_low or estimate_high")
-        name, url = record["source"].strip(), record["source_url"].strip()
-        if not name or not url:
-            raise ParseError(source, payload.uri, line, "an estimate needs a source and a source_url")
-        if name != record["source"]:
-            out.quirks.append(f"{line}: source name {record['source']!r} had surrounding spaces")
-        flag = (record[WARRING_FLAG] or "").strip().lower()
-        if flag not in ("", "yes"):
-            raise ParseError(
-                source,
-                payload.uri,
-                line,
-                f"warring-party flag {record[WARRING_FLAG]!r} is neither empty nor 'yes'",
-            )
-        out.rows.append((reader.line_num, day, losses_of, measure, point, low, high, name, url, flag == "yes"))
-    if not out.rows:
-        raise ParseError(source, payload.uri, None, "no data rows")
-    return out
-
-
-# --- raw tables: name, parser and arrow schema per source (registered in warehouse.ingest.raw) -------
-
-_MEDIAZONA_SCHEMA = pa.schema(
-    [
-        ("source", pa.string()),
-        ("line", pa.int32()),
-        ("vintage", pa.date32()),
-        ("vintage_label", pa.string()),
-        ("week_start", pa.date32()),
-        ("measure", pa.string()),
-        ("value", pa.float64()),
-        ("is_running_total", pa.bool_()),
-    ]
+MEDIAZONA_2025 = Source(
+    name="mediazona_2025",
+    freshness=_CLOSED,
+    description=(
+        "Mediazona/Meduza 2025 vintage: weekly named deaths by week of death and excess-death "
+        "estimates (English headers, BOM, DD/MM/YYYY dates)."
+    ),
+    publisher=_PUBLISHER,
+    licence=_LICENCE,
+    live_url=f"{ECONOMIST}/meduza_2025_weekly.csv",
+    mirror_path="mediazona/meduza_2025_weekly.csv",
+    table=TABLE,
+    parse=lambda payload, key: mediazona_2025(payload),
 )
-_ESTIMATES_SCHEMA = pa.schema(
-    [
-        ("line", pa.int32()),
-        ("report_date", pa.date32()),
-        ("losses_of", pa.string()),
-        ("measure", pa.string()),
-        ("estimate", pa.float64()),
-        ("estimate_low", pa.float64()),
-        ("estimate_high", pa.float64()),
-        ("source_name", pa.string()),
-        ("source_url", pa.string()),
-        ("warring_party_upstream", pa.bool_()),
-    ]
+MEDIAZONA_2026 = Source(
+    name="mediazona_2026",
+    freshness=Freshness(None, "Counted by week of death, confirmed by name months later: its newest week always lags."),
+    description=(
+        "Mediazona/Meduza 2026 file: weekly named deaths by ISO week of death in every vintage "
+        "(Bmz2022 … Bmz2025, BmzNow) and the current excess-death, missing-in-action and total "
+        "estimates (see meduza_2026_schema.txt upstream)."
+    ),
+    publisher=_PUBLISHER,
+    licence=_LICENCE,
+    live_url=f"{ECONOMIST}/meduza_2026_weekly.csv",
+    mirror_path="mediazona/meduza_2026_weekly.csv",
+    table=TABLE,
+    parse=lambda payload, key: mediazona_2026(payload),
 )
-ROW_TABLES = {
-    "mediazona_2024": ("raw.mediazona_weekly", mediazona_2024, _MEDIAZONA_SCHEMA),
-    "mediazona_2025": ("raw.mediazona_weekly", mediazona_2025, _MEDIAZONA_SCHEMA),
-    "mediazona_2026": ("raw.mediazona_weekly", mediazona_2026, _MEDIAZONA_SCHEMA),
-    "official_estimates": ("raw.official_estimates", official_estimates, _ESTIMATES_SCHEMA),
-}
+SOURCES = (MEDIAZONA_2024, MEDIAZONA_2025, MEDIAZONA_2026)

@@ -1,0 +1,84 @@
+"""DeepStateMap daily archive: one GeoJSON per day with the occupied territory, landed as one
+(Multi)Polygon per day in ``raw.deepstate_snapshots`` (schema: ``sql/deepstate_archive.sql``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import shapely
+from shapely.geometry import shape
+
+from warehouse.ingest import plausibility
+from warehouse.ingest.fetch import Payload
+from warehouse.ingest.parse import Parsed, ParseError, read_json
+from warehouse.ingest.sources.base import GITHUB_RAW, Freshness, RawTable, Source
+
+DEEPSTATE_FIRST_DAY = dt.date(2024, 7, 8)
+
+TABLE = RawTable(
+    "raw.deepstate_snapshots",
+    ("date", "sha256", "geometry_wkb", "repaired"),
+    key_column="date",
+)
+
+
+def deepstate_snapshot(payload: Payload, source: str = "deepstate") -> tuple[bytes, bool]:
+    """The day's occupied territory as WKB (polygons oriented counter-clockwise) and whether
+    ``shapely.make_valid`` had to repair it. Several polygonal features are unioned."""
+    doc = read_json(source, payload)
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise ParseError(source, payload.uri, None, "not a GeoJSON FeatureCollection")
+    features = doc.get("features")
+    if not features:
+        raise ParseError(source, payload.uri, None, "FeatureCollection has no features")
+    parts = []
+    for i, feature in enumerate(features):
+        geometry = (feature or {}).get("geometry")
+        if not geometry:
+            raise ParseError(source, payload.uri, f"feature {i}", "feature has no geometry")
+        try:
+            geom = shape(geometry)
+        except (ValueError, TypeError, AttributeError, IndexError) as exc:
+            raise ParseError(source, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
+        if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+            raise ParseError(source, payload.uri, f"feature {i}", f"expected a (Multi)Polygon, got {geom.geom_type}")
+        plausibility.geometry(source, payload.uri, f"feature {i}", geom)
+        parts.append(geom)
+    geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+    repaired = not geom.is_valid
+    if repaired:
+        geom = shapely.make_valid(geom, method="structure")
+    geom = shapely.orient_polygons(geom, exterior_cw=False)
+    return shapely.to_wkb(geom), repaired
+
+
+def _rows(payload: Payload, key: str) -> Parsed:
+    wkb, repaired = deepstate_snapshot(payload)
+    quirks = ["geometry repaired with make_valid"] if repaired else []
+    return Parsed([(dt.date.fromisoformat(key), payload.sha256, wkb, repaired)], quirks)
+
+
+def _on_ukraine(con, source: Source, key: str, payload: Payload, parsed: Parsed, current_version, today) -> list[str]:
+    zone = plausibility.ukraine_zone(con)
+    geom = shapely.from_wkb(parsed.rows[0][2])
+    return plausibility.unless_accepted(
+        con, source.name, payload.sha256, lambda: plausibility.on_ukraine(source.name, payload.uri, None, geom, zone)
+    )
+
+
+DEEPSTATE = Source(
+    name="deepstate",
+    freshness=Freshness(3, "DeepState archives a map file daily; 3 days absorbs mirror gaps."),
+    description=(
+        "DeepStateMap daily archive: one GeoJSON per day with the Russian-occupied territory of "
+        "Ukraine as one MultiPolygon (Crimea and areas occupied before 2022 included)."
+    ),
+    publisher="DeepStateMap (archive by github.com/cyterat/deepstate-map-data)",
+    licence="GPL-3.0 (archive); data by DeepStateMap",
+    live_url=f"{GITHUB_RAW}/cyterat/deepstate-map-data/main/data/deepstatemap_data_{{yyyymmdd}}.geojson",
+    mirror_path="deepstate/deepstatemap_data_{yyyymmdd}.geojson",
+    daily=True,
+    table=TABLE,
+    parse=_rows,
+    check=_on_ukraine,
+)

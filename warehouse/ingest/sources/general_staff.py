@@ -1,0 +1,118 @@
+"""General Staff of the Armed Forces of Ukraine: cumulative loss claims (compiled by
+PetroIvaniuk) — personnel, equipment by category, and the signed corrections file — landed in
+``raw.gs_personnel``, ``raw.gs_equipment`` and ``raw.gs_equipment_corrections``
+(schema: ``sql/general_staff.sql``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from warehouse.ingest.fetch import Payload
+from warehouse.ingest.parse import Parsed, ParseError, iso_date, read_json
+from warehouse.ingest.sources.base import GITHUB_RAW, Freshness, RawTable, Source
+
+_PETRO = f"{GITHUB_RAW}/PetroIvaniuk/2022-Ukraine-Russia-War-Dataset/main/data"
+_PUBLISHER = "General Staff of the Armed Forces of Ukraine (compiled by PetroIvaniuk)"
+_DAILY = Freshness(3, "The General Staff reports losses every morning.")
+
+PERSONNEL_TABLE = RawTable(
+    "raw.gs_personnel",
+    ("element", "date", "personnel", "qualifier", "pow"),
+)
+_COUNTS = ("element", "date", "upstream_field", "value")
+EQUIPMENT_TABLE = RawTable("raw.gs_equipment", _COUNTS)
+CORRECTIONS_TABLE = RawTable("raw.gs_equipment_corrections", _COUNTS)
+
+
+def _records(source: str, payload: Payload) -> list[dict]:
+    doc = read_json(source, payload)
+    if not isinstance(doc, list) or not doc:
+        raise ParseError(source, payload.uri, None, "expected a non-empty JSON array of daily records")
+    return doc
+
+
+def _count(source: str, uri: str, row: str, key: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ParseError(source, uri, row, f"{key!r} is not an integer: {value!r}")
+    return value
+
+
+def _daily_records(source: str, payload: Payload):
+    """Yield (row label, index, date, record), rejecting duplicated dates."""
+    seen: set[dt.date] = set()
+    for i, record in enumerate(_records(source, payload)):
+        if not isinstance(record, dict):
+            raise ParseError(source, payload.uri, f"element {i}", "not a JSON object")
+        row = f"element {i} (date {record.get('date')})"
+        day = iso_date(source, payload.uri, row, record.get("date"))
+        if day in seen:
+            raise ParseError(source, payload.uri, row, f"date {day} appears twice")
+        seen.add(day)
+        yield row, i, day, record
+
+
+def gs_personnel(payload: Payload, source: str = "gs_personnel") -> Parsed:
+    """Rows ``(element, date, personnel, qualifier, pow)``."""
+    out = Parsed(rows=[])
+    for row, i, day, record in _daily_records(source, payload):
+        if "personnel" not in record:
+            raise ParseError(source, payload.uri, row, "no 'personnel' value")
+        personnel = _count(source, payload.uri, row, "personnel", record["personnel"])
+        pow_ = record.get("POW")
+        pow_ = None if pow_ is None else _count(source, payload.uri, row, "POW", pow_)
+        out.rows.append((i, day, personnel, record.get("personnel*"), pow_))
+    return out
+
+
+# Fields of the equipment files that are not counts.
+NON_COUNT_FIELDS = frozenset({"date", "day", "greatest losses direction"})
+
+
+def gs_counts(payload: Payload, source: str) -> Parsed:
+    """Long rows ``(element, date, upstream_field, value)`` for the equipment totals and the
+    corrections file alike; null values mean the field did not exist yet and are skipped."""
+    out = Parsed(rows=[])
+    for row, i, day, record in _daily_records(source, payload):
+        for key, value in record.items():
+            if key in NON_COUNT_FIELDS or value is None:
+                continue
+            out.rows.append((i, day, key, _count(source, payload.uri, row, key, value)))
+    return out
+
+
+GS_PERSONNEL = Source(
+    name="gs_personnel",
+    freshness=_DAILY,
+    description="General Staff of the Armed Forces of Ukraine: cumulative Russian personnel losses claimed.",
+    publisher=_PUBLISHER,
+    licence="MIT",
+    live_url=f"{_PETRO}/russia_losses_personnel.json",
+    mirror_path="losses/russia_losses_personnel.json",
+    table=PERSONNEL_TABLE,
+    parse=lambda payload, key: gs_personnel(payload),
+)
+GS_EQUIPMENT = Source(
+    name="gs_equipment",
+    freshness=_DAILY,
+    description="General Staff: cumulative Russian equipment losses claimed, by category.",
+    publisher=_PUBLISHER,
+    licence="MIT",
+    live_url=f"{_PETRO}/russia_losses_equipment.json",
+    mirror_path="losses/russia_losses_equipment.json",
+    table=EQUIPMENT_TABLE,
+    parse=lambda payload, key: gs_counts(payload, "gs_equipment"),
+)
+GS_EQUIPMENT_CORRECTIONS = Source(
+    name="gs_equipment_corrections",
+    freshness=Freshness(None, "Corrections appear only when the General Staff revises a past total."),
+    description="General Staff: signed corrections folded into earlier equipment totals.",
+    publisher=_PUBLISHER,
+    licence="MIT",
+    live_url=f"{_PETRO}/russia_losses_equipment_correction.json",
+    mirror_path="losses/russia_losses_equipment_correction.json",
+    table=CORRECTIONS_TABLE,
+    parse=lambda payload, key: gs_counts(payload, "gs_equipment_corrections"),
+)
+SOURCES = (GS_PERSONNEL, GS_EQUIPMENT, GS_EQUIPMENT_CORRECTIONS)

@@ -1,0 +1,67 @@
+"""ISW/CTP area assessed as Russian-controlled (m², compiled by The Economist): one CSV with the
+whole history, landed in ``raw.isw_area`` (schema: ``sql/isw.sql``)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+
+from warehouse.ingest.fetch import Payload
+from warehouse.ingest.parse import Parsed, ParseError, iso_date, looks_like_html
+from warehouse.ingest.sources.base import ECONOMIST, Freshness, RawTable, Source
+
+TABLE = RawTable("raw.isw_area", ("line", "date", "area_m2"))
+
+ISW_DATE = "date"
+ISW_AREA = "area_assessed_as_russia_controlled"
+
+
+def isw_area(payload: Payload, source: str = "isw") -> Parsed:
+    """Rows ``(line, date, area_m2)``. A date repeated with the same area (2026-04-04 upstream)
+    is a documented quirk: the first row is kept and the repeat reported; a repeat with a
+    different area is an error."""
+    if looks_like_html(payload.content):
+        raise ParseError(source, payload.uri, None, "got an HTML page, not CSV (an error page served with 200?)")
+    text = payload.content.decode("utf-8-sig", errors="strict")
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {ISW_DATE, ISW_AREA} - set(reader.fieldnames or ())
+    if missing:
+        raise ParseError(source, payload.uri, "line 1", f"missing columns {sorted(missing)}")
+    out = Parsed(rows=[])
+    seen: dict[dt.date, float] = {}
+    for record in reader:
+        line = f"line {reader.line_num}"
+        day = iso_date(source, payload.uri, line, record[ISW_DATE])
+        try:
+            area = float(record[ISW_AREA])
+        except (TypeError, ValueError) as exc:
+            raise ParseError(source, payload.uri, line, f"non-numeric area {record[ISW_AREA]!r}") from exc
+        if not math.isfinite(area) or area < 0:
+            raise ParseError(source, payload.uri, line, f"area {area!r} is not a finite non-negative number")
+        if day in seen:
+            if seen[day] != area:
+                raise ParseError(
+                    source, payload.uri, line, f"date {day} repeated with a different area ({seen[day]} then {area})"
+                )
+            out.quirks.append(f"{line}: date {day} repeated with the same area; kept the first")
+            continue
+        seen[day] = area
+        out.rows.append((reader.line_num, day, area))
+    if not out.rows:
+        raise ParseError(source, payload.uri, None, "no data rows")
+    return out
+
+
+ISW = Source(
+    name="isw",
+    freshness=Freshness(7, "ISW/CTP area assessments are irregular, roughly weekly at worst."),
+    description="ISW/CTP daily area assessed as Russian-controlled (m² upstream), from 2022-02-22.",
+    publisher="Institute for the Study of War / Critical Threats (compiled by The Economist)",
+    licence="MIT (compilation); data by ISW/CTP",
+    live_url=f"{ECONOMIST}/area_assessed_as_controlled_by_russia.csv",
+    mirror_path="isw/area_assessed_as_controlled_by_russia.csv",
+    table=TABLE,
+    parse=lambda payload, key: isw_area(payload),
+)
