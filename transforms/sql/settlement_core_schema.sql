@@ -1,4 +1,4 @@
--- Internal (not published) tables of the settlement step (transforms/settlements/settlements.py), per
+-- Internal (not published) tables of the settlement step (transforms/settlements/status_step.py), per
 -- (source, date): the inputs the stored results were computed from, every settlement's status and
 -- distance to the front, and the front line. A day is recomputed only when an input or METHOD changed.
 CREATE TABLE IF NOT EXISTS core.settlement_day_inputs (
@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS core.settlement_day_inputs (
     sha256              VARCHAR NOT NULL,   -- the day's snapshot payload
     settlements_sha256  VARCHAR NOT NULL,
     regions_sha256      VARCHAR NOT NULL,
-    method              VARCHAR NOT NULL,   -- transforms.settlements.settlements.METHOD
+    method              VARCHAR NOT NULL,   -- transforms.settlements.status_step.METHOD
     PRIMARY KEY (source, date)
 );
 

@@ -1,4 +1,4 @@
--- Internal (not published) tables of the per-region geometry step (transforms/territory/regions.py).
+-- Internal (not published) tables of the per-region geometry step (transforms/territory/region_step.py).
 -- Per (source, date): the hashes of the snapshot, its predecessor and the boundaries the stored
 -- results were computed from, and the method version; a day is recomputed only when one changed.
 CREATE TABLE IF NOT EXISTS core.region_day_inputs (
@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS core.region_day_inputs (
     regions_sha256   VARCHAR NOT NULL,
     PRIMARY KEY (source, date)
 );
--- transforms.territory.regions.METHOD the stored results were computed with; NULL (a warehouse from before
+-- transforms.territory.region_step.METHOD the stored results were computed with; NULL (a warehouse from before
 -- the column) counts as out of date, so such rows are recomputed once.
 ALTER TABLE core.region_day_inputs ADD COLUMN IF NOT EXISTS method VARCHAR;
 
