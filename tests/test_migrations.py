@@ -25,10 +25,6 @@ SHIPPED = {
     2: "000128d5640a90c998ecbfacb2249b3d38c7724e750067b03c080729f23b979c",
 }
 
-# What every open of the warehouse ran before migrations were versioned, verbatim.
-OLD_SCHEMA = ROOT / "tests" / "data" / "schema_before_migrations.sql"
-
-
 def _versions(con) -> list[tuple[int, str, dt.datetime]]:
     return con.execute("SELECT version, checksum, applied_at FROM audit.schema_migrations ORDER BY version").fetchall()
 
@@ -50,7 +46,8 @@ def old_warehouse(tmp_path) -> Path:
     path = tmp_path / "old" / "warehouse.duckdb"
     path.parent.mkdir()
     con = duckdb.connect(str(path))
-    con.execute(OLD_SCHEMA.read_text(encoding="utf-8"))
+    for sql in migrations.MIGRATIONS[0].sql:  # what every open ran before migrations were versioned
+        con.execute(sql)
     con.execute(
         "INSERT INTO raw.payloads VALUES ('isw', 'all', 1, 'file:///isw.csv', 'ab12', TIMESTAMPTZ '2026-11-01 07:30:00+00', 3, 'a,b'::BLOB)"
     )
