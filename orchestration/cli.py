@@ -67,7 +67,7 @@ def cmd_query(args, settings: Settings) -> int:
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from warehouse.serve import serve
+    from warehouse.serve.serve import serve
 
     serve(settings.published_dir, args.host, args.port, lambda: settings.today, verbose=args.verbose)
     return 0

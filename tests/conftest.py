@@ -30,6 +30,20 @@ MIRROR = Path(os.environ.get("FRONTLINE_MIRROR", Path(__file__).resolve().parent
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+@pytest.fixture(autouse=True)
+def _instance_env_restored():
+    """`frontline run` points DAGSTER_HOME (and the Dagster PostgreSQL URL) at its home for the
+    rest of the process, as the CLI should; in a test worker that would hand the next test's
+    default Dagster instance a home a finished test owns (and whose tmp dir is gone)."""
+    saved = {k: os.environ.get(k) for k in ("DAGSTER_HOME", "FRONTLINE_DAGSTER_PG_URL")}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 def _memory_temproot(path: str = "/dev/shm", room: int = 4 << 30) -> str | None:
     """A tmpfs with room for a suite's homes (~1.5 GB at most), if the machine has one."""
     try:
