@@ -25,6 +25,7 @@ SHIPPED = {
     2: "000128d5640a90c998ecbfacb2249b3d38c7724e750067b03c080729f23b979c",
 }
 
+
 def _versions(con) -> list[tuple[int, str, dt.datetime]]:
     return con.execute("SELECT version, checksum, applied_at FROM audit.schema_migrations ORDER BY version").fetchall()
 
