@@ -214,12 +214,7 @@ def _inputs(con, todo: list[tuple]) -> dict[tuple, object]:
             out[("deepstate", day)] = wkb
     snapshots = {sid: d for s, d, _, sid in todo if s == "deepstate_api"}
     if snapshots:
-        features: dict[int, list] = {}
-        rows = con.execute(
-            load("transforms.territory", "deepstate_api_snapshot_features"), [sorted(snapshots)]
-        ).fetchall()
-        for snapshot_id, cls, wkb in rows:
-            features.setdefault(snapshot_id, []).append((cls, wkb))
+        features = region_step.snapshot_features(con, snapshots)
         for snapshot_id, day in snapshots.items():
             out[("deepstate_api", day)] = features.get(snapshot_id, [])
     return out
@@ -265,8 +260,7 @@ def _compute_days(todo: list[tuple], inputs: dict[tuple, object], places: Places
 
 _STATUS_SCHEMA = pa.schema(
     [
-        ("source", pa.string()),
-        ("date", pa.date32()),
+        *region_step.SOURCE_DAY_FIELDS,
         ("settlement_id", pa.int64()),
         ("status", pa.string()),
         ("api_class", pa.string()),

@@ -250,12 +250,7 @@ def _geometries(con, todo: list[Wanted], regions: Regions) -> dict[tuple[str, ob
             if w.previous_snapshot_id is not None:
                 snapshots[w.previous_snapshot_id] = w.previous_date
     if snapshots:
-        features: dict[int, list] = {}
-        rows = con.execute(
-            load("transforms.territory", "deepstate_api_snapshot_features"), [sorted(snapshots)]
-        ).fetchall()
-        for snapshot_id, cls, wkb in rows:
-            features.setdefault(snapshot_id, []).append((cls, wkb))
+        features = snapshot_features(con, snapshots)
         ids = list(snapshots)
         classes = _in_workers(_api_classes_job, [features.get(i, []) for i in ids], regions)
         for snapshot_id, by_class in zip(ids, classes, strict=True):
@@ -263,10 +258,21 @@ def _geometries(con, todo: list[Wanted], regions: Regions) -> dict[tuple[str, ob
     return out
 
 
+def snapshot_features(con, snapshot_ids) -> dict[int, list[tuple[str, bytes]]]:
+    """``(class, WKB)`` of every polygon feature of the given API snapshots (current payload
+    versions), by snapshot id (also read by transforms.settlements.status_step)."""
+    features: dict[int, list[tuple[str, bytes]]] = {}
+    rows = con.execute(load("transforms.territory", "deepstate_api_snapshot_features"), [sorted(snapshot_ids)])
+    for snapshot_id, cls, wkb in rows.fetchall():
+        features.setdefault(snapshot_id, []).append((cls, wkb))
+    return features
+
+
+# The key columns of every per-(source, date) step's rows (also transforms.settlements.status_step).
+SOURCE_DAY_FIELDS = (("source", pa.string()), ("date", pa.date32()))
 _AREA_SCHEMA = pa.schema(
     [
-        ("source", pa.string()),
-        ("date", pa.date32()),
+        *SOURCE_DAY_FIELDS,
         ("region_code", pa.string()),
         ("class", pa.string()),
         ("area_km2", pa.float64()),
@@ -276,8 +282,7 @@ _AREA_SCHEMA = pa.schema(
 )
 _CHANGE_SCHEMA = pa.schema(
     [
-        ("source", pa.string()),
-        ("date", pa.date32()),
+        *SOURCE_DAY_FIELDS,
         ("class", pa.string()),
         ("change", pa.string()),
         ("region_code", pa.string()),

@@ -1,5 +1,6 @@
 """The registry of upstream sources: one module per source (its ``Source``, parser and raw row
-schema in ``sql/<module>.sql``), collected here.
+schema in ``sql/<module>.sql``), collected here; what each source is (description, licence, URLs,
+cadence) is in ``sources.toml``.
 
 A mirror (``FRONTLINE_SOURCES``) keeps every file under the same relative path as
 ``../shared/data``, so one base switches all sources at once.
@@ -17,7 +18,7 @@ from warehouse.ingest.sources import (
     mediazona,
     settlements,
 )
-from warehouse.ingest.sources.base import Freshness, RawTable, Source
+from warehouse.ingest.sources.base import Freshness, RawTable, Source, require_described_only
 
 DEEPSTATE = deepstate_archive.DEEPSTATE
 DEEPSTATE_FIRST_DAY = deepstate_archive.DEEPSTATE_FIRST_DAY
@@ -40,5 +41,6 @@ ALL: tuple[Source, ...] = (
     SETTLEMENTS,
 )
 BY_NAME = {s.name: s for s in ALL}
+require_described_only(BY_NAME)
 
 __all__ = ["ALL", "BY_NAME", "Freshness", "RawTable", "Source"]

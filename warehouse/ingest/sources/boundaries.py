@@ -14,7 +14,7 @@ from shapely.geometry import shape
 
 from warehouse.ingest import plausibility
 from warehouse.ingest.parse import Parsed, ParseError
-from warehouse.ingest.sources.base import GITHUB_RAW, Freshness, RawTable, Source
+from warehouse.ingest.sources.base import RawTable, Source
 
 SOURCE = "oblast_boundaries"
 TABLE = RawTable(
@@ -85,15 +85,4 @@ def _no_region_lost(
     return []
 
 
-OBLAST_BOUNDARIES = Source(
-    name=SOURCE,
-    freshness=Freshness(None, "A reference file: boundaries do not change with the war."),
-    description="The 25 first-level regions of Ukraine (oblasts and Crimea) with ISO 3166-2 codes, from OpenStreetMap.",
-    publisher="OpenStreetMap contributors (compiled by github.com/EugeneBorshch/ukraine_geojson)",
-    licence="ODbL",
-    live_url=f"{GITHUB_RAW}/EugeneBorshch/ukraine_geojson/master/UA_FULL_Ukraine.geojson",
-    mirror_path="boundaries/ukraine_oblasts.geojson",
-    table=TABLE,
-    parse=_rows,
-    check=_no_region_lost,
-)
+OBLAST_BOUNDARIES = Source.declared(SOURCE, table=TABLE, parse=_rows, check=_no_region_lost)

@@ -36,14 +36,13 @@ from transforms.territory.layers import UnknownLayer, classify_or_raise
 from warehouse.ingest import land, plausibility
 from warehouse.ingest.fetch import Payload, fetch
 from warehouse.ingest.parse import Parsed, ParseError
-from warehouse.ingest.sources.base import Freshness, RawTable, Source
+from warehouse.ingest.sources.base import RawTable, Source
 from warehouse.store.config import Settings
 
 KYIV = ZoneInfo("Europe/Kyiv")
 INDEX_KEY = "index"
 POLYGONAL = ("Polygon", "MultiPolygon")
 NAME = "deepstate_api"
-LIVE_URL = "https://deepstatemap.live/api/history/public"
 
 INDEX_TABLE = RawTable(
     "raw.deepstate_api_index",
@@ -62,7 +61,7 @@ def _is_http(base: str | None) -> bool:
 
 def index_uri(base: str | None) -> str:
     if base is None:
-        return LIVE_URL
+        return DEEPSTATE_API.live_url
     if _is_http(base):
         return base.rstrip("/") + "/api/history/public"
     return base.rstrip("/") + "/deepstate_api/index.json"
@@ -70,7 +69,7 @@ def index_uri(base: str | None) -> str:
 
 def snapshot_uri(base: str | None, snapshot_id: int) -> str:
     if base is None:
-        return LIVE_URL.replace("/public", f"/{snapshot_id}/geojson")
+        return DEEPSTATE_API.live_url.replace("/public", f"/{snapshot_id}/geojson")
     if _is_http(base):
         return base.rstrip("/") + f"/api/history/{snapshot_id}/geojson"
     return base.rstrip("/") + f"/deepstate_api/{snapshot_id}.geojson.gz"
@@ -240,19 +239,8 @@ def _key_date(key: str) -> dt.date | None:
     return None if key == INDEX_KEY else snapshot_date(dt.datetime.fromtimestamp(int(key), dt.UTC))
 
 
-DEEPSTATE_API = Source(
-    name=NAME,
-    freshness=Freshness(
-        3, "DeepStateMap publishes several snapshots a day (the mirror holds one a week up to 2025-08)."
-    ),
-    description=(
-        "DeepStateMap history API: every snapshot of the map with all its layers (occupied after and "
-        "before 2022-02-24, grey zone, liberated, editorial layers), classified by layer name."
-    ),
-    publisher="DeepStateMap",
-    licence="no licence stated; data © DeepStateMap",
-    live_url=LIVE_URL,
-    mirror_path="deepstate_api/index.json",
+DEEPSTATE_API = Source.declared(
+    NAME,
     table={INDEX_KEY: INDEX_TABLE, "*": FEATURES_TABLE},
     parse=_rows,
     check=_check,

@@ -11,7 +11,7 @@ from shapely.geometry import shape
 from warehouse.ingest import plausibility
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError, read_json
-from warehouse.ingest.sources.base import GITHUB_RAW, Freshness, RawTable, Source
+from warehouse.ingest.sources.base import RawTable, Source
 
 DEEPSTATE_FIRST_DAY = dt.date(2024, 7, 8)
 
@@ -66,19 +66,4 @@ def _on_ukraine(con, source: Source, key: str, payload: Payload, parsed: Parsed,
     )
 
 
-DEEPSTATE = Source(
-    name="deepstate",
-    freshness=Freshness(3, "DeepState archives a map file daily; 3 days absorbs mirror gaps."),
-    description=(
-        "DeepStateMap daily archive: one GeoJSON per day with the Russian-occupied territory of "
-        "Ukraine as one MultiPolygon (Crimea and areas occupied before 2022 included)."
-    ),
-    publisher="DeepStateMap (archive by github.com/cyterat/deepstate-map-data)",
-    licence="GPL-3.0 (archive); data by DeepStateMap",
-    live_url=f"{GITHUB_RAW}/cyterat/deepstate-map-data/main/data/deepstatemap_data_{{yyyymmdd}}.geojson",
-    mirror_path="deepstate/deepstatemap_data_{yyyymmdd}.geojson",
-    daily=True,
-    table=TABLE,
-    parse=_rows,
-    check=_on_ukraine,
-)
+DEEPSTATE = Source.declared("deepstate", table=TABLE, parse=_rows, check=_on_ukraine)

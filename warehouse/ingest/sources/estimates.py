@@ -9,7 +9,7 @@ import re
 
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError, csv_reader, data_rows, number, require_columns
-from warehouse.ingest.sources.base import ECONOMIST, Freshness, RawTable, Source
+from warehouse.ingest.sources.base import RawTable, Source
 
 ESTIMATE_COLUMNS = (
     "date",
@@ -115,17 +115,6 @@ TABLE = RawTable(
         "warring_party_upstream",
     ),
 )
-OFFICIAL_ESTIMATES = Source(
-    name="official_estimates",
-    freshness=Freshness(None, "Estimates are published irregularly, months apart."),
-    description=(
-        "Dated casualty and death estimates for both sides published by governments, intelligence "
-        "services and researchers, with low/high where given, source name and URL."
-    ),
-    publisher="Various (compiled by The Economist)",
-    licence="MIT (compilation)",
-    live_url=f"{ECONOMIST}/Soldier%20deaths_casualties%20in%20Ukraine%20-%20estimates.csv",
-    mirror_path="estimates/official_estimates.csv",
-    table=TABLE,
-    parse=lambda payload, key: official_estimates(payload),
+OFFICIAL_ESTIMATES = Source.declared(
+    "official_estimates", table=TABLE, parse=lambda payload, key: official_estimates(payload)
 )

@@ -9,11 +9,7 @@ import datetime as dt
 
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError, iso_date, read_json
-from warehouse.ingest.sources.base import GITHUB_RAW, Freshness, RawTable, Source
-
-_PETRO = f"{GITHUB_RAW}/PetroIvaniuk/2022-Ukraine-Russia-War-Dataset/main/data"
-_PUBLISHER = "General Staff of the Armed Forces of Ukraine (compiled by PetroIvaniuk)"
-_DAILY = Freshness(3, "The General Staff reports losses every morning.")
+from warehouse.ingest.sources.base import RawTable, Source
 
 PERSONNEL_TABLE = RawTable(
     "raw.gs_personnel",
@@ -82,36 +78,12 @@ def gs_counts(payload: Payload, source: str) -> Parsed:
     return out
 
 
-GS_PERSONNEL = Source(
-    name="gs_personnel",
-    freshness=_DAILY,
-    description="General Staff of the Armed Forces of Ukraine: cumulative Russian personnel losses claimed.",
-    publisher=_PUBLISHER,
-    licence="MIT",
-    live_url=f"{_PETRO}/russia_losses_personnel.json",
-    mirror_path="losses/russia_losses_personnel.json",
-    table=PERSONNEL_TABLE,
-    parse=lambda payload, key: gs_personnel(payload),
+GS_PERSONNEL = Source.declared("gs_personnel", table=PERSONNEL_TABLE, parse=lambda payload, key: gs_personnel(payload))
+GS_EQUIPMENT = Source.declared(
+    "gs_equipment", table=EQUIPMENT_TABLE, parse=lambda payload, key: gs_counts(payload, "gs_equipment")
 )
-GS_EQUIPMENT = Source(
-    name="gs_equipment",
-    freshness=_DAILY,
-    description="General Staff: cumulative Russian equipment losses claimed, by category.",
-    publisher=_PUBLISHER,
-    licence="MIT",
-    live_url=f"{_PETRO}/russia_losses_equipment.json",
-    mirror_path="losses/russia_losses_equipment.json",
-    table=EQUIPMENT_TABLE,
-    parse=lambda payload, key: gs_counts(payload, "gs_equipment"),
-)
-GS_EQUIPMENT_CORRECTIONS = Source(
-    name="gs_equipment_corrections",
-    freshness=Freshness(None, "Corrections appear only when the General Staff revises a past total."),
-    description="General Staff: signed corrections folded into earlier equipment totals.",
-    publisher=_PUBLISHER,
-    licence="MIT",
-    live_url=f"{_PETRO}/russia_losses_equipment_correction.json",
-    mirror_path="losses/russia_losses_equipment_correction.json",
+GS_EQUIPMENT_CORRECTIONS = Source.declared(
+    "gs_equipment_corrections",
     table=CORRECTIONS_TABLE,
     parse=lambda payload, key: gs_counts(payload, "gs_equipment_corrections"),
 )

@@ -10,7 +10,7 @@ import math
 
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError, iso_date, looks_like_html
-from warehouse.ingest.sources.base import ECONOMIST, Freshness, RawTable, Source
+from warehouse.ingest.sources.base import RawTable, Source
 
 TABLE = RawTable("raw.isw_area", ("line", "date", "area_m2"))
 
@@ -54,14 +54,4 @@ def isw_area(payload: Payload, source: str = "isw") -> Parsed:
     return out
 
 
-ISW = Source(
-    name="isw",
-    freshness=Freshness(7, "ISW/CTP area assessments are irregular, roughly weekly at worst."),
-    description="ISW/CTP daily area assessed as Russian-controlled (m² upstream), from 2022-02-22.",
-    publisher="Institute for the Study of War / Critical Threats (compiled by The Economist)",
-    licence="MIT (compilation); data by ISW/CTP",
-    live_url=f"{ECONOMIST}/area_assessed_as_controlled_by_russia.csv",
-    mirror_path="isw/area_assessed_as_controlled_by_russia.csv",
-    table=TABLE,
-    parse=lambda payload, key: isw_area(payload),
-)
+ISW = Source.declared("isw", table=TABLE, parse=lambda payload, key: isw_area(payload))

@@ -24,7 +24,7 @@ import re
 
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError, csv_reader, data_rows, number, require_columns
-from warehouse.ingest.sources.base import ECONOMIST, Freshness, RawTable, Source
+from warehouse.ingest.sources.base import RawTable, Source
 
 # Canonical measure names (the columns of fact_confirmed_deaths_weekly they become).
 NAMED = "named_deaths"
@@ -180,36 +180,17 @@ def mediazona_2026(payload: Payload, source: str = "mediazona_2026") -> Parsed:
     now = max(newest + dt.timedelta(days=7), dt.date(years[-1] + 1, 1, 1))
     vintages = [(f"Bmz{y}", dt.date(y, 12, 31)) for y in years] + [(BMZ_NOW, now)]
     for line_num, day, record, line in weeks:
-        for column, vintage in vintages:
-            value = _count(source, payload.uri, line, column, record[column])
-            if value is not None:
-                out.rows.append(
-                    (
-                        source,
-                        line_num,
-                        vintage,
-                        f"meduza_2026_weekly.csv:{column}",
-                        day,
-                        NAMED,
-                        value,
-                        False,
-                    )
-                )
-        for column, measure in MEDIAZONA_2026_ESTIMATES.items():
-            value = number(source, payload.uri, line, column, record[column])
-            if value is not None:
-                out.rows.append(
-                    (
-                        source,
-                        line_num,
-                        now,
-                        f"meduza_2026_weekly.csv:{BMZ_NOW}",
-                        day,
-                        measure,
-                        value,
-                        False,
-                    )
-                )
+        # (vintage, column naming it, measure, value): named deaths in every vintage, then the estimates.
+        cells = [(v, c, NAMED, _count(source, payload.uri, line, c, record[c])) for c, v in vintages]
+        cells += [
+            (now, BMZ_NOW, m, number(source, payload.uri, line, c, record[c]))
+            for c, m in MEDIAZONA_2026_ESTIMATES.items()
+        ]
+        out.rows.extend(
+            (source, line_num, vintage, f"meduza_2026_weekly.csv:{label}", day, measure, value, False)
+            for vintage, label, measure, value in cells
+            if value is not None
+        )
     return out
 
 
@@ -218,51 +199,7 @@ TABLE = RawTable(
     ("source", "line", "vintage", "vintage_label", "week_start", "measure", "value", "is_running_total"),
     source_column="source",
 )
-_PUBLISHER = "Mediazona / BBC Russian / Meduza (compiled by The Economist)"
-_LICENCE = "MIT (compilation); data by Mediazona/BBC Russian/Meduza"
-_CLOSED = Freshness(None, "A closed vintage: published once, never updated.")
-
-MEDIAZONA_2024 = Source(
-    name="mediazona_2024",
-    freshness=_CLOSED,
-    description=(
-        "Mediazona/Meduza 2024 vintage: running totals by week of death of Russian military deaths "
-        "confirmed by name, and excess-death estimates (Russian headers, ISO dates)."
-    ),
-    publisher=_PUBLISHER,
-    licence=_LICENCE,
-    live_url=f"{ECONOMIST}/meduza_2024.csv",
-    mirror_path="mediazona/meduza_2024.csv",
-    table=TABLE,
-    parse=lambda payload, key: mediazona_2024(payload),
-)
-MEDIAZONA_2025 = Source(
-    name="mediazona_2025",
-    freshness=_CLOSED,
-    description=(
-        "Mediazona/Meduza 2025 vintage: weekly named deaths by week of death and excess-death "
-        "estimates (English headers, BOM, DD/MM/YYYY dates)."
-    ),
-    publisher=_PUBLISHER,
-    licence=_LICENCE,
-    live_url=f"{ECONOMIST}/meduza_2025_weekly.csv",
-    mirror_path="mediazona/meduza_2025_weekly.csv",
-    table=TABLE,
-    parse=lambda payload, key: mediazona_2025(payload),
-)
-MEDIAZONA_2026 = Source(
-    name="mediazona_2026",
-    freshness=Freshness(None, "Counted by week of death, confirmed by name months later: its newest week always lags."),
-    description=(
-        "Mediazona/Meduza 2026 file: weekly named deaths by ISO week of death in every vintage "
-        "(Bmz2022 … Bmz2025, BmzNow) and the current excess-death, missing-in-action and total "
-        "estimates (see meduza_2026_schema.txt upstream)."
-    ),
-    publisher=_PUBLISHER,
-    licence=_LICENCE,
-    live_url=f"{ECONOMIST}/meduza_2026_weekly.csv",
-    mirror_path="mediazona/meduza_2026_weekly.csv",
-    table=TABLE,
-    parse=lambda payload, key: mediazona_2026(payload),
-)
+MEDIAZONA_2024 = Source.declared("mediazona_2024", table=TABLE, parse=lambda payload, key: mediazona_2024(payload))
+MEDIAZONA_2025 = Source.declared("mediazona_2025", table=TABLE, parse=lambda payload, key: mediazona_2025(payload))
+MEDIAZONA_2026 = Source.declared("mediazona_2026", table=TABLE, parse=lambda payload, key: mediazona_2026(payload))
 SOURCES = (MEDIAZONA_2024, MEDIAZONA_2025, MEDIAZONA_2026)

