@@ -64,6 +64,7 @@ class Places:
         self.lon = np.asarray(lon, dtype=float)
         self.lat = np.asarray(lat, dtype=float)
         x, y = to_plane(self.lon, self.lat)
+        self.xy = np.column_stack([x, y])
         self.points = shapely.points(x, y)
 
 
@@ -143,20 +144,103 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
     In the projected plane, with STRtrees: first to samples of the front every 1 km (a sample is
     at most 0.5 km from the true nearest point, so the distance is at most (0.5 km)²/2d too long:
     < 0.0125 km from 10 km on), then, for places within 10 km, exactly to the segments.
+
+    Both are minima over the front's segments of a value that depends on the segment alone, so a
+    day after a similar one (consecutive days share almost every segment) recomputes only the
+    places the changed segments could reach (:func:`_changed_places`); the rest keep the last
+    day's values exactly.
     """
+    global _last_front
     if len(a) == 0:
+        _last_front = None
         return np.full(len(places.ids), np.nan)
     pa_, pb = _projected(a), _projected(b)
+    keys = _segment_keys(a, b)
+    last = _last_front if _last_front is not None and _last_front.places is places else None
+    redo = _changed_places(last, keys, a, b, pa_, pb, places) if last is not None else None
+    if redo is None:
+        coarse, exact = _full_m(pa_, pb, places.points)
+    else:
+        coarse, exact = last.coarse.copy(), last.exact.copy()
+        if len(redo):
+            coarse[redo], exact[redo] = _full_m(pa_, pb, places.points[redo])
+    _last_front = _Front(places, keys, a, b, pa_, pb, coarse, exact)
+    dist = np.where(coarse < REFINE_WITHIN_M, exact, coarse)
+    return dist / 1000.0
+
+
+def _full_m(pa_: np.ndarray, pb: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(coarse, exact) distances (m) of ``points`` to the projected segments; exact only where
+    coarse is under :data:`REFINE_WITHIN_M` (NaN elsewhere)."""
     samples = _samples(pa_, pb, COARSE_STEP_M)
     # The end of a segment is the start of the next along a line: one point in the tree, not two
     # (the same nearest distance, half the tree).
     keep = np.ones(len(samples), dtype=bool)
     keep[len(samples) - len(pb) : -1] = np.any(pb[:-1] != pa_[1:], axis=1)
-    dist = _nearest_m(shapely.points(samples[keep]), places.points)
-    near = dist < REFINE_WITHIN_M
+    coarse = _nearest_m(shapely.points(samples[keep]), points)
+    exact = np.full(len(points), np.nan)
+    near = coarse < REFINE_WITHIN_M
     if near.any():
-        dist[near] = _nearest_m(shapely.linestrings(np.stack([pa_, pb], axis=1)), places.points[near])
-    return dist / 1000.0
+        exact[near] = _nearest_m(shapely.linestrings(np.stack([pa_, pb], axis=1)), points[near])
+    return coarse, exact
+
+
+class _Front:
+    """The last front distances_km saw in this process and what it computed for it."""
+
+    def __init__(self, places, keys, a, b, pa_, pb, coarse, exact):
+        self.places, self.keys, self.a, self.b, self.pa, self.pb = places, keys, a, b, pa_, pb
+        self.coarse, self.exact = coarse, exact
+
+
+_last_front: _Front | None = None
+_KEY_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93], np.uint64)
+CHANGE_CELL_M = 20_000.0  # changed segments are boxed per cell of this size (projected)
+MAX_CHANGED_SHARE = 0.25  # beyond this share of changed segments, distances are computed afresh
+
+
+def _segment_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each segment's exact coordinates (matches are then checked exactly)."""
+    bits = np.ascontiguousarray(np.hstack([a, b])).view(np.uint64)
+    return (bits * _KEY_MULTIPLIERS).sum(axis=1, dtype=np.uint64)
+
+
+def _unmatched(keys, a, b, other_keys, other_a, other_b) -> np.ndarray:
+    """Mask of the segments (keys, a, b) that are not in the other set, compared exactly."""
+    order = np.argsort(other_keys, kind="stable")
+    pos = np.minimum(np.searchsorted(other_keys, keys, sorter=order), len(order) - 1)
+    j = order[pos]
+    found = (other_keys[j] == keys) & np.all(other_a[j] == a, axis=1) & np.all(other_b[j] == b, axis=1)
+    return ~found
+
+
+def _changed_places(last: _Front, keys, a, b, pa_, pb, places: Places) -> np.ndarray | None:
+    """Indices of the places whose distance can differ from ``last``'s, or None when too much
+    changed. A place keeps its distances when every segment added or removed is farther than
+    its last coarse distance: then the last minimum was reached on a segment still there, and
+    no new segment comes closer (exact distances are ≤ coarse ones, and the bound is taken to
+    boxes that contain the changed segments and their samples)."""
+    added = _unmatched(keys, a, b, last.keys, last.a, last.b)
+    removed = _unmatched(last.keys, last.a, last.b, keys, a, b)
+    if added.sum() + removed.sum() > MAX_CHANGED_SHARE * len(keys):
+        return None
+    if not added.any() and not removed.any():
+        return np.empty(0, dtype=np.int64)
+    seg_lo = np.concatenate([np.minimum(pa_[added], pb[added]), np.minimum(last.pa[removed], last.pb[removed])])
+    seg_hi = np.concatenate([np.maximum(pa_[added], pb[added]), np.maximum(last.pa[removed], last.pb[removed])])
+    cells = np.floor(seg_lo / CHANGE_CELL_M).astype(np.int64)
+    _, group = np.unique(cells, axis=0, return_inverse=True)
+    group = group.ravel()
+    lo = np.full((group.max() + 1, 2), np.inf)
+    hi = np.full((group.max() + 1, 2), -np.inf)
+    np.minimum.at(lo, group, seg_lo)
+    np.maximum.at(hi, group, seg_hi)
+    lo, hi = lo - 1.0, hi + 1.0  # a metre of slack for rounding
+    xy = places.xy
+    dx = np.maximum(np.maximum(lo[:, None, 0] - xy[None, :, 0], xy[None, :, 0] - hi[:, None, 0]), 0.0)
+    dy = np.maximum(np.maximum(lo[:, None, 1] - xy[None, :, 1], xy[None, :, 1] - hi[:, None, 1]), 0.0)
+    bound = np.sqrt(dx * dx + dy * dy).min(axis=0)
+    return np.flatnonzero(bound <= last.coarse)
 
 
 def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) -> tuple[list, list]:
