@@ -243,38 +243,43 @@ def _changed_places(last: _Front, keys, a, b, pa_, pb, places: Places) -> np.nda
     return np.flatnonzero(bound <= last.coarse)
 
 
-def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) -> tuple[list, list]:
-    """(status, api_class) per place. Archive: occupied or ukraine. API: the first class of
+STATUSES = ("ukraine", "grey_zone", "occupied")  # status codes classify returns index these
+API_CLASS_NAMES = tuple(cls for cls, _ in API_STATUS)  # and api_class codes these (-1: NULL)
+
+
+def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) -> tuple[np.ndarray, np.ndarray]:
+    """(status code, api_class code) per place, indices into :data:`STATUSES` and
+    :data:`API_CLASS_NAMES` (-1: NULL). Archive: occupied or ukraine. API: the first class of
     :data:`API_STATUS` containing the point (none: ukraine, api_class NULL)."""
     n = len(places.ids)
+    status = np.zeros(n, dtype=np.int8)
+    api_class = np.full(n, -1, dtype=np.int8)
     if source == "deepstate":
         occupied = classes["occupied_total"]
         shapely.prepare(occupied)
-        inside = shapely.contains_xy(occupied, places.lon, places.lat)
-        return np.where(inside, "occupied", "ukraine").tolist(), [None] * n
-    status = np.full(n, "ukraine", dtype=object)
-    api_class = np.full(n, None, dtype=object)
+        status[shapely.contains_xy(occupied, places.lon, places.lat)] = STATUSES.index("occupied")
+        return status, api_class
     open_ = np.ones(n, dtype=bool)
-    for cls, meaning in API_STATUS:
+    for code, (cls, meaning) in enumerate(API_STATUS):
         geom = classes.get(cls)
         if geom is None or geom.is_empty:
             continue
         shapely.prepare(geom)
         hit = open_ & shapely.contains_xy(geom, places.lon, places.lat)
-        status[hit], api_class[hit] = meaning, cls
+        status[hit], api_class[hit] = STATUSES.index(meaning), code
         open_ &= ~hit
-    return status.tolist(), api_class.tolist()
+    return status, api_class
 
 
 def compute_day(
     source: str, classes: dict[str, shapely.Geometry], places: Places, land: LandMask
-) -> tuple[list, list, np.ndarray, shapely.Geometry, float, shapely.Geometry]:
-    """(status, api_class, signed distance km, front line, front length km, simplified occupied
-    area) of one day."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, shapely.Geometry, float, shapely.Geometry]:
+    """(status code, api_class code (see :func:`classify`), signed distance km, front line,
+    front length km, simplified occupied area) of one day."""
     status, api_class = classify(source, classes, places)
     a, b = front_segments(classes["occupied_total"], land)
     dist = distances_km(a, b, places)
-    signed = np.where(np.asarray(status) == "occupied", -dist, dist)
+    signed = np.where(status == STATUSES.index("occupied"), -dist, dist)
     line, length = front_line(a, b)
     outline = shapely.simplify(classes["occupied_total"], OCCUPIED_SIMPLIFY_DEG, preserve_topology=True)
     return status, api_class, signed, line, length, outline
@@ -347,31 +352,24 @@ def _compute_days(todo: list[tuple], inputs: dict[tuple, object], places: Places
     return [done[key] for key in keys]
 
 
-_STATUS_SCHEMA = pa.schema(
-    [
-        ("source", pa.string()),
-        ("date", pa.date32()),
-        ("settlement_id", pa.int64()),
-        ("status", pa.string()),
-        ("api_class", pa.string()),
-        ("distance_to_front_km", pa.float64()),
-    ]
-)
+_STATUS_DICT = pa.array(STATUSES, pa.string())
+_API_CLASS_DICT = pa.array(API_CLASS_NAMES, pa.string())
 
 
 def _status_frame(key: tuple, result: tuple, places: Places) -> pa.Table:
+    """One day's rows; statuses and classes as dictionary arrays over their codes (DuckDB
+    stores them as the same strings)."""
     (source, day), (status, api_class, signed) = key, result[:3]
     n = len(places.ids)
     return pa.table(
         {
-            "source": pa.array([source] * n, pa.string()),
-            "date": pa.array([day] * n, pa.date32()),
+            "source": pa.DictionaryArray.from_arrays(np.zeros(n, np.int8), pa.array([source], pa.string())),
+            "date": pa.array(np.full(n, np.datetime64(day, "D"))).cast(pa.date32()),
             "settlement_id": pa.array(places.ids, pa.int64()),
-            "status": pa.array(status, pa.string()),
-            "api_class": pa.array(api_class, pa.string()),
+            "status": pa.DictionaryArray.from_arrays(status, _STATUS_DICT),
+            "api_class": pa.DictionaryArray.from_arrays(pa.array(api_class, mask=api_class < 0), _API_CLASS_DICT),
             "distance_to_front_km": pa.array(signed, pa.float64(), mask=np.isnan(signed)),
-        },
-        schema=_STATUS_SCHEMA,
+        }
     )
 
 
@@ -402,9 +400,20 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
         results = [((source, day), r) for (source, day, _, _), r in zip(todo, computed, strict=True)]
     con.begin()
     try:
-        for key in orphans + [k for k, _ in results]:
+        gone = orphans + [k for k, _ in results]
+        # One DELETE per table for every replaced day (a rebuild replaces ~900 at once).
+        con.register(
+            "replaced_settlement_days",
+            pa.table({"source": [s for s, _ in gone], "date": pa.array([d for _, d in gone], pa.date32())}),
+        )
+        try:
             for table in ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day"):
-                con.execute(f"DELETE FROM {table} WHERE source = ? AND date = ?", list(key))  # noqa: S608 - fixed names
+                con.execute(
+                    f"DELETE FROM {table} AS t USING replaced_settlement_days AS r"  # noqa: S608 - fixed names
+                    " WHERE t.source = r.source AND t.date = r.date"
+                )
+        finally:
+            con.unregister("replaced_settlement_days")
         con.executemany(
             "INSERT INTO core.settlement_day_inputs VALUES (?, ?, ?, ?, ?, ?)",
             [[*key, *key_of[key]] for key, _ in results],
