@@ -65,6 +65,7 @@ class Places:
         self.lat = np.asarray(lat, dtype=float)
         x, y = to_plane(self.lon, self.lat)
         self.xy = np.column_stack([x, y])
+        self.lonlat = shapely.points(self.lon, self.lat)
         self.points = shapely.points(x, y)
 
 
@@ -262,10 +263,17 @@ def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) 
     open_ = np.ones(n, dtype=bool)
     for code, (cls, meaning) in enumerate(API_STATUS):
         geom = classes.get(cls)
-        if geom is None or geom.is_empty:
+        if isinstance(geom, list):  # features of the layer (see api_layers)
+            hit = np.zeros(n, dtype=bool)
+            if geom:
+                candidates = np.flatnonzero(open_)
+                inside, _ = shapely.STRtree(geom).query(places.lonlat[candidates], predicate="within")
+                hit[candidates[inside]] = True
+        elif geom is None or geom.is_empty:
             continue
-        shapely.prepare(geom)
-        hit = open_ & shapely.contains_xy(geom, places.lon, places.lat)
+        else:
+            shapely.prepare(geom)
+            hit = open_ & shapely.contains_xy(geom, places.lon, places.lat)
         status[hit], api_class[hit] = STATUSES.index(meaning), code
         open_ &= ~hit
     return status, api_class
@@ -332,8 +340,36 @@ def _compute_job(i: int) -> tuple:
     if source == "deepstate":
         classes = {"occupied_total": shapely.from_wkb(inputs)}
     else:
-        classes = region_step.api_classes(inputs, region_step._regions)
+        classes = api_layers(inputs, region_step._regions)
     return compute_day(source, classes, _places, _land)
+
+
+_UNITED = ("occupied_after_2022", "occupied_before_2022")
+_BY_FEATURE = ("grey_zone", "liberated")
+
+
+def api_layers(features: list[tuple[str, bytes]], regions) -> dict:
+    """The API classes a settlement day needs. The occupied layers and their union as
+    :func:`transforms.territory.region_step.api_classes` makes them (the front follows that
+    union); the grey zone and liberated layers as lists of their features, filtered as there (a
+    stray drawing far from Ukraine, liberated Kursk): a place is in such a layer when one of its
+    features contains it. That is the layer's union except for a place lying exactly on a
+    boundary between two features (none on the whole mirror), and it spares uniting hundreds of
+    features per snapshot — the costliest part of an API day."""
+    classes = region_step.api_classes([f for f in features if f[0] in _UNITED], regions)
+    for cls in _BY_FEATURE:
+        geoms = []
+        for c, wkb in features:
+            if c != cls:
+                continue
+            geom = shapely.from_wkb(wkb)
+            if not region_step.UKRAINE_ENVELOPE.intersects(geom):
+                continue
+            if cls == "liberated" and region_step._held_in_kursk(geom, regions):
+                continue
+            geoms.append(shapely.make_valid(geom))
+        classes[cls] = geoms
+    return classes
 
 
 def _compute_days(todo: list[tuple], inputs: dict[tuple, object], places: Places, regions) -> list[tuple]:
