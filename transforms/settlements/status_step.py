@@ -27,7 +27,7 @@ import pyarrow as pa
 import shapely
 from pyproj import Transformer
 
-from transforms.territory import region_step
+from transforms.territory import overlay, region_step
 from transforms.territory.geometry import WGS84
 from warehouse.store.sqlfiles import load
 
@@ -109,10 +109,60 @@ def front_segments(occupied: shapely.Geometry, land: LandMask) -> tuple[np.ndarr
     mid = (a + b) / 2
     mid_xy = _projected(mid)
     facing = shapely.contains_xy(land.core, mid_xy[:, 0], mid_xy[:, 1])
-    held = land.held_mainland(occupied)
-    shapely.prepare(held)
-    facing[facing] = shapely.dwithin(held, shapely.points(mid[facing]), ADJACENT_DEG)
+    facing[facing] = _on_held_mainland(occupied, land, a[facing], b[facing], mid[facing])
     return a[facing], b[facing]
+
+
+class _Held:
+    """The last held mainland this process saw (its boundary segments) and which candidate
+    front segments lay on it."""
+
+    def __init__(self, land, rows, keys, segments, segment_keys, adjacent):
+        self.land, self.rows, self.keys = land, rows, keys
+        self.segments, self.segment_keys, self.adjacent = segments, segment_keys, adjacent
+
+
+_last_held: _Held | None = None
+
+
+def _on_held_mainland(occupied, land: LandMask, a, b, mid) -> np.ndarray:
+    """Whether each candidate segment's midpoint lies within :data:`ADJACENT_DEG` of the held
+    mainland. A segment that was a candidate on the last day this process computed keeps its
+    answer unless its midpoint is near a box where the mainland's boundary changed: outside
+    pairwise-disjoint boxes covering every changed boundary segment, the two mainlands hold the
+    same points (transforms/territory/overlay.py says why), so the nearest piece of mainland,
+    and the distance to it, are the same."""
+    global _last_held
+    held = land.held_mainland(occupied)
+    rows = overlay._segments(held)
+    keys = _row_keys(rows)
+    segments = np.hstack([a, b])
+    segment_keys = _row_keys(segments)
+    adjacent = np.zeros(len(a), dtype=bool)
+    todo = np.ones(len(a), dtype=bool)
+    last = _last_held if _last_held is not None and _last_held.land is land else None
+    if last is not None:
+        gained, _ = _match(keys, rows, last.keys, last.rows)
+        lost, _ = _match(last.keys, last.rows, keys, rows)
+        changed = np.concatenate([rows[~gained], last.rows[~lost]])
+        if len(changed) <= MAX_CHANGED_SHARE * max(len(rows), 1):
+            found, j = _match(segment_keys, segments, last.segment_keys, last.segments)
+            boxes = np.array(overlay.change_boxes(changed)).reshape(-1, 4)
+            e = 2 * ADJACENT_DEG
+            near = (
+                (mid[:, None, 0] >= boxes[None, :, 0] - e)
+                & (mid[:, None, 0] <= boxes[None, :, 2] + e)
+                & (mid[:, None, 1] >= boxes[None, :, 1] - e)
+                & (mid[:, None, 1] <= boxes[None, :, 3] + e)
+            ).any(axis=1)
+            keep = found & ~near
+            adjacent[keep] = last.adjacent[j[keep]]
+            todo = ~keep
+    if todo.any():
+        shapely.prepare(held)
+        adjacent[todo] = shapely.dwithin(held, shapely.points(mid[todo]), ADJACENT_DEG)
+    _last_held = _Held(land, rows, keys, segments, segment_keys, adjacent)
+    return adjacent
 
 
 def front_line(a: np.ndarray, b: np.ndarray) -> tuple[shapely.Geometry, float]:
@@ -156,7 +206,7 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
         _last_front = None
         return np.full(len(places.ids), np.nan)
     pa_, pb = _projected(a), _projected(b)
-    keys = _segment_keys(a, b)
+    keys = _row_keys(np.hstack([a, b]))
     last = _last_front if _last_front is not None and _last_front.places is places else None
     redo = _changed_places(last, keys, a, b, pa_, pb, places) if last is not None else None
     if redo is None:
@@ -200,19 +250,21 @@ CHANGE_CELL_M = 20_000.0  # changed segments are boxed per cell of this size (pr
 MAX_CHANGED_SHARE = 0.25  # beyond this share of changed segments, distances are computed afresh
 
 
-def _segment_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each segment's exact coordinates (matches are then checked exactly)."""
-    bits = np.ascontiguousarray(np.hstack([a, b])).view(np.uint64)
-    return (bits * _KEY_MULTIPLIERS).sum(axis=1, dtype=np.uint64)
+def _row_keys(rows: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row's exact coordinates (up to 4 columns; matches are then checked
+    exactly)."""
+    bits = np.ascontiguousarray(rows, dtype=float).view(np.uint64)
+    return (bits * _KEY_MULTIPLIERS[: rows.shape[1]]).sum(axis=1, dtype=np.uint64)
 
 
-def _unmatched(keys, a, b, other_keys, other_a, other_b) -> np.ndarray:
-    """Mask of the segments (keys, a, b) that are not in the other set, compared exactly."""
+def _match(keys, rows, other_keys, other_rows) -> tuple[np.ndarray, np.ndarray]:
+    """(found, index): whether each row is among ``other_rows`` (exactly) and where."""
+    if len(other_keys) == 0 or len(keys) == 0:
+        return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.int64)
     order = np.argsort(other_keys, kind="stable")
     pos = np.minimum(np.searchsorted(other_keys, keys, sorter=order), len(order) - 1)
     j = order[pos]
-    found = (other_keys[j] == keys) & np.all(other_a[j] == a, axis=1) & np.all(other_b[j] == b, axis=1)
-    return ~found
+    return (other_keys[j] == keys) & np.all(other_rows[j] == rows, axis=1), j
 
 
 def _changed_places(last: _Front, keys, a, b, pa_, pb, places: Places) -> np.ndarray | None:
@@ -221,8 +273,8 @@ def _changed_places(last: _Front, keys, a, b, pa_, pb, places: Places) -> np.nda
     its last coarse distance: then the last minimum was reached on a segment still there, and
     no new segment comes closer (exact distances are ≤ coarse ones, and the bound is taken to
     boxes that contain the changed segments and their samples)."""
-    added = _unmatched(keys, a, b, last.keys, last.a, last.b)
-    removed = _unmatched(last.keys, last.a, last.b, keys, a, b)
+    added = ~_match(keys, np.hstack([a, b]), last.keys, np.hstack([last.a, last.b]))[0]
+    removed = ~_match(last.keys, np.hstack([last.a, last.b]), keys, np.hstack([a, b]))[0]
     if added.sum() + removed.sum() > MAX_CHANGED_SHARE * len(keys):
         return None
     if not added.any() and not removed.any():
