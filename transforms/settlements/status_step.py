@@ -117,9 +117,8 @@ class _Held:
     """The last held mainland this process saw (its boundary segments) and which candidate
     front segments lay on it."""
 
-    def __init__(self, land, rows, keys, segments, segment_keys, adjacent):
-        self.land, self.rows, self.keys = land, rows, keys
-        self.segments, self.segment_keys, self.adjacent = segments, segment_keys, adjacent
+    def __init__(self, land, boundary, segments, adjacent):
+        self.land, self.boundary, self.segments, self.adjacent = land, boundary, segments, adjacent
 
 
 _last_held: _Held | None = None
@@ -134,19 +133,17 @@ def _on_held_mainland(occupied, land: LandMask, a, b, mid) -> np.ndarray:
     and the distance to it, are the same."""
     global _last_held
     held = land.held_mainland(occupied)
-    rows = overlay._segments(held)
-    keys = _row_keys(rows)
-    segments = np.hstack([a, b])
-    segment_keys = _row_keys(segments)
+    boundary = _Rows(overlay._segments(held))
+    segments = _Rows(np.hstack([a, b]))
     adjacent = np.zeros(len(a), dtype=bool)
     todo = np.ones(len(a), dtype=bool)
     last = _last_held if _last_held is not None and _last_held.land is land else None
     if last is not None:
-        gained, _ = _match(keys, rows, last.keys, last.rows)
-        lost, _ = _match(last.keys, last.rows, keys, rows)
-        changed = np.concatenate([rows[~gained], last.rows[~lost]])
-        if len(changed) <= MAX_CHANGED_SHARE * max(len(rows), 1):
-            found, j = _match(segment_keys, segments, last.segment_keys, last.segments)
+        gained, _ = _match(boundary, last.boundary)
+        lost, _ = _match(last.boundary, boundary)
+        changed = np.concatenate([boundary.rows[~gained], last.boundary.rows[~lost]])
+        if len(changed) <= MAX_CHANGED_SHARE * max(len(boundary), 1):
+            found, j = _match(segments, last.segments)
             boxes = np.array(overlay.change_boxes(changed)).reshape(-1, 4)
             e = 2 * ADJACENT_DEG
             near = (
@@ -161,7 +158,7 @@ def _on_held_mainland(occupied, land: LandMask, a, b, mid) -> np.ndarray:
     if todo.any():
         shapely.prepare(held)
         adjacent[todo] = shapely.dwithin(held, shapely.points(mid[todo]), ADJACENT_DEG)
-    _last_held = _Held(land, rows, keys, segments, segment_keys, adjacent)
+    _last_held = _Held(land, boundary, segments, adjacent)
     return adjacent
 
 
@@ -206,7 +203,7 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
         _last_front = None
         return np.full(len(places.ids), np.nan)
     pa_, pb = _projected(a), _projected(b)
-    keys = _row_keys(np.hstack([a, b]))
+    keys = _Rows(np.hstack([a, b]))
     last = _last_front if _last_front is not None and _last_front.places is places else None
     redo = _changed_places(last, keys, a, b, pa_, pb, places) if last is not None else None
     if redo is None:
@@ -250,21 +247,27 @@ CHANGE_CELL_M = 20_000.0  # changed segments are boxed per cell of this size (pr
 MAX_CHANGED_SHARE = 0.25  # beyond this share of changed segments, distances are computed afresh
 
 
-def _row_keys(rows: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row's exact coordinates (up to 4 columns; matches are then checked
-    exactly)."""
-    bits = np.ascontiguousarray(rows, dtype=float).view(np.uint64)
-    return (bits * _KEY_MULTIPLIERS[: rows.shape[1]]).sum(axis=1, dtype=np.uint64)
+class _Rows:
+    """Rows of exact coordinates (segments), with a 64-bit hash of each and the hashes' order,
+    to find which rows two sets share (matches are then checked exactly)."""
+
+    def __init__(self, rows: np.ndarray):
+        self.rows = np.ascontiguousarray(rows, dtype=float)
+        bits = self.rows.view(np.uint64)
+        self.keys = (bits * _KEY_MULTIPLIERS[: self.rows.shape[1]]).sum(axis=1, dtype=np.uint64)
+        self.order = np.argsort(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
-def _match(keys, rows, other_keys, other_rows) -> tuple[np.ndarray, np.ndarray]:
-    """(found, index): whether each row is among ``other_rows`` (exactly) and where."""
-    if len(other_keys) == 0 or len(keys) == 0:
-        return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.int64)
-    order = np.argsort(other_keys, kind="stable")
-    pos = np.minimum(np.searchsorted(other_keys, keys, sorter=order), len(order) - 1)
-    j = order[pos]
-    return (other_keys[j] == keys) & np.all(other_rows[j] == rows, axis=1), j
+def _match(these: _Rows, other: _Rows) -> tuple[np.ndarray, np.ndarray]:
+    """(found, index): whether each of ``these`` rows is among ``other``'s (exactly) and where."""
+    if len(other) == 0 or len(these) == 0:
+        return np.zeros(len(these), dtype=bool), np.zeros(len(these), dtype=np.int64)
+    pos = np.minimum(np.searchsorted(other.keys, these.keys, sorter=other.order), len(other) - 1)
+    j = other.order[pos]
+    return (other.keys[j] == these.keys) & np.all(other.rows[j] == these.rows, axis=1), j
 
 
 def _changed_places(last: _Front, keys, a, b, pa_, pb, places: Places) -> np.ndarray | None:
@@ -273,8 +276,8 @@ def _changed_places(last: _Front, keys, a, b, pa_, pb, places: Places) -> np.nda
     its last coarse distance: then the last minimum was reached on a segment still there, and
     no new segment comes closer (exact distances are ≤ coarse ones, and the bound is taken to
     boxes that contain the changed segments and their samples)."""
-    added = ~_match(keys, np.hstack([a, b]), last.keys, np.hstack([last.a, last.b]))[0]
-    removed = ~_match(last.keys, np.hstack([last.a, last.b]), keys, np.hstack([a, b]))[0]
+    added = ~_match(keys, last.keys)[0]
+    removed = ~_match(last.keys, keys)[0]
     if added.sum() + removed.sum() > MAX_CHANGED_SHARE * len(keys):
         return None
     if not added.any() and not removed.any():
