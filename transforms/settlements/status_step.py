@@ -167,7 +167,13 @@ def front_line(a: np.ndarray, b: np.ndarray) -> tuple[shapely.Geometry, float]:
     if len(a) == 0:
         return shapely.MultiLineString(), 0.0
     _, _, dist = WGS84.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-    lines = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(np.stack([a, b], axis=1))))
+    n = len(a)
+    segments = shapely.from_ragged_array(  # one MultiLineString of 2-point lines, built in one call
+        shapely.GeometryType.MULTILINESTRING,
+        np.stack([a, b], axis=1).reshape(-1, 2),
+        (np.arange(0, 2 * n + 1, 2), np.array([0, n])),
+    )[0]
+    lines = shapely.line_merge(segments)
     return lines, float(np.sum(dist)) / 1000.0
 
 
@@ -229,7 +235,13 @@ def _full_m(pa_: np.ndarray, pb: np.ndarray, points: np.ndarray) -> tuple[np.nda
     exact = np.full(len(points), np.nan)
     near = coarse < REFINE_WITHIN_M
     if near.any():
-        exact[near] = _nearest_m(shapely.linestrings(np.stack([pa_, pb], axis=1)), points[near])
+        # Only segments that can be nearest: within a place's coarse distance (≥ its exact one)
+        # of the box around those places.
+        xy = shapely.get_coordinates(points[near])
+        reach = coarse[near].max() + 1.0
+        lo, hi = xy.min(axis=0) - reach, xy.max(axis=0) + reach
+        inside = np.all((np.maximum(pa_, pb) >= lo) & (np.minimum(pa_, pb) <= hi), axis=1)
+        exact[near] = _nearest_m(shapely.linestrings(np.stack([pa_[inside], pb[inside]], axis=1)), points[near])
     return coarse, exact
 
 
