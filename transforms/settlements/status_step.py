@@ -476,6 +476,16 @@ def _status_frame(key: tuple, result: tuple, places: Places) -> pa.Table:
     )
 
 
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pa.Table) -> None:
+    """Append an Arrow table whose columns are ``table``'s, in order (``table`` is one of the
+    step's fixed internal tables)."""
+    con.register("incoming_settlement_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM incoming_settlement_rows")  # noqa: S608 - fixed names
+    finally:
+        con.unregister("incoming_settlement_rows")
+
+
 def update(con: duckdb.DuckDBPyConnection) -> int:
     """Bring the settlement tables up to date; returns how many (source, day) were computed."""
     all_wanted, settlements_sha, places = _wanted(con)
@@ -517,21 +527,38 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
                 )
         finally:
             con.unregister("replaced_settlement_days")
-        con.executemany(
-            "INSERT INTO core.settlement_day_inputs VALUES (?, ?, ?, ?, ?, ?)",
-            [[*key, *key_of[key]] for key, _ in results],
-        )
-        con.executemany(
-            "INSERT INTO core.front_line_day VALUES (?, ?, ?, ?, ?)",
-            [[*key, r[4], shapely.to_wkb(r[3]), shapely.to_wkb(r[5])] for key, r in results],
-        )
         if results:
-            frame = pa.concat_tables(_status_frame(key, r, places) for key, r in results)
-            con.register("incoming_settlement_rows", frame)
-            try:
-                con.execute("INSERT INTO core.settlement_day_status SELECT * FROM incoming_settlement_rows")
-            finally:
-                con.unregister("incoming_settlement_rows")
+            keys = [key for key, _ in results]
+            _insert(
+                con,
+                "core.settlement_day_inputs",
+                pa.table(
+                    {
+                        "source": [s for s, _ in keys],
+                        "date": pa.array([d for _, d in keys], pa.date32()),
+                        **{
+                            name: [key_of[k][i] for k in keys]
+                            for i, name in enumerate(("sha256", "settlements_sha256", "regions_sha256", "method"))
+                        },
+                    }
+                ),
+            )
+            _insert(
+                con,
+                "core.front_line_day",
+                pa.table(
+                    {
+                        "source": [s for s, _ in keys],
+                        "date": pa.array([d for _, d in keys], pa.date32()),
+                        "length_km": pa.array([r[4] for _, r in results], pa.float64()),
+                        "geometry_wkb": pa.array(shapely.to_wkb([r[3] for _, r in results]), pa.binary()),
+                        "occupied_wkb": pa.array(shapely.to_wkb([r[5] for _, r in results]), pa.binary()),
+                    }
+                ),
+            )
+            _insert(
+                con, "core.settlement_day_status", pa.concat_tables(_status_frame(k, r, places) for k, r in results)
+            )
         con.commit()
     except BaseException:
         con.rollback()
