@@ -15,6 +15,11 @@ settlement through an STRtree; negative inside occupied territory. Front length 
 Results land in ``core.settlement_day_status`` and ``core.front_line_day``, keyed in
 ``core.settlement_day_inputs`` by the snapshot's hash, the settlements' and boundaries' hashes and
 :data:`METHOD`: a day depends on its own snapshot only, so a new day computes one day.
+
+A process computing many days in a row (a rebuild, in forked workers) carries the last day's
+front segments, distances and held-mainland answers over to the next day and recomputes only
+what the changed segments can reach (:func:`distances_km`, :func:`_on_held_mainland`): the
+results are exactly those of a day computed alone.
 """
 
 from __future__ import annotations
