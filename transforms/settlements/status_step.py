@@ -15,6 +15,11 @@ settlement through an STRtree; negative inside occupied territory. Front length 
 Results land in ``core.settlement_day_status`` and ``core.front_line_day``, keyed in
 ``core.settlement_day_inputs`` by the snapshot's hash, the settlements' and boundaries' hashes and
 :data:`METHOD`: a day depends on its own snapshot only, so a new day computes one day.
+
+A process computing many days in a row (a rebuild, in forked workers) carries the last day's
+front segments, distances and held-mainland answers over to the next day and recomputes only
+what the changed segments can reach (:func:`distances_km`, :func:`_on_held_mainland`): the
+results are exactly those of a day computed alone.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import pyarrow as pa
 import shapely
 from pyproj import Transformer
 
-from transforms.territory import region_step
+from transforms.territory import overlay, region_step
 from transforms.territory.geometry import WGS84
 from warehouse.store.sqlfiles import load
 
@@ -64,6 +69,8 @@ class Places:
         self.lon = np.asarray(lon, dtype=float)
         self.lat = np.asarray(lat, dtype=float)
         x, y = to_plane(self.lon, self.lat)
+        self.xy = np.column_stack([x, y])
+        self.lonlat = shapely.points(self.lon, self.lat)
         self.points = shapely.points(x, y)
 
 
@@ -107,10 +114,57 @@ def front_segments(occupied: shapely.Geometry, land: LandMask) -> tuple[np.ndarr
     mid = (a + b) / 2
     mid_xy = _projected(mid)
     facing = shapely.contains_xy(land.core, mid_xy[:, 0], mid_xy[:, 1])
-    held = land.held_mainland(occupied)
-    shapely.prepare(held)
-    facing[facing] = shapely.dwithin(held, shapely.points(mid[facing]), ADJACENT_DEG)
+    facing[facing] = _on_held_mainland(occupied, land, a[facing], b[facing], mid[facing])
     return a[facing], b[facing]
+
+
+class _Held:
+    """The last held mainland this process saw (its boundary segments) and which candidate
+    front segments lay on it."""
+
+    def __init__(self, land, boundary, segments, adjacent):
+        self.land, self.boundary, self.segments, self.adjacent = land, boundary, segments, adjacent
+
+
+_last_held: _Held | None = None
+
+
+def _on_held_mainland(occupied, land: LandMask, a, b, mid) -> np.ndarray:
+    """Whether each candidate segment's midpoint lies within :data:`ADJACENT_DEG` of the held
+    mainland. A segment that was a candidate on the last day this process computed keeps its
+    answer unless its midpoint is near a box where the mainland's boundary changed: outside
+    pairwise-disjoint boxes covering every changed boundary segment, the two mainlands hold the
+    same points (transforms/territory/overlay.py says why), so the nearest piece of mainland,
+    and the distance to it, are the same."""
+    global _last_held
+    held = land.held_mainland(occupied)
+    boundary = _Rows(overlay._segments(held))
+    segments = _Rows(np.hstack([a, b]))
+    adjacent = np.zeros(len(a), dtype=bool)
+    todo = np.ones(len(a), dtype=bool)
+    last = _last_held if _last_held is not None and _last_held.land is land else None
+    if last is not None:
+        gained, _ = _match(boundary, last.boundary)
+        lost, _ = _match(last.boundary, boundary)
+        changed = np.concatenate([boundary.rows[~gained], last.boundary.rows[~lost]])
+        if len(changed) <= MAX_CHANGED_SHARE * max(len(boundary), 1):
+            found, j = _match(segments, last.segments)
+            boxes = np.array(overlay.change_boxes(changed)).reshape(-1, 4)
+            e = 2 * ADJACENT_DEG
+            near = (
+                (mid[:, None, 0] >= boxes[None, :, 0] - e)
+                & (mid[:, None, 0] <= boxes[None, :, 2] + e)
+                & (mid[:, None, 1] >= boxes[None, :, 1] - e)
+                & (mid[:, None, 1] <= boxes[None, :, 3] + e)
+            ).any(axis=1)
+            keep = found & ~near
+            adjacent[keep] = last.adjacent[j[keep]]
+            todo = ~keep
+    if todo.any():
+        shapely.prepare(held)
+        adjacent[todo] = shapely.dwithin(held, shapely.points(mid[todo]), ADJACENT_DEG)
+    _last_held = _Held(land, boundary, segments, adjacent)
+    return adjacent
 
 
 def front_line(a: np.ndarray, b: np.ndarray) -> tuple[shapely.Geometry, float]:
@@ -118,7 +172,13 @@ def front_line(a: np.ndarray, b: np.ndarray) -> tuple[shapely.Geometry, float]:
     if len(a) == 0:
         return shapely.MultiLineString(), 0.0
     _, _, dist = WGS84.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-    lines = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(np.stack([a, b], axis=1))))
+    n = len(a)
+    segments = shapely.from_ragged_array(  # one MultiLineString of 2-point lines, built in one call
+        shapely.GeometryType.MULTILINESTRING,
+        np.stack([a, b], axis=1).reshape(-1, 2),
+        (np.arange(0, 2 * n + 1, 2), np.array([0, n])),
+    )[0]
+    lines = shapely.line_merge(segments)
     return lines, float(np.sum(dist)) / 1000.0
 
 
@@ -143,54 +203,163 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
     In the projected plane, with STRtrees: first to samples of the front every 1 km (a sample is
     at most 0.5 km from the true nearest point, so the distance is at most (0.5 km)²/2d too long:
     < 0.0125 km from 10 km on), then, for places within 10 km, exactly to the segments.
+
+    Both are minima over the front's segments of a value that depends on the segment alone, so a
+    day after a similar one (consecutive days share almost every segment) recomputes only the
+    places the changed segments could reach (:func:`_changed_places`); the rest keep the last
+    day's values exactly.
     """
+    global _last_front
     if len(a) == 0:
+        _last_front = None
         return np.full(len(places.ids), np.nan)
     pa_, pb = _projected(a), _projected(b)
+    keys = _Rows(np.hstack([a, b]))
+    last = _last_front if _last_front is not None and _last_front.places is places else None
+    redo = _changed_places(last, keys, a, b, pa_, pb, places) if last is not None else None
+    if redo is None:
+        coarse, exact = _full_m(pa_, pb, places.points)
+    else:
+        coarse, exact = last.coarse.copy(), last.exact.copy()
+        if len(redo):
+            coarse[redo], exact[redo] = _full_m(pa_, pb, places.points[redo])
+    _last_front = _Front(places, keys, a, b, pa_, pb, coarse, exact)
+    dist = np.where(coarse < REFINE_WITHIN_M, exact, coarse)
+    return dist / 1000.0
+
+
+def _full_m(pa_: np.ndarray, pb: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(coarse, exact) distances (m) of ``points`` to the projected segments; exact only where
+    coarse is under :data:`REFINE_WITHIN_M` (NaN elsewhere)."""
     samples = _samples(pa_, pb, COARSE_STEP_M)
     # The end of a segment is the start of the next along a line: one point in the tree, not two
     # (the same nearest distance, half the tree).
     keep = np.ones(len(samples), dtype=bool)
     keep[len(samples) - len(pb) : -1] = np.any(pb[:-1] != pa_[1:], axis=1)
-    dist = _nearest_m(shapely.points(samples[keep]), places.points)
-    near = dist < REFINE_WITHIN_M
+    coarse = _nearest_m(shapely.points(samples[keep]), points)
+    exact = np.full(len(points), np.nan)
+    near = coarse < REFINE_WITHIN_M
     if near.any():
-        dist[near] = _nearest_m(shapely.linestrings(np.stack([pa_, pb], axis=1)), places.points[near])
-    return dist / 1000.0
+        # Only segments that can be nearest: within a place's coarse distance (≥ its exact one)
+        # of the box around those places.
+        xy = shapely.get_coordinates(points[near])
+        reach = coarse[near].max() + 1.0
+        lo, hi = xy.min(axis=0) - reach, xy.max(axis=0) + reach
+        inside = np.all((np.maximum(pa_, pb) >= lo) & (np.minimum(pa_, pb) <= hi), axis=1)
+        exact[near] = _nearest_m(shapely.linestrings(np.stack([pa_[inside], pb[inside]], axis=1)), points[near])
+    return coarse, exact
 
 
-def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) -> tuple[list, list]:
-    """(status, api_class) per place. Archive: occupied or ukraine. API: the first class of
+class _Front:
+    """The last front distances_km saw in this process and what it computed for it."""
+
+    def __init__(self, places, keys, a, b, pa_, pb, coarse, exact):
+        self.places, self.keys, self.a, self.b, self.pa, self.pb = places, keys, a, b, pa_, pb
+        self.coarse, self.exact = coarse, exact
+
+
+_last_front: _Front | None = None
+_KEY_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93], np.uint64)
+CHANGE_CELL_M = 20_000.0  # changed segments are boxed per cell of this size (projected)
+MAX_CHANGED_SHARE = 0.25  # beyond this share of changed segments, distances are computed afresh
+
+
+class _Rows:
+    """Rows of exact coordinates (segments), with a 64-bit hash of each and the hashes' order,
+    to find which rows two sets share (matches are then checked exactly)."""
+
+    def __init__(self, rows: np.ndarray):
+        self.rows = np.ascontiguousarray(rows, dtype=float)
+        bits = self.rows.view(np.uint64)
+        self.keys = (bits * _KEY_MULTIPLIERS[: self.rows.shape[1]]).sum(axis=1, dtype=np.uint64)
+        self.order = np.argsort(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _match(these: _Rows, other: _Rows) -> tuple[np.ndarray, np.ndarray]:
+    """(found, index): whether each of ``these`` rows is among ``other``'s (exactly) and where."""
+    if len(other) == 0 or len(these) == 0:
+        return np.zeros(len(these), dtype=bool), np.zeros(len(these), dtype=np.int64)
+    pos = np.minimum(np.searchsorted(other.keys, these.keys, sorter=other.order), len(other) - 1)
+    j = other.order[pos]
+    return (other.keys[j] == these.keys) & np.all(other.rows[j] == these.rows, axis=1), j
+
+
+def _changed_places(last: _Front, keys, a, b, pa_, pb, places: Places) -> np.ndarray | None:
+    """Indices of the places whose distance can differ from ``last``'s, or None when too much
+    changed. A place keeps its distances when every segment added or removed is farther than
+    its last coarse distance: then the last minimum was reached on a segment still there, and
+    no new segment comes closer (exact distances are ≤ coarse ones, and the bound is taken to
+    boxes that contain the changed segments and their samples)."""
+    added = ~_match(keys, last.keys)[0]
+    removed = ~_match(last.keys, keys)[0]
+    if added.sum() + removed.sum() > MAX_CHANGED_SHARE * len(keys):
+        return None
+    if not added.any() and not removed.any():
+        return np.empty(0, dtype=np.int64)
+    seg_lo = np.concatenate([np.minimum(pa_[added], pb[added]), np.minimum(last.pa[removed], last.pb[removed])])
+    seg_hi = np.concatenate([np.maximum(pa_[added], pb[added]), np.maximum(last.pa[removed], last.pb[removed])])
+    cells = np.floor(seg_lo / CHANGE_CELL_M).astype(np.int64)
+    _, group = np.unique(cells, axis=0, return_inverse=True)
+    group = group.ravel()
+    lo = np.full((group.max() + 1, 2), np.inf)
+    hi = np.full((group.max() + 1, 2), -np.inf)
+    np.minimum.at(lo, group, seg_lo)
+    np.maximum.at(hi, group, seg_hi)
+    lo, hi = lo - 1.0, hi + 1.0  # a metre of slack for rounding
+    xy = places.xy
+    dx = np.maximum(np.maximum(lo[:, None, 0] - xy[None, :, 0], xy[None, :, 0] - hi[:, None, 0]), 0.0)
+    dy = np.maximum(np.maximum(lo[:, None, 1] - xy[None, :, 1], xy[None, :, 1] - hi[:, None, 1]), 0.0)
+    bound = np.sqrt(dx * dx + dy * dy).min(axis=0)
+    return np.flatnonzero(bound <= last.coarse)
+
+
+STATUSES = ("ukraine", "grey_zone", "occupied")  # status codes classify returns index these
+API_CLASS_NAMES = tuple(cls for cls, _ in API_STATUS)  # and api_class codes these (-1: NULL)
+
+
+def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) -> tuple[np.ndarray, np.ndarray]:
+    """(status code, api_class code) per place, indices into :data:`STATUSES` and
+    :data:`API_CLASS_NAMES` (-1: NULL). Archive: occupied or ukraine. API: the first class of
     :data:`API_STATUS` containing the point (none: ukraine, api_class NULL)."""
     n = len(places.ids)
+    status = np.zeros(n, dtype=np.int8)
+    api_class = np.full(n, -1, dtype=np.int8)
     if source == "deepstate":
         occupied = classes["occupied_total"]
         shapely.prepare(occupied)
-        inside = shapely.contains_xy(occupied, places.lon, places.lat)
-        return np.where(inside, "occupied", "ukraine").tolist(), [None] * n
-    status = np.full(n, "ukraine", dtype=object)
-    api_class = np.full(n, None, dtype=object)
+        status[shapely.contains_xy(occupied, places.lon, places.lat)] = STATUSES.index("occupied")
+        return status, api_class
     open_ = np.ones(n, dtype=bool)
-    for cls, meaning in API_STATUS:
+    for code, (cls, meaning) in enumerate(API_STATUS):
         geom = classes.get(cls)
-        if geom is None or geom.is_empty:
+        if isinstance(geom, list):  # features of the layer (see api_layers)
+            hit = np.zeros(n, dtype=bool)
+            if geom:
+                candidates = np.flatnonzero(open_)
+                inside, _ = shapely.STRtree(geom).query(places.lonlat[candidates], predicate="within")
+                hit[candidates[inside]] = True
+        elif geom is None or geom.is_empty:
             continue
-        shapely.prepare(geom)
-        hit = open_ & shapely.contains_xy(geom, places.lon, places.lat)
-        status[hit], api_class[hit] = meaning, cls
+        else:
+            shapely.prepare(geom)
+            hit = open_ & shapely.contains_xy(geom, places.lon, places.lat)
+        status[hit], api_class[hit] = STATUSES.index(meaning), code
         open_ &= ~hit
-    return status.tolist(), api_class.tolist()
+    return status, api_class
 
 
 def compute_day(
     source: str, classes: dict[str, shapely.Geometry], places: Places, land: LandMask
-) -> tuple[list, list, np.ndarray, shapely.Geometry, float, shapely.Geometry]:
-    """(status, api_class, signed distance km, front line, front length km, simplified occupied
-    area) of one day."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, shapely.Geometry, float, shapely.Geometry]:
+    """(status code, api_class code (see :func:`classify`), signed distance km, front line,
+    front length km, simplified occupied area) of one day."""
     status, api_class = classify(source, classes, places)
     a, b = front_segments(classes["occupied_total"], land)
     dist = distances_km(a, b, places)
-    signed = np.where(np.asarray(status) == "occupied", -dist, dist)
+    signed = np.where(status == STATUSES.index("occupied"), -dist, dist)
     line, length = front_line(a, b)
     outline = shapely.simplify(classes["occupied_total"], OCCUPIED_SIMPLIFY_DEG, preserve_topology=True)
     return status, api_class, signed, line, length, outline
@@ -238,8 +407,36 @@ def _compute_job(i: int) -> tuple:
     if source == "deepstate":
         classes = {"occupied_total": shapely.from_wkb(inputs)}
     else:
-        classes = region_step.api_classes(inputs, region_step._regions)
+        classes = api_layers(inputs, region_step._regions)
     return compute_day(source, classes, _places, _land)
+
+
+_UNITED = ("occupied_after_2022", "occupied_before_2022")
+_BY_FEATURE = ("grey_zone", "liberated")
+
+
+def api_layers(features: list[tuple[str, bytes]], regions) -> dict:
+    """The API classes a settlement day needs. The occupied layers and their union as
+    :func:`transforms.territory.region_step.api_classes` makes them (the front follows that
+    union); the grey zone and liberated layers as lists of their features, filtered as there (a
+    stray drawing far from Ukraine, liberated Kursk): a place is in such a layer when one of its
+    features contains it. That is the layer's union except for a place lying exactly on a
+    boundary between two features (none on the whole mirror), and it spares uniting hundreds of
+    features per snapshot — the costliest part of an API day."""
+    classes = region_step.api_classes([f for f in features if f[0] in _UNITED], regions)
+    for cls in _BY_FEATURE:
+        geoms = []
+        for c, wkb in features:
+            if c != cls:
+                continue
+            geom = shapely.from_wkb(wkb)
+            if not region_step.UKRAINE_ENVELOPE.intersects(geom):
+                continue
+            if cls == "liberated" and region_step._held_in_kursk(geom, regions):
+                continue
+            geoms.append(shapely.make_valid(geom))
+        classes[cls] = geoms
+    return classes
 
 
 def _compute_days(todo: list[tuple], inputs: dict[tuple, object], places: Places, regions) -> list[tuple]:
@@ -258,31 +455,35 @@ def _compute_days(todo: list[tuple], inputs: dict[tuple, object], places: Places
     return [done[key] for key in keys]
 
 
-_STATUS_SCHEMA = pa.schema(
-    [
-        *region_step.SOURCE_DAY_FIELDS,
-        ("settlement_id", pa.int64()),
-        ("status", pa.string()),
-        ("api_class", pa.string()),
-        ("distance_to_front_km", pa.float64()),
-    ]
-)
+_STATUS_DICT = pa.array(STATUSES, pa.string())
+_API_CLASS_DICT = pa.array(API_CLASS_NAMES, pa.string())
 
 
 def _status_frame(key: tuple, result: tuple, places: Places) -> pa.Table:
+    """One day's rows; statuses and classes as dictionary arrays over their codes (DuckDB
+    stores them as the same strings)."""
     (source, day), (status, api_class, signed) = key, result[:3]
     n = len(places.ids)
     return pa.table(
         {
-            "source": pa.array([source] * n, pa.string()),
-            "date": pa.array([day] * n, pa.date32()),
+            "source": pa.DictionaryArray.from_arrays(np.zeros(n, np.int8), pa.array([source], pa.string())),
+            "date": pa.array(np.full(n, np.datetime64(day, "D"))).cast(pa.date32()),
             "settlement_id": pa.array(places.ids, pa.int64()),
-            "status": pa.array(status, pa.string()),
-            "api_class": pa.array(api_class, pa.string()),
+            "status": pa.DictionaryArray.from_arrays(status, _STATUS_DICT),
+            "api_class": pa.DictionaryArray.from_arrays(pa.array(api_class, mask=api_class < 0), _API_CLASS_DICT),
             "distance_to_front_km": pa.array(signed, pa.float64(), mask=np.isnan(signed)),
-        },
-        schema=_STATUS_SCHEMA,
+        }
     )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pa.Table) -> None:
+    """Append an Arrow table whose columns are ``table``'s, in order (``table`` is one of the
+    step's fixed internal tables)."""
+    con.register("incoming_settlement_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM incoming_settlement_rows")  # noqa: S608 - fixed names
+    finally:
+        con.unregister("incoming_settlement_rows")
 
 
 def update(con: duckdb.DuckDBPyConnection) -> int:
@@ -312,24 +513,52 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
         results = [((source, day), r) for (source, day, _, _), r in zip(todo, computed, strict=True)]
     con.begin()
     try:
-        for key in orphans + [k for k, _ in results]:
+        gone = orphans + [k for k, _ in results]
+        # One DELETE per table for every replaced day (a rebuild replaces ~900 at once).
+        con.register(
+            "replaced_settlement_days",
+            pa.table({"source": [s for s, _ in gone], "date": pa.array([d for _, d in gone], pa.date32())}),
+        )
+        try:
             for table in ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day"):
-                con.execute(f"DELETE FROM {table} WHERE source = ? AND date = ?", list(key))  # noqa: S608 - fixed names
-        con.executemany(
-            "INSERT INTO core.settlement_day_inputs VALUES (?, ?, ?, ?, ?, ?)",
-            [[*key, *key_of[key]] for key, _ in results],
-        )
-        con.executemany(
-            "INSERT INTO core.front_line_day VALUES (?, ?, ?, ?, ?)",
-            [[*key, r[4], shapely.to_wkb(r[3]), shapely.to_wkb(r[5])] for key, r in results],
-        )
+                con.execute(
+                    f"DELETE FROM {table} AS t USING replaced_settlement_days AS r"  # noqa: S608 - fixed names
+                    " WHERE t.source = r.source AND t.date = r.date"
+                )
+        finally:
+            con.unregister("replaced_settlement_days")
         if results:
-            frame = pa.concat_tables(_status_frame(key, r, places) for key, r in results)
-            con.register("incoming_settlement_rows", frame)
-            try:
-                con.execute("INSERT INTO core.settlement_day_status SELECT * FROM incoming_settlement_rows")
-            finally:
-                con.unregister("incoming_settlement_rows")
+            keys = [key for key, _ in results]
+            _insert(
+                con,
+                "core.settlement_day_inputs",
+                pa.table(
+                    {
+                        "source": [s for s, _ in keys],
+                        "date": pa.array([d for _, d in keys], pa.date32()),
+                        **{
+                            name: [key_of[k][i] for k in keys]
+                            for i, name in enumerate(("sha256", "settlements_sha256", "regions_sha256", "method"))
+                        },
+                    }
+                ),
+            )
+            _insert(
+                con,
+                "core.front_line_day",
+                pa.table(
+                    {
+                        "source": [s for s, _ in keys],
+                        "date": pa.array([d for _, d in keys], pa.date32()),
+                        "length_km": pa.array([r[4] for _, r in results], pa.float64()),
+                        "geometry_wkb": pa.array(shapely.to_wkb([r[3] for _, r in results]), pa.binary()),
+                        "occupied_wkb": pa.array(shapely.to_wkb([r[5] for _, r in results]), pa.binary()),
+                    }
+                ),
+            )
+            _insert(
+                con, "core.settlement_day_status", pa.concat_tables(_status_frame(k, r, places) for k, r in results)
+            )
         con.commit()
     except BaseException:
         con.rollback()
