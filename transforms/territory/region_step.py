@@ -123,6 +123,12 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
+def _overlay_polygons(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of an overlay result: a Polygon or MultiPolygon (what an overlay of polygons
+    gives) as it is, valid already; anything else through :func:`_polygonal`."""
+    return geom if geom.geom_type in ("Polygon", "MultiPolygon") else _polygonal(geom)
+
+
 # No Russian boundary file in the mirror: Kursk oblast is told from the other Russian regions by
 # a box around its border with Sumy oblast (Belgorod oblast lies south of 50.9°N there).
 KURSK_BOX = shapely.box(34.0, 50.9, 36.6, 52.5)
@@ -175,7 +181,7 @@ def _areas(
     areas[WHOLE] = whole
     pieces = {code: g for code, (g, _) in split.items()} if pieces_wanted else {}
     if pieces_wanted and not geom.is_empty:
-        rest = _polygonal(shapely.difference(geom, regions.union))
+        rest = _overlay_polygons(shapely.difference(geom, regions.union))
         if not rest.is_empty and area_km2(rest) > 0:
             pieces[UNATTRIBUTED] = rest
     return areas, pieces
@@ -213,7 +219,7 @@ def compute_day(
         if previous is not None:
             before = previous.get(cls, shapely.Polygon())
             for change, diff, sink in zip(("gained", "lost"), _gained_lost(geom, before), (gained, lost), strict=True):
-                diff = _polygonal(diff)
+                diff = _overlay_polygons(diff)
                 diff_areas, pieces = _areas(cls, diff, regions, pieces_wanted=True)
                 sink.update(diff_areas)
                 for code, piece in pieces.items():
