@@ -108,15 +108,24 @@ def differences(a: shapely.Geometry, b: shapely.Geometry) -> tuple[shapely.Geome
     """``(a − b, b − a)`` computed inside the change boxes only, the parts of every box combined
     into one MultiPolygon each; None when the inputs are not plain polygonal geometries (the caller
     then uses ``shapely.difference``)."""
+    found = changes(a, b)
+    return None if found is None else found[:2]
+
+
+def changes(
+    a: shapely.Geometry, b: shapely.Geometry
+) -> tuple[shapely.Geometry, shapely.Geometry, np.ndarray] | None:
+    """:func:`differences` and the change boxes as rectangles: outside them ``a`` and ``b`` are
+    the same set (so is their part of any region the rectangles do not touch)."""
     if a.is_empty or b.is_empty:
         return None
     boxes = change_boxes(changed_segments(a, b))
     if not boxes:
-        return shapely.Polygon(), shapely.Polygon()
+        return shapely.Polygon(), shapely.Polygon(), np.empty(0, dtype=object)
     rects = shapely.box(*np.array(boxes).T)
     a_in = shapely.intersection(a, rects)
     b_in = shapely.intersection(b, rects)
-    return _combined(shapely.difference(a_in, b_in)), _combined(shapely.difference(b_in, a_in))
+    return _combined(shapely.difference(a_in, b_in)), _combined(shapely.difference(b_in, a_in)), rects
 
 
 def _combined(pieces: np.ndarray) -> shapely.Geometry:

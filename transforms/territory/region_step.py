@@ -33,7 +33,7 @@ import pyarrow as pa
 import shapely
 
 from transforms.territory.geometry import area_km2
-from transforms.territory.overlay import differences
+from transforms.territory.overlay import changes
 from warehouse.store.sqlfiles import load
 
 OUTSIDE_UKRAINE = "RU-KRS"
@@ -72,20 +72,33 @@ class Regions:
         self.tree = shapely.STRtree(self.geoms)
         self.union = shapely.union_all(self.geoms)
         shapely.prepare(self.union)
+        self.index = {code: i for i, code in enumerate(self.codes)}
         self.last_areas: dict[tuple[str, bytes], dict[str, float]] = {}  # compute_day's, of the last day
 
-    def split(self, geom: shapely.Geometry) -> dict[str, tuple[shapely.Geometry, float]]:
-        """Non-empty parts of ``geom`` per oblast with their geodesic areas."""
+    def split(
+        self, geom: shapely.Geometry, only: np.ndarray | None = None
+    ) -> dict[str, tuple[shapely.Geometry, float]]:
+        """Non-empty parts of ``geom`` per oblast with their geodesic areas (of the oblasts flagged
+        in ``only``, when given)."""
         out: dict[str, tuple[shapely.Geometry, float]] = {}
         if geom is None or geom.is_empty:
             return out
         candidates = self.tree.query(geom)  # boxes overlap; the prepared oblasts then skip the disjoint ones
+        if only is not None:
+            candidates = candidates[only[candidates]]
         for i in candidates[shapely.intersects(np.take(self.geoms, candidates), geom)]:
             part = shapely.intersection(geom, self.geoms[i])
             if not part.is_empty:
                 area = area_km2(part)
                 if area > 0:
                     out[self.codes[i]] = (part, area)
+        return out
+
+    def touched(self, rects: np.ndarray) -> np.ndarray:
+        """Per oblast: does any of the rectangles intersect it?"""
+        out = np.zeros(len(self.geoms), dtype=bool)
+        if len(rects):
+            out[self.tree.query(rects, predicate="intersects")[1]] = True
         return out
 
     def outside_share(self, polygon: shapely.Geometry) -> float:
@@ -167,37 +180,56 @@ def api_classes(features: list[tuple[str, bytes]], regions: Regions) -> dict[str
 
 
 def _areas(
-    cls: str, geom: shapely.Geometry, regions: Regions, pieces_wanted: bool = False
-) -> tuple[dict[str, float], dict[str, shapely.Geometry]]:
+    cls: str,
+    geom: shapely.Geometry,
+    regions: Regions,
+    pieces_wanted: bool = False,
+    unchanged: tuple[dict[str, float], np.ndarray] | None = None,
+) -> tuple[dict[str, float], dict[str, tuple[shapely.Geometry, float]]]:
     """Area per region of one class geometry (UA and UNATTRIBUTED included) and, when wanted,
-    the pieces per region (UNATTRIBUTED = the part outside every oblast)."""
+    the pieces per region with their areas (UNATTRIBUTED = the part outside every oblast).
+
+    ``unchanged``: the areas of a previous geometry of the class and the rectangles outside which
+    the two are the same set (:func:`transforms.territory.overlay.changes`). An oblast no rectangle
+    touches holds the same part as before, and its area is taken over instead of intersecting
+    again (the same vertices give the same float: a fresh intersection finds the same area)."""
     if cls == "held_by_ukraine":
         a = area_km2(geom)
-        return {OUTSIDE_UKRAINE: a}, ({OUTSIDE_UKRAINE: geom} if pieces_wanted and a > 0 else {})
-    split = regions.split(geom)
-    areas = {code: area for code, (_, area) in split.items()}
+        return {OUTSIDE_UKRAINE: a}, ({OUTSIDE_UKRAINE: (geom, a)} if pieces_wanted and a > 0 else {})
+    oblast_areas: dict[str, float] = {}
+    only = None
+    if unchanged is not None:
+        before, rects = unchanged
+        only = regions.touched(rects)
+        oblast_areas = {c: before[c] for c, i in regions.index.items() if c in before and not only[i]}
+    split = regions.split(geom, only)
+    oblast_areas.update({code: area for code, (_, area) in split.items()})
+    areas = {code: oblast_areas[code] for code in sorted(oblast_areas)}
     whole = area_km2(geom)
     areas[UNATTRIBUTED] = whole - sum(areas.values())
     areas[WHOLE] = whole
-    pieces = {code: g for code, (g, _) in split.items()} if pieces_wanted else {}
-    if pieces_wanted and not geom.is_empty:
+    pieces = dict(split) if pieces_wanted else {}
+    if pieces_wanted and not geom.is_empty and not regions.union.covers(geom):
         rest = _overlay_polygons(shapely.difference(geom, regions.union))
-        if not rest.is_empty and area_km2(rest) > 0:
-            pieces[UNATTRIBUTED] = rest
+        if not rest.is_empty and (rest_area := area_km2(rest)) > 0:
+            pieces[UNATTRIBUTED] = (rest, rest_area)
     return areas, pieces
 
 
-def _gained_lost(today: shapely.Geometry, before: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry]:
-    """``(today − before, before − today)``, overlaid only where the boundaries differ
-    (transforms.territory.overlay); the whole polygons if that shortcut does not apply or its result does
-    not add up (planar areas: gained − lost = today − before)."""
-    fast = differences(today, before)
+def _gained_lost(
+    today: shapely.Geometry, before: shapely.Geometry
+) -> tuple[shapely.Geometry, shapely.Geometry, np.ndarray | None]:
+    """``(today − before, before − today, rectangles)``, overlaid only where the boundaries differ
+    (transforms.territory.overlay; outside the rectangles both are the same set); the whole
+    polygons, and no rectangles, if that shortcut does not apply or its result does not add up
+    (planar areas: gained − lost = today − before)."""
+    fast = changes(today, before)
     if fast is not None:
-        gained, lost = fast
+        gained, lost, rects = fast
         expected = shapely.area(today) - shapely.area(before)
         if abs(shapely.area(gained) - shapely.area(lost) - expected) <= 1e-9 * max(shapely.area(today), 1.0):
-            return gained, lost
-    return shapely.difference(today, before), shapely.difference(before, today)
+            return gained, lost, rects
+    return shapely.difference(today, before), shapely.difference(before, today), None
 
 
 def compute_day(
@@ -206,24 +238,29 @@ def compute_day(
     """Rows ``(region_code, class, area, gained, lost)`` and ``(class, change, region, area, wkb)``."""
     areas_out, changes_out = [], []
     # A class whose geometry is the same as on the day computed before (in this process) has the
-    # same areas: most API days leave occupied_before_2022 and held_by_ukraine as they were.
+    # same areas: most API days leave occupied_before_2022 and held_by_ukraine as they were. A
+    # class that changed keeps the areas of the oblasts its change does not touch.
     seen: dict[tuple[str, bytes], dict[str, float]] = {}
     for cls, geom in today.items():
         key = (cls, shapely.to_wkb(geom))
         areas = regions.last_areas.get(key)
-        if areas is None:
-            areas, _ = _areas(cls, geom, regions)
-        seen[key] = areas
         gained: dict[str, float] = {}
         lost: dict[str, float] = {}
         if previous is not None:
             before = previous.get(cls, shapely.Polygon())
-            for change, diff, sink in zip(("gained", "lost"), _gained_lost(geom, before), (gained, lost), strict=True):
-                diff = _overlay_polygons(diff)
-                diff_areas, pieces = _areas(cls, diff, regions, pieces_wanted=True)
+            *diffs, rects = _gained_lost(geom, before)
+            if areas is None and rects is not None:
+                before_areas = regions.last_areas.get((cls, shapely.to_wkb(before)))
+                if before_areas is not None:
+                    areas, _ = _areas(cls, geom, regions, unchanged=(before_areas, rects))
+            for change, diff, sink in zip(("gained", "lost"), diffs, (gained, lost), strict=True):
+                diff_areas, pieces = _areas(cls, _overlay_polygons(diff), regions, pieces_wanted=True)
                 sink.update(diff_areas)
-                for code, piece in pieces.items():
-                    changes_out.append((cls, change, code, area_km2(piece), shapely.to_wkb(piece)))
+                for code, (piece, piece_area) in pieces.items():
+                    changes_out.append((cls, change, code, piece_area, shapely.to_wkb(piece)))
+        if areas is None:
+            areas, _ = _areas(cls, geom, regions)
+        seen[key] = areas
         codes = set(areas) | {c for c, v in gained.items() if v > 0} | {c for c, v in lost.items() if v > 0}
         for code in sorted(codes):
             area = areas.get(code, 0.0)
