@@ -112,9 +112,7 @@ def differences(a: shapely.Geometry, b: shapely.Geometry) -> tuple[shapely.Geome
     return None if found is None else found[:2]
 
 
-def changes(
-    a: shapely.Geometry, b: shapely.Geometry
-) -> tuple[shapely.Geometry, shapely.Geometry, np.ndarray] | None:
+def changes(a: shapely.Geometry, b: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry, np.ndarray] | None:
     """:func:`differences` and the change boxes as rectangles: outside them ``a`` and ``b`` are
     the same set (so is their part of any region the rectangles do not touch)."""
     if a.is_empty or b.is_empty:
