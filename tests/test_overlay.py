@@ -89,8 +89,14 @@ def test_forked_workers_give_the_rows_of_one_process(monkeypatch):
             }
         )
     jobs = [("deepstate", geoms[i], geoms[i - 1] if i else None) for i in range(len(days))]
+    # a day of two classes last: computed first (most classes first), its rows still come last
+    two = {"occupied_total": geoms[0]["occupied_total"], "grey_zone": shapely.box(37.0, 48.0, 37.1, 48.1)}
+    jobs.append(("deepstate_api", two, None))
     monkeypatch.setenv("FRONTLINE_WORKERS", "1")
     alone = region_step._compute_days(jobs, oblasts)
+    one_by_one = region_step.Regions(sorted((r[1], r[4]) for r in rows))
+    assert alone == [region_step.compute_day(*job, one_by_one) for job in jobs]
+    assert {cls for _, cls, *_ in alone[-1][0]} == {"occupied_total", "grey_zone"}
     monkeypatch.setenv("FRONTLINE_WORKERS", "2")
     monkeypatch.setattr(region_step, "PARALLEL_MIN_DAYS", 2)
     assert region_step._compute_days(jobs, oblasts) == alone
