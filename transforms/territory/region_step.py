@@ -86,19 +86,21 @@ class Regions:
         if geom is None or geom.is_empty:
             return out
         polygons = shapely.get_parts(geom) if shapely.get_type_id(geom) in (3, 6) else np.array([geom])
-        polygon, oblast = self.tree.query(polygons, predicate="intersects")
-        within = set(zip(*self.tree.query(polygons, predicate="within").tolist(), strict=True))
+        polygon, oblast = self.tree.query(polygons)  # boxes overlap
+        if only is not None:
+            polygon, oblast = polygon[only[oblast]], oblast[only[oblast]]
+        oblasts = np.take(self.geoms, oblast)
+        meets = shapely.intersects(oblasts, polygons[polygon])  # the oblasts are prepared
+        polygon, oblast, oblasts = polygon[meets], oblast[meets], oblasts[meets]
+        within = shapely.contains(oblasts, polygons[polygon])
         for i in np.unique(oblast):
-            if only is not None and not only[i]:
-                continue
-            mine = polygon[oblast == i]
-            inside = [j for j in mine.tolist() if (j, i) in within]
-            crossing = [j for j in mine.tolist() if (j, i) not in within]
+            mine = oblast == i
+            inside, crossing = polygon[mine & within], polygon[mine & ~within]
             pieces = list(polygons[inside])
-            if crossing:
+            if len(crossing):
                 cut = shapely.intersection(_combined(polygons[crossing]), self.geoms[i])
                 pieces.extend(p for p in shapely.get_parts(cut) if p.geom_type == "Polygon" and not p.is_empty)
-                part = cut if not inside else _combined(np.array(pieces))
+                part = cut if not len(inside) else _combined(np.array(pieces))
             else:
                 part = _combined(np.array(pieces))
             if pieces:
