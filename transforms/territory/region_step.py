@@ -229,8 +229,10 @@ def _areas(
     areas[UNATTRIBUTED] = whole - sum(areas.values())
     areas[WHOLE] = whole
     pieces = dict(split) if pieces_wanted else {}
-    if pieces_wanted and not geom.is_empty and not regions.union.covers(geom):
-        rest = _overlay_polygons(shapely.difference(geom, regions.union))
+    polygons = shapely.get_parts(geom) if pieces_wanted else np.empty(0, dtype=object)
+    outside = polygons[~shapely.covers(regions.union, polygons)]  # a change mostly lies inside the oblasts
+    if len(outside):
+        rest = _overlay_polygons(shapely.difference(_combined(outside), regions.union))
         if not rest.is_empty and (rest_area := area_km2(rest)) > 0:
             pieces[UNATTRIBUTED] = (rest, rest_area)
     return areas, pieces
@@ -274,7 +276,9 @@ def compute_day(
                 if before_areas is not None:
                     areas, _ = _areas(cls, geom, regions, unchanged=(before_areas, rects))
             for change, diff, sink in zip(("gained", "lost"), diffs, (gained, lost), strict=True):
-                diff_areas, pieces = _areas(cls, _overlay_polygons(diff), regions, pieces_wanted=True)
+                # in normal form: its polygons lying within one oblast are measured once (geometry.area_km2)
+                diff = shapely.normalize(_overlay_polygons(diff))
+                diff_areas, pieces = _areas(cls, diff, regions, pieces_wanted=True)
                 sink.update(diff_areas)
                 for code, (piece, piece_area) in pieces.items():
                     changes_out.append((cls, change, code, piece_area, shapely.to_wkb(piece)))
