@@ -270,9 +270,13 @@ def compute_day(
         lost: dict[str, float] = {}
         if previous is not None:
             before = previous.get(cls, shapely.Polygon())
-            *diffs, rects = _gained_lost(geom, before)
+            before_key = (cls, shapely.to_wkb(before))
+            if before_key == key:  # the same geometry: nothing gained or lost
+                diffs, rects = [shapely.Polygon(), shapely.Polygon()], np.empty(0, dtype=object)
+            else:
+                *diffs, rects = _gained_lost(geom, before)
             if areas is None and rects is not None:
-                before_areas = regions.last_areas.get((cls, shapely.to_wkb(before)))
+                before_areas = regions.last_areas.get(before_key)
                 if before_areas is not None:
                     areas, _ = _areas(cls, geom, regions, unchanged=(before_areas, rects))
             for change, diff, sink in zip(("gained", "lost"), diffs, (gained, lost), strict=True):
