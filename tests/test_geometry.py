@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+import math
 
 import pytest
 import shapely
@@ -53,3 +54,18 @@ def test_deepstate_area_matches_an_independent_pyproj_computation():
     geom = shapely.geometry.shape(doc["features"][0]["geometry"])
     assert expected == pytest.approx(109_361, rel=1e-3)
     assert area_km2(geom) == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_ring_measured_again_or_moved_by_one_vertex_gets_its_own_area():
+    # areas are kept per ring coordinates: the same ring (in another geometry, another part order)
+    # gives pyproj's same area, a ring with one vertex moved by ~1 m is measured anew
+    ring = [(30.0, 50.0), (31.0, 50.0), (31.0, 51.0), (30.0, 51.0), (30.0, 50.0)]
+    moved = [(30.0, 50.0), (31.00001, 50.0), (31.0, 51.0), (30.0, 51.0), (30.0, 50.0)]
+    other = [(32.0, 50.0), (33.0, 50.0), (33.0, 51.0), (32.0, 51.0), (32.0, 50.0)]
+    assert area_km2(shapely.Polygon(ring)) == _ring_area_km2(ring)
+    both = shapely.MultiPolygon([shapely.Polygon(other), shapely.Polygon(ring)])
+    assert area_km2(both) == pytest.approx(_ring_area_km2(ring) + _ring_area_km2(other), rel=1e-15)
+    assert area_km2(shapely.Polygon(moved)) == _ring_area_km2(moved)
+    # the sliver added: a triangle 0.00001° of longitude wide at 50°N, 1° of latitude tall
+    sliver = 0.5 * 0.00001 * 111.32 * math.cos(math.radians(50.5)) * 111.2
+    assert area_km2(shapely.Polygon(moved)) - area_km2(shapely.Polygon(ring)) == pytest.approx(sliver, rel=0.05)

@@ -89,8 +89,14 @@ def test_forked_workers_give_the_rows_of_one_process(monkeypatch):
             }
         )
     jobs = [("deepstate", geoms[i], geoms[i - 1] if i else None) for i in range(len(days))]
+    # a day of two classes last: computed first (most classes first), its rows still come last
+    two = {"occupied_total": geoms[0]["occupied_total"], "grey_zone": shapely.box(37.0, 48.0, 37.1, 48.1)}
+    jobs.append(("deepstate_api", two, None))
     monkeypatch.setenv("FRONTLINE_WORKERS", "1")
     alone = region_step._compute_days(jobs, oblasts)
+    one_by_one = region_step.Regions(sorted((r[1], r[4]) for r in rows))
+    assert alone == [region_step.compute_day(*job, one_by_one) for job in jobs]
+    assert {cls for _, cls, *_ in alone[-1][0]} == {"occupied_total", "grey_zone"}
     monkeypatch.setenv("FRONTLINE_WORKERS", "2")
     monkeypatch.setattr(region_step, "PARALLEL_MIN_DAYS", 2)
     assert region_step._compute_days(jobs, oblasts) == alone
@@ -117,3 +123,42 @@ def test_api_snapshots_classed_in_workers_are_the_classes_of_one_process(monkeyp
     wkb = [{c: shapely.to_wkb(g) for c, g in by_class.items()} for by_class in alone]
     assert [{c: shapely.to_wkb(g) for c, g in by_class.items()} for by_class in forked] == wkb
     assert all(not by_class["occupied_total"].is_empty for by_class in alone)
+
+
+def test_oblasts_the_change_does_not_touch_keep_the_areas_a_fresh_intersection_finds():
+    # Region step: a day computed after the day before takes over the areas of the oblasts no
+    # change box touches; the same day computed alone intersects every oblast: same floats.
+    from warehouse.ingest.sources import boundaries
+
+    path = MIRROR / "boundaries" / "ukraine_oblasts.geojson"
+    rows = sorted((r[1], r[4]) for r in boundaries.parse(Payload(str(path), path.read_bytes(), None)))
+
+    def load(d):
+        p = MIRROR / "deepstate" / f"deepstatemap_data_{d:%Y%m%d}.geojson"
+        return {
+            "occupied_total": shapely.from_wkb(
+                deepstate_archive.deepstate_snapshot(Payload(str(p), p.read_bytes(), None))[0]
+            )
+        }
+
+    day = dt.date(2024, 11, 7)
+    before, today = load(day - dt.timedelta(days=1)), load(day)
+    chained = region_step.Regions(rows)
+    region_step.compute_day("deepstate", before, None, chained)
+    reused = region_step.compute_day("deepstate", today, before, chained)
+    fresh = region_step.compute_day("deepstate", today, before, region_step.Regions(rows))
+    assert reused == fresh
+    # the check above compared taken-over areas: oblasts holding occupied land that no box touches
+    _, _, rects = overlay.changes(today["occupied_total"], before["occupied_total"])
+    holding = {code for code, _, area, _, _ in fresh[0] if code.startswith("UA-") and area > 0}
+    untouched = {code for code, t in zip(chained.codes, chained.touched(rects), strict=True) if not t}
+    assert len(rects) and holding & untouched and holding - untouched
+    # and what the day holds per oblast is what a plain intersection measures
+    occupied = today["occupied_total"]
+    for code, _, area, _, _ in fresh[0]:
+        if code.startswith("UA-"):
+            oblast = shapely.from_wkb(dict(rows)[code])
+            expected = (
+                abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(occupied.intersection(oblast)))[0]) / 1e6
+            )
+            assert area == pytest.approx(expected, rel=1e-9, abs=1e-6)

@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 
 _POLYGON = 3
+_MULTI = 4  # MultiPoint and up: the collections
 CELL_DEG = 0.05  # grid cell grouping nearby changed segments (~5 km)
 MARGIN_DEG = 0.01  # around each group: no piece of the change touches a box edge
 
@@ -104,17 +105,36 @@ def change_boxes(segments: np.ndarray) -> list[list[float]]:
 
 
 def differences(a: shapely.Geometry, b: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry] | None:
-    """``(a − b, b − a)`` computed inside the change boxes only, as lists of parts per box combined
-    into one geometry each; None when the inputs are not plain polygonal geometries (the caller
+    """``(a − b, b − a)`` computed inside the change boxes only, the parts of every box combined
+    into one MultiPolygon each; None when the inputs are not plain polygonal geometries (the caller
     then uses ``shapely.difference``)."""
+    found = changes(a, b)
+    return None if found is None else found[:2]
+
+
+def changes(a: shapely.Geometry, b: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry, np.ndarray] | None:
+    """:func:`differences` and the change boxes as rectangles: outside them ``a`` and ``b`` are
+    the same set (so is their part of any region the rectangles do not touch)."""
     if a.is_empty or b.is_empty:
         return None
     boxes = change_boxes(changed_segments(a, b))
     if not boxes:
-        return shapely.Polygon(), shapely.Polygon()
+        return shapely.Polygon(), shapely.Polygon(), np.empty(0, dtype=object)
     rects = shapely.box(*np.array(boxes).T)
     a_in = shapely.intersection(a, rects)
     b_in = shapely.intersection(b, rects)
-    gained = shapely.difference(a_in, b_in)
-    lost = shapely.difference(b_in, a_in)
-    return shapely.union_all(gained), shapely.union_all(lost)
+    return _combined(shapely.difference(a_in, b_in)), _combined(shapely.difference(b_in, a_in)), rects
+
+
+def _combined(pieces: np.ndarray) -> shapely.Geometry:
+    """The polygons of the per-box pieces as one MultiPolygon: the boxes are pairwise disjoint
+    (not even touching), so are their pieces, and no union is needed to make them one valid
+    geometry (a union would rebuild every ring of the day's change)."""
+    parts = shapely.get_parts(pieces)
+    while (nested := shapely.get_type_id(parts) >= _MULTI).any():  # a collection inside a collection
+        parts = np.concatenate([parts[~nested], shapely.get_parts(parts[nested])])
+    polygons = parts[shapely.get_type_id(parts) == _POLYGON]
+    polygons = polygons[~shapely.is_empty(polygons)]
+    if len(polygons) == 0:
+        return shapely.Polygon()
+    return polygons[0] if len(polygons) == 1 else shapely.multipolygons(polygons)

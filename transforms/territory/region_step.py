@@ -33,7 +33,7 @@ import pyarrow as pa
 import shapely
 
 from transforms.territory.geometry import area_km2
-from transforms.territory.overlay import differences
+from transforms.territory.overlay import changes
 from warehouse.store.sqlfiles import load
 
 OUTSIDE_UKRAINE = "RU-KRS"
@@ -72,20 +72,48 @@ class Regions:
         self.tree = shapely.STRtree(self.geoms)
         self.union = shapely.union_all(self.geoms)
         shapely.prepare(self.union)
+        self.index = {code: i for i, code in enumerate(self.codes)}
         self.last_areas: dict[tuple[str, bytes], dict[str, float]] = {}  # compute_day's, of the last day
 
-    def split(self, geom: shapely.Geometry) -> dict[str, tuple[shapely.Geometry, float]]:
-        """Non-empty parts of ``geom`` per oblast with their geodesic areas."""
+    def split(
+        self, geom: shapely.Geometry, only: np.ndarray | None = None
+    ) -> dict[str, tuple[shapely.Geometry, float]]:
+        """Non-empty parts of ``geom`` per oblast with their geodesic areas (of the oblasts flagged
+        in ``only``, when given). A polygon of ``geom`` within an oblast is its own part there: only
+        the polygons that cross an oblast's boundary are intersected with it (a day's change is
+        mostly small polygons inside one oblast)."""
         out: dict[str, tuple[shapely.Geometry, float]] = {}
         if geom is None or geom.is_empty:
             return out
-        candidates = self.tree.query(geom)  # boxes overlap; the prepared oblasts then skip the disjoint ones
-        for i in candidates[shapely.intersects(np.take(self.geoms, candidates), geom)]:
-            part = shapely.intersection(geom, self.geoms[i])
-            if not part.is_empty:
-                area = area_km2(part)
+        polygons = shapely.get_parts(geom) if shapely.get_type_id(geom) in (3, 6) else np.array([geom])
+        polygon, oblast = self.tree.query(polygons)  # boxes overlap
+        if only is not None:
+            polygon, oblast = polygon[only[oblast]], oblast[only[oblast]]
+        oblasts = np.take(self.geoms, oblast)
+        meets = shapely.intersects(oblasts, polygons[polygon])  # the oblasts are prepared
+        polygon, oblast, oblasts = polygon[meets], oblast[meets], oblasts[meets]
+        within = shapely.contains(oblasts, polygons[polygon])
+        for i in np.unique(oblast):
+            mine = oblast == i
+            inside, crossing = polygon[mine & within], polygon[mine & ~within]
+            pieces = list(polygons[inside])
+            if len(crossing):
+                cut = shapely.intersection(_combined(polygons[crossing]), self.geoms[i])
+                pieces.extend(p for p in shapely.get_parts(cut) if p.geom_type == "Polygon" and not p.is_empty)
+                part = cut if not len(inside) else _combined(np.array(pieces))
+            else:
+                part = _combined(np.array(pieces))
+            if pieces:
+                area = area_km2(shapely.normalize(part))  # rings in one order from one start: one float
                 if area > 0:
                     out[self.codes[i]] = (part, area)
+        return out
+
+    def touched(self, rects: np.ndarray) -> np.ndarray:
+        """Per oblast: does any of the rectangles intersect it?"""
+        out = np.zeros(len(self.geoms), dtype=bool)
+        if len(rects):
+            out[self.tree.query(rects, predicate="intersects")[1]] = True
         return out
 
     def outside_share(self, polygon: shapely.Geometry) -> float:
@@ -96,7 +124,7 @@ class Regions:
 # Version of what compute_day makes of the same inputs. Bump it with any change to the classes,
 # the clipping or the areas: stored days computed otherwise are then recomputed by the next run.
 # (tests/test_territory.py holds a digest of one day's results per METHOD and says when.)
-METHOD = "2"
+METHOD = "3"
 
 
 def wanted(con: duckdb.DuckDBPyConnection) -> list[Wanted]:
@@ -121,6 +149,17 @@ def stale(con: duckdb.DuckDBPyConnection, all_wanted: list[Wanted]) -> list[Want
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
     return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _combined(polygons: np.ndarray) -> shapely.Geometry:
+    """Polygons that do not overlap as one geometry (one Polygon as it is)."""
+    return polygons[0] if len(polygons) == 1 else shapely.multipolygons(polygons)
+
+
+def _overlay_polygons(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of an overlay result: a Polygon or MultiPolygon (what an overlay of polygons
+    gives) as it is, valid already; anything else through :func:`_polygonal`."""
+    return geom if geom.geom_type in ("Polygon", "MultiPolygon") else _polygonal(geom)
 
 
 # No Russian boundary file in the mirror: Kursk oblast is told from the other Russian regions by
@@ -161,37 +200,58 @@ def api_classes(features: list[tuple[str, bytes]], regions: Regions) -> dict[str
 
 
 def _areas(
-    cls: str, geom: shapely.Geometry, regions: Regions, pieces_wanted: bool = False
-) -> tuple[dict[str, float], dict[str, shapely.Geometry]]:
+    cls: str,
+    geom: shapely.Geometry,
+    regions: Regions,
+    pieces_wanted: bool = False,
+    unchanged: tuple[dict[str, float], np.ndarray] | None = None,
+) -> tuple[dict[str, float], dict[str, tuple[shapely.Geometry, float]]]:
     """Area per region of one class geometry (UA and UNATTRIBUTED included) and, when wanted,
-    the pieces per region (UNATTRIBUTED = the part outside every oblast)."""
+    the pieces per region with their areas (UNATTRIBUTED = the part outside every oblast).
+
+    ``unchanged``: the areas of a previous geometry of the class and the rectangles outside which
+    the two are the same set (:func:`transforms.territory.overlay.changes`). An oblast no rectangle
+    touches holds the same part as before, and its area is taken over instead of intersecting
+    again (the same vertices give the same float: a fresh intersection finds the same area)."""
     if cls == "held_by_ukraine":
         a = area_km2(geom)
-        return {OUTSIDE_UKRAINE: a}, ({OUTSIDE_UKRAINE: geom} if pieces_wanted and a > 0 else {})
-    split = regions.split(geom)
-    areas = {code: area for code, (_, area) in split.items()}
+        return {OUTSIDE_UKRAINE: a}, ({OUTSIDE_UKRAINE: (geom, a)} if pieces_wanted and a > 0 else {})
+    oblast_areas: dict[str, float] = {}
+    only = None
+    if unchanged is not None:
+        before, rects = unchanged
+        only = regions.touched(rects)
+        oblast_areas = {c: before[c] for c, i in regions.index.items() if c in before and not only[i]}
+    split = regions.split(geom, only)
+    oblast_areas.update({code: area for code, (_, area) in split.items()})
+    areas = {code: oblast_areas[code] for code in sorted(oblast_areas)}
     whole = area_km2(geom)
     areas[UNATTRIBUTED] = whole - sum(areas.values())
     areas[WHOLE] = whole
-    pieces = {code: g for code, (g, _) in split.items()} if pieces_wanted else {}
-    if pieces_wanted and not geom.is_empty:
-        rest = _polygonal(shapely.difference(geom, regions.union))
-        if not rest.is_empty and area_km2(rest) > 0:
-            pieces[UNATTRIBUTED] = rest
+    pieces = dict(split) if pieces_wanted else {}
+    polygons = shapely.get_parts(geom) if pieces_wanted else np.empty(0, dtype=object)
+    outside = polygons[~shapely.covers(regions.union, polygons)]  # a change mostly lies inside the oblasts
+    if len(outside):
+        rest = _overlay_polygons(shapely.difference(_combined(outside), regions.union))
+        if not rest.is_empty and (rest_area := area_km2(rest)) > 0:
+            pieces[UNATTRIBUTED] = (rest, rest_area)
     return areas, pieces
 
 
-def _gained_lost(today: shapely.Geometry, before: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry]:
-    """``(today − before, before − today)``, overlaid only where the boundaries differ
-    (transforms.territory.overlay); the whole polygons if that shortcut does not apply or its result does
-    not add up (planar areas: gained − lost = today − before)."""
-    fast = differences(today, before)
+def _gained_lost(
+    today: shapely.Geometry, before: shapely.Geometry
+) -> tuple[shapely.Geometry, shapely.Geometry, np.ndarray | None]:
+    """``(today − before, before − today, rectangles)``, overlaid only where the boundaries differ
+    (transforms.territory.overlay; outside the rectangles both are the same set); the whole
+    polygons, and no rectangles, if that shortcut does not apply or its result does not add up
+    (planar areas: gained − lost = today − before)."""
+    fast = changes(today, before)
     if fast is not None:
-        gained, lost = fast
+        gained, lost, rects = fast
         expected = shapely.area(today) - shapely.area(before)
         if abs(shapely.area(gained) - shapely.area(lost) - expected) <= 1e-9 * max(shapely.area(today), 1.0):
-            return gained, lost
-    return shapely.difference(today, before), shapely.difference(before, today)
+            return gained, lost, rects
+    return shapely.difference(today, before), shapely.difference(before, today), None
 
 
 def compute_day(
@@ -200,24 +260,35 @@ def compute_day(
     """Rows ``(region_code, class, area, gained, lost)`` and ``(class, change, region, area, wkb)``."""
     areas_out, changes_out = [], []
     # A class whose geometry is the same as on the day computed before (in this process) has the
-    # same areas: most API days leave occupied_before_2022 and held_by_ukraine as they were.
+    # same areas: most API days leave occupied_before_2022 and held_by_ukraine as they were. A
+    # class that changed keeps the areas of the oblasts its change does not touch.
     seen: dict[tuple[str, bytes], dict[str, float]] = {}
     for cls, geom in today.items():
         key = (cls, shapely.to_wkb(geom))
         areas = regions.last_areas.get(key)
-        if areas is None:
-            areas, _ = _areas(cls, geom, regions)
-        seen[key] = areas
         gained: dict[str, float] = {}
         lost: dict[str, float] = {}
         if previous is not None:
             before = previous.get(cls, shapely.Polygon())
-            for change, diff, sink in zip(("gained", "lost"), _gained_lost(geom, before), (gained, lost), strict=True):
-                diff = _polygonal(diff)
+            before_key = (cls, shapely.to_wkb(before))
+            if before_key == key:  # the same geometry: nothing gained or lost
+                diffs, rects = [shapely.Polygon(), shapely.Polygon()], np.empty(0, dtype=object)
+            else:
+                *diffs, rects = _gained_lost(geom, before)
+            if areas is None and rects is not None:
+                before_areas = regions.last_areas.get(before_key)
+                if before_areas is not None:
+                    areas, _ = _areas(cls, geom, regions, unchanged=(before_areas, rects))
+            for change, diff, sink in zip(("gained", "lost"), diffs, (gained, lost), strict=True):
+                # in normal form: its polygons lying within one oblast are measured once (geometry.area_km2)
+                diff = shapely.normalize(_overlay_polygons(diff))
                 diff_areas, pieces = _areas(cls, diff, regions, pieces_wanted=True)
                 sink.update(diff_areas)
-                for code, piece in pieces.items():
-                    changes_out.append((cls, change, code, area_km2(piece), shapely.to_wkb(piece)))
+                for code, (piece, piece_area) in pieces.items():
+                    changes_out.append((cls, change, code, piece_area, shapely.to_wkb(piece)))
+        if areas is None:
+            areas, _ = _areas(cls, geom, regions)
+        seen[key] = areas
         codes = set(areas) | {c for c, v in gained.items() if v > 0} | {c for c, v in lost.items() if v > 0}
         for code in sorted(codes):
             area = areas.get(code, 0.0)
@@ -364,8 +435,15 @@ def _in_workers(job, items: list, regions: Regions, on_done: Callable[[int, int]
 def _compute_days(
     jobs: list[tuple], regions: Regions, on_day: Callable[[int, int], None] | None = None
 ) -> list[tuple[list[tuple], list[tuple]]]:
-    """compute_day of every (source, today, previous), in order."""
-    return _in_workers(_compute_job, jobs, regions, on_day)
+    """compute_day of every (source, today, previous), in order. The days with the most classes
+    (API: six, ~5× an archive day's work) go to the workers first, in date order (consecutive
+    days take over each other's areas): the light days then even out the end of the pool."""
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
+    results = _in_workers(_compute_job, [jobs[i] for i in order], regions, on_day)
+    out: list = [None] * len(jobs)
+    for i, result in zip(order, results, strict=True):
+        out[i] = result
+    return out
 
 
 def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | None = None) -> int:
