@@ -476,6 +476,11 @@ def _status_frame(key: tuple, result: tuple, places: Places) -> pa.Table:
     )
 
 
+def _keyed(keys: list[tuple], columns: dict) -> pa.Table:
+    """``columns`` after a (source, date) column pair made of ``keys``."""
+    return pa.table({"source": [s for s, _ in keys], "date": pa.array([d for _, d in keys], pa.date32()), **columns})
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pa.Table) -> None:
     """Append an Arrow table whose columns are ``table``'s, in order (``table`` is one of the
     step's fixed internal tables)."""
@@ -515,10 +520,7 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
     try:
         gone = orphans + [k for k, _ in results]
         # One DELETE per table for every replaced day (a rebuild replaces ~900 at once).
-        con.register(
-            "replaced_settlement_days",
-            pa.table({"source": [s for s, _ in gone], "date": pa.array([d for _, d in gone], pa.date32())}),
-        )
+        con.register("replaced_settlement_days", _keyed(gone, {}))
         try:
             for table in ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day"):
                 con.execute(
@@ -529,33 +531,15 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
             con.unregister("replaced_settlement_days")
         if results:
             keys = [key for key, _ in results]
-            _insert(
-                con,
-                "core.settlement_day_inputs",
-                pa.table(
-                    {
-                        "source": [s for s, _ in keys],
-                        "date": pa.array([d for _, d in keys], pa.date32()),
-                        **{
-                            name: [key_of[k][i] for k in keys]
-                            for i, name in enumerate(("sha256", "settlements_sha256", "regions_sha256", "method"))
-                        },
-                    }
-                ),
-            )
-            _insert(
-                con,
-                "core.front_line_day",
-                pa.table(
-                    {
-                        "source": [s for s, _ in keys],
-                        "date": pa.array([d for _, d in keys], pa.date32()),
-                        "length_km": pa.array([r[4] for _, r in results], pa.float64()),
-                        "geometry_wkb": pa.array(shapely.to_wkb([r[3] for _, r in results]), pa.binary()),
-                        "occupied_wkb": pa.array(shapely.to_wkb([r[5] for _, r in results]), pa.binary()),
-                    }
-                ),
-            )
+            names = ("sha256", "settlements_sha256", "regions_sha256", "method")
+            inputs = {name: [key_of[k][i] for k in keys] for i, name in enumerate(names)}
+            _insert(con, "core.settlement_day_inputs", _keyed(keys, inputs))
+            front = {
+                "length_km": pa.array([r[4] for _, r in results], pa.float64()),
+                "geometry_wkb": pa.array(shapely.to_wkb([r[3] for _, r in results]), pa.binary()),
+                "occupied_wkb": pa.array(shapely.to_wkb([r[5] for _, r in results]), pa.binary()),
+            }
+            _insert(con, "core.front_line_day", _keyed(keys, front))
             _insert(
                 con, "core.settlement_day_status", pa.concat_tables(_status_frame(k, r, places) for k, r in results)
             )
