@@ -22,7 +22,7 @@ from shapely.geometry import mapping, shape
 
 from orchestration.cli import main
 from tests.conftest import MIRROR
-from tests.test_bad_input import TODAY, baseline, case  # noqa: F401 (fixtures)
+from tests.test_bad_input import TODAY, case  # noqa: F401 (fixture)
 
 DAY_FILE = "deepstatemap_data_20240710.geojson"
 NEXT_SNAPSHOT = 1721593588  # the API snapshot after the baseline's two (2024-07-21)

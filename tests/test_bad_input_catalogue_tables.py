@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.test_bad_input import baseline, case  # noqa: F401 (fixtures)
+from tests.test_bad_input import case  # noqa: F401 (fixture)
 from tests.test_bad_input_catalogue import (
     CORRECTIONS,
     EQUIPMENT,
