@@ -287,6 +287,32 @@ def published(tmp_path_factory):
     return {"home": home, "mirror": mirror, "dir": publish.version_path(home / "published")}
 
 
+# The bad-input modules' published baseline (tests/test_bad_input.py's `case` copies it).
+BASELINE_DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9)]
+BASELINE_TODAY = dt.date(2026, 7, 1)
+
+
+@pytest.fixture(scope="session")
+def baseline(tmp_path_factory):
+    """A home with one published version (two DeepState days, the full whole-history files), to be
+    copied by each bad-input case (never written to). Session-wide: the three bad-input modules
+    share one per worker instead of one run each."""
+    from orchestration.cli import main
+
+    root = tmp_path_factory.mktemp("baseline")
+    mirror = make_mirror(root / "mirror", BASELINE_DAYS)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FRONTLINE_HOME", str(root / "home"))
+    mp.setenv("FRONTLINE_SOURCES", str(mirror))
+    mp.setenv("FRONTLINE_TODAY", BASELINE_TODAY.isoformat())
+    try:
+        code = main(["run", "--start", "2024-07-08", "--end", "2024-07-09"])
+    finally:
+        mp.undo()
+    assert code == 0
+    return root
+
+
 # The longest modules (many `frontline run`s, daemons, whole-mirror files) go first, longest first:
 # xdist (--dist loadfile --no-loadscope-reorder) hands a worker the next file when it runs low, so
 # the two workers finish together instead of one waiting on a late long file. (Measured with

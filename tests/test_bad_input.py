@@ -10,29 +10,11 @@ from pathlib import Path
 import pytest
 
 from orchestration.cli import main
-from tests.conftest import make_mirror
+from tests.conftest import BASELINE_TODAY as TODAY
 from tests.test_pipeline import file_hashes
 from warehouse.publish import publish
 
-GOOD_DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9)]
-NEXT_DAY = dt.date(2024, 7, 10)
-TODAY = dt.date(2026, 7, 1)
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory):
-    """A home with one published version, to be copied by each case."""
-    root = tmp_path_factory.mktemp("baseline")
-    mirror = make_mirror(root / "mirror", GOOD_DAYS)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FRONTLINE_HOME", str(root / "home"))
-    mp.setenv("FRONTLINE_SOURCES", str(mirror))
-    mp.setenv("FRONTLINE_TODAY", TODAY.isoformat())
-    try:
-        assert main(["run", "--start", "2024-07-08", "--end", "2024-07-09"]) == 0
-    finally:
-        mp.undo()
-    return root
+NEXT_DAY = dt.date(2024, 7, 10)  # the day each case runs, after the baseline's (tests/conftest.py)
 
 
 @pytest.fixture

@@ -3,14 +3,14 @@ the way upstreams really break, for every source. Each case must fail the run wi
 names the source, the file and the row or feature, keep the payload in quarantine, and leave every
 published file byte-identical. The fixtures (a published baseline, a copy per case) are those of
 test_bad_input.py. Here: the DeepState archive and API, the oblast boundaries and accepting a
-payload; the whole-history table sources (ISW, General Staff, Mediazona, estimates) are in
-test_bad_input_catalogue_tables.py, so that pytest-xdist runs the two halves side by side."""
+payload; the whole-history table sources (ISW, General Staff, Mediazona, estimates) and an
+operator accepting a refused payload are in test_bad_input_catalogue_tables.py, so that
+pytest-xdist runs the two halves side by side."""
 
 from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import json
 import math
@@ -22,7 +22,7 @@ from shapely.geometry import mapping, shape
 
 from orchestration.cli import main
 from tests.conftest import MIRROR
-from tests.test_bad_input import TODAY, baseline, case  # noqa: F401 (fixtures)
+from tests.test_bad_input import case  # noqa: F401 (fixture)
 
 DAY_FILE = "deepstatemap_data_20240710.geojson"
 NEXT_SNAPSHOT = 1721593588  # the API snapshot after the baseline's two (2024-07-21)
@@ -417,44 +417,6 @@ def _relative(source, file_name):
     from warehouse.ingest import sources
 
     return "deepstate/" + file_name if source == "deepstate" else sources.BY_NAME[source].relative_path()
-
-
-def test_an_accepted_payload_is_published_and_shown(case, capsys, monkeypatch):
-    """A real extraordinary day: refused, accepted by an operator, published on the next run with
-    the acceptance in the manifest and on the status page."""
-    from warehouse.publish import publish
-    from warehouse.serve import status
-
-    _json_records(PERSONNEL, _personnel_jump)(case.mirror)
-    code, out = case.run()
-    assert code == 1 and "bound_gs_daily" in out
-    monkeypatch.setenv("FRONTLINE_OPERATOR", "duty-editor")
-    assert main(["accept", "gs_personnel", "russia_losses_personnel.json", "--reason", "GS confirmed the figure"]) == 0
-    said = capsys.readouterr().out
-    assert "accepted gs_personnel all" in said and "duty-editor" in said
-    code, out = case.run()
-    assert code == 0, out
-    assert "published new version" in out
-    manifest = publish.read_manifest(case.home / "published")
-    (acceptance,) = manifest["checks"]["acceptances"]
-    sha = hashlib.sha256((case.mirror / PERSONNEL).read_bytes()).hexdigest()
-    assert (acceptance["source"], acceptance["key"], acceptance["sha256"]) == ("gs_personnel", "all", sha)
-    assert acceptance["accepted_by"] == "duty-editor" and acceptance["reason"] == "GS confirmed the figure"
-    assert "gs_daily" in acceptance["refused_by"]
-    page = status.page(case.home / "published", TODAY, {})
-    assert "Accepted by an operator" in page and "GS confirmed the figure" in page and sha[:12] in page
-
-
-def test_an_accepted_cut_off_file_is_landed(case, capsys):
-    """Upstream really deleted history: accepted at the raw layer, landed, published."""
-    _csv_rows(ISW, lambda r: r[:-40])(case.mirror)
-    code, out = case.run()
-    assert code == 1 and "40 date(s) of the previous version (v1) are missing" in out
-    assert main(["accept", "isw", "all", "--reason", "ISW withdrew its spring assessments"]) == 0
-    capsys.readouterr()
-    code, out = case.run()
-    assert code == 0, out
-    assert "published new version" in out
 
 
 def test_accept_needs_a_quarantined_payload(case, capsys):

@@ -1,14 +1,17 @@
 """The bad-input catalogue, second half: the whole-history table sources (ISW, General Staff,
 Mediazona, official estimates), with the same fixtures and assertions as
-test_bad_input_catalogue.py (a separate module so that pytest-xdist runs the halves side by side)."""
+test_bad_input_catalogue.py (a separate module so that pytest-xdist runs the halves side by side),
+and an operator accepting a refused payload."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 
-from tests.test_bad_input import baseline, case  # noqa: F401 (fixtures)
+from orchestration.cli import main
+from tests.test_bad_input import TODAY, case  # noqa: F401 (fixture)
 from tests.test_bad_input_catalogue import (
     CORRECTIONS,
     EQUIPMENT,
@@ -237,9 +240,19 @@ PARSE_CASES = [
 ]
 
 
+# Cases whose refused run an acceptance test below goes on from (an operator accepts the payload,
+# the next run publishes it): that test asserts the case's refusal, with the same helper, on its
+# own first run, which is the case's run; a run of their own would repeat it.
+ACCEPTED = ("isw-cut-off", "personnel-daily-jump")
+
+
+def _case(cases, name):
+    return next(c[1:] for c in cases if c[0] == name)
+
+
 @pytest.mark.parametrize(
     ("source", "file_name", "change", "row_text", "message"),
-    [pytest.param(*c[1:], id=c[0]) for c in PARSE_CASES],
+    [pytest.param(*c[1:], id=c[0]) for c in PARSE_CASES if c[0] not in ACCEPTED],
 )
 def test_refused_at_the_raw_layer(case, source, file_name, change, row_text, message):
     assert_refused_at_the_raw_layer(case, source, file_name, change, row_text, message)
@@ -268,7 +281,44 @@ BOUND_CASES = [
 
 @pytest.mark.parametrize(
     ("source", "file_name", "change", "bound", "row_text"),
-    [pytest.param(*c[1:], id=c[0]) for c in BOUND_CASES],
+    [pytest.param(*c[1:], id=c[0]) for c in BOUND_CASES if c[0] not in ACCEPTED],
 )
 def test_refused_by_a_physical_bound(case, source, file_name, change, bound, row_text):
     assert_refused_by_a_physical_bound(case, source, file_name, change, bound, row_text)
+
+
+@pytest.mark.parametrize("refused", ["personnel-daily-jump"])
+def test_an_accepted_payload_is_published_and_shown(case, capsys, monkeypatch, refused):
+    """A real extraordinary day: refused (the catalogue case), accepted by an operator, published
+    on the next run with the acceptance in the manifest and on the status page."""
+    from warehouse.publish import publish
+    from warehouse.serve import status
+
+    assert_refused_by_a_physical_bound(case, *_case(BOUND_CASES, refused))
+    monkeypatch.setenv("FRONTLINE_OPERATOR", "duty-editor")
+    assert main(["accept", "gs_personnel", "russia_losses_personnel.json", "--reason", "GS confirmed the figure"]) == 0
+    said = capsys.readouterr().out
+    assert "accepted gs_personnel all" in said and "duty-editor" in said
+    code, out = case.run()
+    assert code == 0, out
+    assert "published new version" in out
+    manifest = publish.read_manifest(case.home / "published")
+    (acceptance,) = manifest["checks"]["acceptances"]
+    sha = hashlib.sha256((case.mirror / PERSONNEL).read_bytes()).hexdigest()
+    assert (acceptance["source"], acceptance["key"], acceptance["sha256"]) == ("gs_personnel", "all", sha)
+    assert acceptance["accepted_by"] == "duty-editor" and acceptance["reason"] == "GS confirmed the figure"
+    assert "gs_daily" in acceptance["refused_by"]
+    page = status.page(case.home / "published", TODAY, {})
+    assert "Accepted by an operator" in page and "GS confirmed the figure" in page and sha[:12] in page
+
+
+@pytest.mark.parametrize("refused", ["isw-cut-off"])
+def test_an_accepted_cut_off_file_is_landed(case, capsys, refused):
+    """Upstream really deleted history: refused at the raw layer (the catalogue case), accepted,
+    landed, published."""
+    assert_refused_at_the_raw_layer(case, *_case(PARSE_CASES, refused))
+    assert main(["accept", "isw", "all", "--reason", "ISW withdrew its spring assessments"]) == 0
+    capsys.readouterr()
+    code, out = case.run()
+    assert code == 0, out
+    assert "published new version" in out
