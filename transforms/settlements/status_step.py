@@ -138,7 +138,7 @@ def _on_held_mainland(occupied, land: LandMask, a, b, mid) -> np.ndarray:
     and the distance to it, are the same."""
     global _last_held
     held = land.held_mainland(occupied)
-    boundary = _Rows(overlay._segments(held))
+    boundary = _Rows(overlay.boundary_segments(held))
     segments = _Rows(np.hstack([a, b]))
     adjacent = np.zeros(len(a), dtype=bool)
     todo = np.ones(len(a), dtype=bool)
@@ -432,7 +432,7 @@ def api_layers(features: list[tuple[str, bytes]], regions) -> dict:
             geom = shapely.from_wkb(wkb)
             if not region_step.UKRAINE_ENVELOPE.intersects(geom):
                 continue
-            if cls == "liberated" and region_step._held_in_kursk(geom, regions):
+            if cls == "liberated" and region_step.held_in_kursk(geom, regions):
                 continue
             geoms.append(shapely.make_valid(geom))
         classes[cls] = geoms

@@ -26,7 +26,7 @@ CELL_DEG = 0.05  # grid cell grouping nearby changed segments (~5 km)
 MARGIN_DEG = 0.01  # around each group: no piece of the change touches a box edge
 
 
-def _segments(geom: shapely.Geometry) -> np.ndarray:
+def boundary_segments(geom: shapely.Geometry) -> np.ndarray:
     """Every boundary segment of the polygons in ``geom``, as rows (x1, y1, x2, y2) with the
     smaller end first (direction does not matter for membership)."""
     parts = shapely.get_parts(geom)
@@ -47,7 +47,7 @@ def _segments(geom: shapely.Geometry) -> np.ndarray:
 def changed_segments(a: shapely.Geometry, b: shapely.Geometry) -> np.ndarray:
     """Segments on the boundary of exactly one of ``a`` and ``b`` (counted modulo 2: a segment
     twice in one geometry flips membership twice)."""
-    both = np.concatenate([_segments(a), _segments(b)])
+    both = np.concatenate([boundary_segments(a), boundary_segments(b)])
     if len(both) == 0:
         return both
     rows = both.view(np.dtype((np.void, both.dtype.itemsize * 4))).ravel()

@@ -173,7 +173,7 @@ KURSK_BOX = shapely.box(34.0, 50.9, 36.6, 52.5)
 UKRAINE_ENVELOPE = shapely.box(20.0, 43.0, 42.0, 53.5)
 
 
-def _held_in_kursk(feature: shapely.Geometry, regions: Regions) -> bool:
+def held_in_kursk(feature: shapely.Geometry, regions: Regions) -> bool:
     """A liberated-layer feature lying mostly outside Ukraine, inside the Kursk box."""
     return KURSK_BOX.contains(feature.centroid) and regions.outside_share(feature) > 0.5  # cheap test first
 
@@ -188,7 +188,7 @@ def api_classes(features: list[tuple[str, bytes]], regions: Regions) -> dict[str
         geom = shapely.from_wkb(wkb)
         if not UKRAINE_ENVELOPE.intersects(geom):
             continue  # a stray drawing far from Ukraine: class "other" (see UKRAINE_ENVELOPE)
-        if cls == "liberated" and _held_in_kursk(geom, regions):
+        if cls == "liberated" and held_in_kursk(geom, regions):
             cls = "held_by_ukraine"
         by_class.setdefault(cls, []).append(geom)
     out = {cls: _polygonal(shapely.make_valid(shapely.union_all(g))) for cls, g in by_class.items()}
