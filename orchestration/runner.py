@@ -326,6 +326,9 @@ def _run(
     job = dg.Definitions(
         assets=[*all_assets, *suite_checks], jobs=[dg.define_asset_job(RUN_JOB)], resources=resources(settings)
     ).resolve_job_def(RUN_JOB)
+    # One warehouse connection held for the run: each step's own connection then joins the open
+    # database instead of opening the file, and closing it does not checkpoint (once at the end).
+    warehouse = db.connect(settings.warehouse_path)
     try:
         result = job.execute_in_process(
             instance=instance,
@@ -340,6 +343,7 @@ def _run(
             run_config={"loggers": {"console": {"config": {"log_level": console_level}}}},
         )
     finally:
+        warehouse.close()
         held.close()
         if progress is not None:
             progress.finish()
