@@ -7,6 +7,13 @@ version. Their fingerprint keys the outcomes the checks report (plain JSON value
 checks, the report and the manifest are built from the stored outcomes exactly as from a new
 validation, and no GX is imported. A run that changed nothing validates nothing; a changed table
 is validated.
+
+A frame that is one SQL query's result (the table itself, references, anomalies,
+reconciliations, steps) is fingerprinted inside DuckDB (:func:`query_fingerprint`: row count and two sums of
+64-bit row hashes, plus the result's column names and types), before any pandas frame is built:
+on a match the frame is never read into Python. Its SQL orders rows by the frame's grain, so the
+same rows make the same frame. Frames with values from code (schema, freshness, bounds) are
+fingerprinted from the frame (:func:`fingerprint`).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ if TYPE_CHECKING:
 
     from .suites import Spec
 
-FORMAT = "1"  # bump when what is stored or how results are reduced changes
+FORMAT = "2"  # bump when what is stored or how results are reduced changes
 
 
 def _gx_version() -> str:
@@ -58,6 +65,27 @@ def fingerprint(table_name: str, frame: str, df: pd.DataFrame, specs: list[Spec]
             return None
     h.update(rows.to_numpy().tobytes())
     return h.hexdigest()
+
+
+def query_fingerprint(
+    con: duckdb.DuckDBPyConnection, table_name: str, frame: str, query: str, specs: list[Spec]
+) -> str | None:
+    """sha256 of everything the validation of the frame ``query`` reads depends on, computed in
+    DuckDB (no frame is built); None when the query cannot run (the frame is then built and its
+    error reported as usual)."""
+    import duckdb
+
+    try:
+        result = con.sql(query)
+        columns = [(str(c), str(t)) for c, t in zip(result.columns, result.types, strict=True)]
+        content = con.execute(
+            f"SELECT count(*), sum(hash(f)::HUGEINT), sum(hash(f, 'frontline')::HUGEINT) FROM ({query}) AS f"
+        ).fetchone()
+    except duckdb.Error:
+        return None
+    head = [FORMAT, "query", duckdb.__version__, _gx_version(), table_name, frame]
+    head += [[dataclasses.asdict(s) for s in specs], columns, [str(v) for v in content]]
+    return hashlib.sha256(json.dumps(head, sort_keys=True, default=_canonical).encode()).hexdigest()
 
 
 def _has_cache(con: duckdb.DuckDBPyConnection) -> bool:

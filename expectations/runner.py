@@ -83,9 +83,13 @@ def read_sql(con: duckdb.DuckDBPyConnection, filename: str, params: dict[str, An
 # --------------------------------------------------------------------------------------------
 
 
-def _table_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
+def _table_query(table: catalog.Table) -> str:
     order = ", ".join(_ident(c) for c in table.sort_keys)
-    return con.execute(f"SELECT * FROM {qualified(table.name)} ORDER BY {order}").df()
+    return f"SELECT * FROM {qualified(table.name)} ORDER BY {order}"
+
+
+def _table_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
+    return con.execute(_table_query(table)).df()
 
 
 def _schema_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
@@ -146,6 +150,18 @@ def _anomaly_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: 
 
 def _bounds_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
     return bounds.frame(read_sql(con, bounds.FRAME_SQL[table.name]))
+
+
+def frame_query(table: catalog.Table, frame: str) -> str | None:
+    """The SQL query a frame is, row for row, or None for the frames that add values from code
+    (schema, freshness, bounds: fingerprinted from the frame itself). The validation cache
+    fingerprints these queries inside DuckDB."""
+    if frame == "table":
+        return _table_query(table)
+    files = {"references": REFERENCES_SQL, "anomaly": ANOMALY_SQL, "reconcile": RECONCILE_SQL, "steps": STEPS_SQL}.get(
+        frame
+    )
+    return render_sql(files[table.name]) if files and table.name in files else None
 
 
 _FRAME_BUILDERS = {
@@ -373,10 +389,14 @@ def _validate_unstored(table_name: str, frame: str, df, specs: list[Spec], con=N
     return _frame_outcomes(table_name, frame, df, specs, validate_frame(table_name, frame, df, specs))
 
 
-def _validate_cached(table_name: str, frame: str, df, specs: list[Spec], con=None) -> dict[str, ExpectationOutcome]:
-    """The outcomes stored for the same fingerprint (expectations/cache.py) if nothing the frame's
-    validation depends on changed; otherwise a GX validation, stored for the next run."""
-    key = validation_cache.fingerprint(table_name, frame, df, specs) if con is not None else None
+def _validate_cached(
+    table_name: str, frame: str, df, specs: list[Spec], con=None, key: str | None = None
+) -> dict[str, ExpectationOutcome]:
+    """The outcomes stored for the same fingerprint (expectations/cache.py; ``key``: the frame
+    query's, else the frame's) if nothing the frame's validation depends on changed; otherwise a
+    GX validation, stored for the next run."""
+    if key is None and con is not None:
+        key = validation_cache.fingerprint(table_name, frame, df, specs)
     stored = validation_cache.lookup(con, table_name, frame, key) if key else None
     if stored is not None:
         return stored
@@ -397,6 +417,14 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
 
     outcomes: dict[str, ExpectationOutcome] = {}
     for frame, frame_specs in by_frame.items():
+        key = None
+        if validate is _validate_cached and (query := frame_query(table, frame)) is not None:
+            # unchanged since its last validation? asked of DuckDB before any frame is built
+            key = validation_cache.query_fingerprint(con, table.name, frame, query, frame_specs)
+            stored = validation_cache.lookup(con, table.name, frame, key) if key else None
+            if stored is not None:
+                outcomes.update(stored)
+                continue
         try:
             df = _FRAME_BUILDERS[frame](con, table, today).reset_index(drop=True)
         except Exception as e:  # a missing table or column: report it, don't crash the check
@@ -404,7 +432,10 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
                 outcomes[s.name] = _failed_frame(s, e)
             continue
         df[ROW_ID] = range(len(df))
-        outcomes.update(validate(table.name, frame, df, frame_specs, con))
+        if key:
+            outcomes.update(_validate_cached(table.name, frame, df, frame_specs, con, key))
+        else:
+            outcomes.update(validate(table.name, frame, df, frame_specs, con))
 
     return SuiteOutcome(
         table=table.name,

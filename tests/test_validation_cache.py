@@ -83,3 +83,18 @@ def test_a_changed_table_or_day_is_validated_again(con, tmp_path):
     # another "today" moves the time-relative expectations: validated again
     run_suites(con, ["fact_losses_daily"], TODAY.replace(day=TODAY.day - 1), session="run-c")
     assert _stored(con)[("fact_losses_daily", "freshness")] != after[("fact_losses_daily", "freshness")]
+
+
+def test_every_query_frame_reads_its_rows_in_a_fixed_order():
+    """A query frame's fingerprint is taken in DuckDB over its rows in any order: the frame must
+    be the same for the same rows, so each query orders them (a 1.3M-row references frame without
+    ORDER BY came back shuffled and was re-validated on every run)."""
+    from expectations.runner import frame_query
+    from expectations.suites import specs_for
+    from warehouse.store import catalog
+
+    queries = {(t.name, s.frame): frame_query(t, s.frame) for t in catalog.PUBLISHED for s in specs_for(t.name, TODAY)}
+    queries = {k: q for k, q in queries.items() if q is not None}
+    assert {f for _, f in queries} == {"table", "references", "anomaly", "reconcile", "steps"}
+    unordered = sorted(k for k, q in queries.items() if "ORDER BY" not in q.split(")")[-1].upper())
+    assert unordered == []

@@ -17,3 +17,4 @@ LEFT JOIN {dim_source} AS s ON s.source = f.source
 LEFT JOIN {fact_control_coverage_daily} AS c ON c.source = f.source AND c.date = f.date
 LEFT JOIN per_series AS p ON p.source = f.source AND p.settlement_id = f.settlement_id
 LEFT JOIN calendar AS k ON k.source = f.source
+ORDER BY f.source, f.settlement_id, f.date

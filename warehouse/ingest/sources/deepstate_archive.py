@@ -10,7 +10,7 @@ from shapely.geometry import shape
 
 from warehouse.ingest import plausibility
 from warehouse.ingest.fetch import Payload
-from warehouse.ingest.parse import Parsed, ParseError, read_json
+from warehouse.ingest.parse import Parsed, ParseError, feature_geometries, read_json
 from warehouse.ingest.sources.base import RawTable, Source
 
 DEEPSTATE_FIRST_DAY = dt.date(2024, 7, 8)
@@ -24,8 +24,10 @@ TABLE = RawTable(
 
 def deepstate_snapshot(payload: Payload, source: str = "deepstate") -> tuple[bytes, bool]:
     """The day's occupied territory as WKB (polygons oriented counter-clockwise) and whether
-    ``shapely.make_valid`` had to repair it. Several polygonal features are unioned."""
-    doc = read_json(source, payload)
+    ``shapely.make_valid`` had to repair it. Several polygonal features are unioned. Read by
+    GEOS when it can (:func:`~warehouse.ingest.parse.feature_geometries`), else walked in Python."""
+    fast = feature_geometries(payload.content)
+    doc = fast.document if fast else read_json(source, payload)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ParseError(source, payload.uri, None, "not a GeoJSON FeatureCollection")
     features = doc.get("features")
@@ -37,7 +39,7 @@ def deepstate_snapshot(payload: Payload, source: str = "deepstate") -> tuple[byt
         if not geometry:
             raise ParseError(source, payload.uri, f"feature {i}", "feature has no geometry")
         try:
-            geom = shape(geometry)
+            geom = fast.geometries[i] if fast else shape(geometry)
         except (ValueError, TypeError, AttributeError, IndexError) as exc:
             raise ParseError(source, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
         if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
