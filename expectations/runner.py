@@ -109,6 +109,7 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
     are. Where the two conversions could differ (:func:`_arrow_safe`), the frame is ``.df()``'s."""
     import pyarrow as pa
 
+    con.complete()  # a result another caller left unfinished (DuckDB runs nothing else until it ends)
     table = con.sql(sql, params=params or None).to_arrow_table()
     if not _arrow_safe(table):
         del table
@@ -418,8 +419,21 @@ def validate_frame(table_name: str, frame: str, df: pd.DataFrame, specs: list[Sp
     ctx = get_context()
     with _lock:
         batch = _batch_definition(ctx, f"{table.name}.{frame}").get_batch(batch_parameters={"dataframe": df})
-        suite = build_suite(f"{table.name}.{frame}", specs)
-        return batch.validate(suite, result_format=_result_format(frame_keys(table, frame)))
+        try:
+            suite = build_suite(f"{table.name}.{frame}", specs)
+            return batch.validate(suite, result_format=_result_format(frame_keys(table, frame)))
+        finally:
+            _forget(batch)
+
+
+def _forget(batch) -> None:
+    """Drop a validated batch from GX's execution engine, which otherwise keeps every frame it was
+    given (and the per-row metrics computed on it) for the life of the process: a run held each
+    table's frames, the settlement tables' millions of rows included, until it ended (issue 12)."""
+    engine = batch.data.execution_engine
+    engine.batch_manager.batch_cache.pop(batch.id, None)
+    engine.batch_manager.batch_data_cache.pop(batch.id, None)
+    engine._metric_cache.clear()  # resolved metrics: keyed by batch, useless once it is validated
 
 
 def _frame_outcomes(table_name: str, frame: str, df, specs: list[Spec], vres) -> dict[str, ExpectationOutcome]:
@@ -479,6 +493,7 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
             outcomes.update(_validate_cached(table.name, frame, df, frame_specs, con, key))
         else:
             outcomes.update(validate(table.name, frame, df, frame_specs, con))
+        del df  # before the next frame is built: the settlement tables' frames are large
 
     return SuiteOutcome(
         table=table.name,
