@@ -489,6 +489,10 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
                 outcomes[s.name] = _failed_frame(s, e)
             continue
         df[ROW_ID] = range(len(df))
+        for name in df.columns[df.dtypes == "datetime64[us]"]:
+            # GX compares datetime64[ns] columns vectorised, any other unit one Python object per
+            # cell (the settlement table's dates: the run's peak memory, issue 12); same values
+            df[name] = df[name].astype("datetime64[ns]")
         if key:
             outcomes.update(_validate_cached(table.name, frame, df, frame_specs, con, key))
         else:
