@@ -268,6 +268,33 @@ def test_front_line_leaves_out_the_coast_and_the_border():
     assert side / 1000 - 2 * 2.5 < length < side / 1000  # margins of 2 km (± a 0.01° segment)
 
 
+def _merged_segments(a, b):
+    """GEOS line_merge of the 2-point segments a → b, one line each (what front_line sews)."""
+    return shapely.line_merge(shapely.MultiLineString([[p, q] for p, q in zip(a, b, strict=True)]))
+
+
+def test_front_line_sews_runs_exactly_as_line_merge_sews_segments():
+    """front_line chains consecutive segments before line_merge: the same lines, vertex order and
+    direction as merging the segments one by one, on a real day's front and on graphs that test
+    its rules (a loop starting mid-run, a node of degree 3, runs meeting head to head, a
+    zero-length segment)."""
+    occupied = shape(json.loads(deepstate_file(FLICKER_DAYS[0]).read_text())["features"][0]["geometry"])
+    a, b = status_step.front_segments(occupied, status_step.LandMask(_land()))
+    assert len(a) > 1000 and status_step._runs(a, b) is not None
+    assert len(status_step._runs(a, b)[1]) < len(a) / 10  # runs, not segments
+    square = np.array([[1, 1], [2, 1], [2, 2], [1, 2.0], [0.5, 1.5]])
+    cases = [
+        (a, b),
+        (np.roll(square, 2, axis=0), np.roll(square, 1, axis=0)),  # a loop whose lowest vertex is mid-run
+        (np.array([[0, 0], [1, 0], [1, 0], [3, 0], [2, 0.0]]), np.array([[1, 0], [2, 0], [1, 0], [2, 0], [2, 1.0]])),
+        (np.array([[0, 0], [1, 0], [3, 0], [2, 0.0]]), np.array([[1, 0], [1.5, 0], [2, 0], [1.5, 0.0]])),
+    ]
+    for case_a, case_b in cases:
+        line, _ = status_step.front_line(case_a, case_b)
+        assert shapely.to_wkb(line) == shapely.to_wkb(_merged_segments(case_a, case_b))
+    assert status_step._runs(*cases[-1]) is None  # head to head: merged segment by segment
+
+
 def test_front_line_is_inside_the_land_and_shorter_than_the_boundary(built):
     con = built["con"]
     length, wkb = _rows(

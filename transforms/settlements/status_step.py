@@ -172,14 +172,50 @@ def front_line(a: np.ndarray, b: np.ndarray) -> tuple[shapely.Geometry, float]:
     if len(a) == 0:
         return shapely.MultiLineString(), 0.0
     _, _, dist = WGS84.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-    n = len(a)
-    segments = shapely.from_ragged_array(  # one MultiLineString of 2-point lines, built in one call
-        shapely.GeometryType.MULTILINESTRING,
-        np.stack([a, b], axis=1).reshape(-1, 2),
-        (np.arange(0, 2 * n + 1, 2), np.array([0, n])),
+    runs = _runs(a, b)
+    if runs is None:  # one MultiLineString of 2-point lines, built in one call
+        n = len(a)
+        runs = np.stack([a, b], axis=1).reshape(-1, 2), np.arange(0, 2 * n + 1, 2)
+    points, offsets = runs
+    lines = shapely.from_ragged_array(
+        shapely.GeometryType.MULTILINESTRING, points, (offsets, np.array([0, len(offsets) - 1]))
     )[0]
-    lines = shapely.line_merge(segments)
-    return lines, float(np.sum(dist)) / 1000.0
+    return shapely.line_merge(lines), float(np.sum(dist)) / 1000.0
+
+
+def _runs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The segments a → b chained into runs (points, offsets of each run), so that line_merge
+    sews a few hundred lines instead of thousands of segments, with the same result: GEOS's
+    line_merge builds a graph whose nodes are the lines' ends and joins edges at nodes of degree
+    2, starting in node order (x, then y), and orients each merged line as most of its edges
+    are. A run therefore ends wherever the segments' graph has a node of degree ≠ 2 (the same
+    nodes and edges between them) and at its lowest vertex (an isolated loop starts at its lowest
+    vertex in both graphs); and when two runs meet head to head or tail to tail (a merged line
+    whose edges disagree in direction: the majority could differ), None (merge the segments)."""
+    real = np.any(a != b, axis=1)  # line_merge drops zero-length segments
+    a, b = a[real], b[real]
+    n = len(a)
+    if n == 0:
+        return None
+    za, zb = a[:, 0] + 1j * a[:, 1], b[:, 0] + 1j * b[:, 1]  # complex order is (x, y)
+    _, node, degree = np.unique(np.concatenate([za, zb]), return_inverse=True, return_counts=True)
+    ia, ib = node[:n], node[n:]
+    joined = (ib[:-1] == ia[1:]) & (degree[ib[:-1]] == 2)
+    first = np.flatnonzero(np.concatenate([[True], ~joined]))
+    run = np.cumsum(np.concatenate([[True], ~joined])) - 1
+    joined &= zb[:-1] != np.minimum.reduceat(za, first)[run[:-1]]
+    breaks = np.concatenate([[True], ~joined])
+    first = np.flatnonzero(breaks)
+    last = np.append(first[1:] - 1, n - 1)
+    ends = np.bincount(np.concatenate([ia[first], ib[last]]), minlength=len(degree))
+    if np.any((ends == 2) & (np.bincount(ia[first], minlength=len(degree)) != 1)):
+        return None
+    run = np.cumsum(breaks) - 1
+    offsets = np.concatenate([[0], np.cumsum(last - first + 2)])
+    points = np.empty((offsets[-1], 2))
+    points[offsets[run] + np.arange(n) - first[run]] = a
+    points[offsets[1:] - 1] = b[last]
+    return points, offsets
 
 
 def _samples(pa_: np.ndarray, pb: np.ndarray, step_m: float) -> np.ndarray:
