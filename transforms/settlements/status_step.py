@@ -218,19 +218,36 @@ def _runs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return points, offsets
 
 
-def _samples(pa_: np.ndarray, pb: np.ndarray, step_m: float) -> np.ndarray:
-    """Points every ``step_m`` (at most) along the projected segments pa_ → pb, ends included."""
+def _segment_samples(pa_: np.ndarray, pb: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points every ``step_m`` (at most) along each projected segment pa_ → pb, its start included
+    and its end not, and where each segment's points begin (offsets, one more than segments).
+    A segment's points depend on that segment alone."""
     pieces = np.maximum(1, np.ceil(np.hypot(*(pb - pa_).T) / step_m)).astype(int)
     seg = np.repeat(np.arange(len(pa_)), pieces)
-    t = ((np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)) / pieces[seg])[:, None]
-    return np.vstack([pa_[seg] + t * (pb[seg] - pa_[seg]), pb])
+    offsets = np.concatenate([[0], np.cumsum(pieces)])
+    t = ((np.arange(len(seg)) - offsets[seg]) / pieces[seg])[:, None]
+    return pa_[seg] + t * (pb[seg] - pa_[seg]), offsets
 
 
-def _nearest_m(targets: np.ndarray, points: np.ndarray) -> np.ndarray:
-    (index, _), dist = shapely.STRtree(targets).query_nearest(points, return_distance=True, all_matches=False)
-    out = np.empty(len(points))
-    out[index] = dist
-    return out
+def _sample_points(pa_, pb, keys: _Rows, last: _Front | None) -> tuple[np.ndarray, np.ndarray]:
+    """(shapely points, offsets) of :func:`_segment_samples`; the points of segments the last day
+    had are that day's objects (making thousands of points a day was the costliest part of a
+    day's distances): only the segments added since are sampled and made into points."""
+    if last is None:
+        samples, offsets = _segment_samples(pa_, pb, COARSE_STEP_M)
+        return shapely.points(samples), offsets
+    found, j = _match(keys, last.keys)
+    counts = np.where(found, last.sample_offsets[j + 1] - last.sample_offsets[j], 0)
+    added, added_offsets = _segment_samples(pa_[~found], pb[~found], COARSE_STEP_M)
+    counts[~found] = np.diff(added_offsets)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    points = np.empty(offsets[-1], dtype=object)
+    own = np.repeat(found, counts)
+    seg = np.repeat(np.arange(len(pa_)), counts)
+    within = np.arange(offsets[-1]) - offsets[seg]
+    points[own] = last.sample_points[last.sample_offsets[j[seg[own]]] + within[own]]
+    points[~own] = shapely.points(added)
+    return points, offsets
 
 
 def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
@@ -253,26 +270,37 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
     keys = _Rows(np.hstack([a, b]))
     last = _last_front if _last_front is not None and _last_front.places is places else None
     redo = _changed_places(last, keys, a, b, pa_, pb, places) if last is not None else None
+    sample_points, sample_offsets = _sample_points(pa_, pb, keys, last)
     if redo is None:
-        coarse, exact = _full_m(pa_, pb, places.points)
+        coarse, exact = _full_m(pa_, pb, sample_points, places.points)
     else:
         coarse, exact = last.coarse.copy(), last.exact.copy()
         if len(redo):
-            coarse[redo], exact[redo] = _full_m(pa_, pb, places.points[redo])
+            coarse[redo], exact[redo] = _full_m(pa_, pb, sample_points, places.points[redo])
     _last_front = _Front(places, keys, a, b, pa_, pb, coarse, exact)
+    _last_front.sample_points, _last_front.sample_offsets = sample_points, sample_offsets
     dist = np.where(coarse < REFINE_WITHIN_M, exact, coarse)
     return dist / 1000.0
 
 
-def _full_m(pa_: np.ndarray, pb: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_m(targets: np.ndarray, points: np.ndarray) -> np.ndarray:
+    (index, _), dist = shapely.STRtree(targets).query_nearest(points, return_distance=True, all_matches=False)
+    out = np.empty(len(points))
+    out[index] = dist
+    return out
+
+
+def _full_m(
+    pa_: np.ndarray, pb: np.ndarray, sample_points: np.ndarray, points: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(coarse, exact) distances (m) of ``points`` to the projected segments; exact only where
-    coarse is under :data:`REFINE_WITHIN_M` (NaN elsewhere)."""
-    samples = _samples(pa_, pb, COARSE_STEP_M)
-    # The end of a segment is the start of the next along a line: one point in the tree, not two
-    # (the same nearest distance, half the tree).
-    keep = np.ones(len(samples), dtype=bool)
-    keep[len(samples) - len(pb) : -1] = np.any(pb[:-1] != pa_[1:], axis=1)
-    coarse = _nearest_m(shapely.points(samples[keep]), points)
+    coarse is under :data:`REFINE_WITHIN_M` (NaN elsewhere). ``sample_points``: the segments'
+    samples (:func:`_sample_points`)."""
+    # A segment's end is the start of the next along a line: one point in the tree, not two (the
+    # same nearest distance, a smaller tree); the other ends join the samples.
+    ends = np.ones(len(pb), dtype=bool)
+    ends[:-1] = np.any(pb[:-1] != pa_[1:], axis=1)
+    coarse = _nearest_m(np.concatenate([sample_points, shapely.points(pb[ends])]), points)
     exact = np.full(len(points), np.nan)
     near = coarse < REFINE_WITHIN_M
     if near.any():
@@ -287,11 +315,14 @@ def _full_m(pa_: np.ndarray, pb: np.ndarray, points: np.ndarray) -> tuple[np.nda
 
 
 class _Front:
-    """The last front distances_km saw in this process and what it computed for it."""
+    """The last front distances_km saw in this process, what it computed for it and the shapely
+    points of its samples (:func:`_sample_points`)."""
 
     def __init__(self, places, keys, a, b, pa_, pb, coarse, exact):
         self.places, self.keys, self.a, self.b, self.pa, self.pb = places, keys, a, b, pa_, pb
         self.coarse, self.exact = coarse, exact
+        self.sample_points: np.ndarray = np.empty(0, dtype=object)
+        self.sample_offsets: np.ndarray = np.zeros(1, dtype=np.int64)
 
 
 _last_front: _Front | None = None
