@@ -454,12 +454,19 @@ def _rows_where(df: pd.DataFrame, cond: tuple[str, str, Any]) -> pd.DataFrame | 
         return None
 
 
+def _kwarg_columns(spec: Spec) -> set[str]:
+    """The columns an expectation reads (not the ones only shown in its examples)."""
+    cols = {spec.kwargs[k] for k in ("column", "column_A", "column_B") if k in spec.kwargs}
+    return cols | set(spec.kwargs.get("column_list", ()))
+
+
 def _group_frame(table_name: str, frame: str, df: pd.DataFrame, specs: list[Spec]) -> pd.DataFrame:
-    """Only the columns ``specs`` read or show (plus the row id): GX fingerprints every batch it
-    is given (``hash_pandas_dataframe``), so a narrower batch costs less; a column missing from
+    """Only the columns ``specs`` read, the frame's keys and the row id (what GX reports of an
+    unexpected row; examples are read from the whole frame): GX fingerprints every batch it is
+    given (``hash_pandas_dataframe``), so a narrower batch costs less. A column missing from
     ``df`` stays missing, and GX reports it as before."""
     keys = frame_keys(catalog.table(table_name), frame)
-    cols = dict.fromkeys((*keys, ROW_ID, *(c for s in specs for c in s.columns)))
+    cols = {*keys, ROW_ID, *(c for s in specs for c in _kwarg_columns(s))}
     keep = [c for c in df.columns if c in cols]
     return df if len(keep) == len(df.columns) else df[keep]
 

@@ -24,10 +24,9 @@ from expectations.runner import (
     _FRAME_BUILDERS,
     ROW_ID,
     _failed_frame,
-    _outcome,
-    validate_frame,
+    validate_specs,
 )
-from expectations.suites import Spec, frame_keys
+from expectations.suites import Spec
 from tests.expectation_cases import ALSO, CASES, case_for
 from tests.test_expectations import TODAY, warehouse  # noqa: F401 (module fixture)
 from warehouse.store import catalog
@@ -85,10 +84,7 @@ def evaluate(con, table_name: str, today: dt.date, good=None) -> dict[str, Expec
             else:
                 todo.append(s)
         if todo:
-            vres = validate_frame(table.name, frame, df, todo)
-            by_name = {r.expectation_config.meta["name"]: r for r in vres.results}
-            keys = frame_keys(table, frame)
-            outcomes.update({s.name: _outcome(s, keys, df, by_name[s.name]) for s in todo})
+            outcomes.update(validate_specs(table.name, frame, df, todo))
     return {s.name: outcomes[s.name] for s in specs}
 
 
