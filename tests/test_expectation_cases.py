@@ -26,6 +26,7 @@ from expectations.runner import (
     _failed_frame,
     _outcome,
     validate_frame,
+    validate_specs,
 )
 from expectations.suites import Spec, frame_keys
 from tests.expectation_cases import ALSO, CASES, case_for
@@ -85,10 +86,7 @@ def evaluate(con, table_name: str, today: dt.date, good=None) -> dict[str, Expec
             else:
                 todo.append(s)
         if todo:
-            vres = validate_frame(table.name, frame, df, todo)
-            by_name = {r.expectation_config.meta["name"]: r for r in vres.results}
-            keys = frame_keys(table, frame)
-            outcomes.update({s.name: _outcome(s, keys, df, by_name[s.name]) for s in todo})
+            outcomes.update(validate_specs(table.name, frame, df, todo))
     return {s.name: outcomes[s.name] for s in specs}
 
 
@@ -175,3 +173,35 @@ def test_shortcut_agrees_with_run_suite(warehouse, good, table, name):  # noqa: 
         (n, o.success, o.unexpected_count) for n, o in short.items()
     ]
     assert sorted(r.name for r in full.failed) == sorted({name, *c.also})
+
+
+CONDITIONED = [(t, s) for t, s in ALL if s.row_condition is not None]
+
+
+@pytest.mark.parametrize(("table", "spec"), CONDITIONED, ids=[f"{t}.{s.name}" for t, s in CONDITIONED])
+def test_row_condition_filtered_once_reports_what_gx_reports(warehouse, table, spec):  # noqa: F811
+    """validate_specs filters each row_condition's rows once and validates them without it; on the
+    case that fails this expectation, every outcome of its frame (counts, examples, observed values,
+    exceptions) equals GX's own row_condition validation of the whole frame."""
+    t = catalog.table(table)
+    c = case_for(t, spec)
+    con = duckdb.connect(warehouse)
+    con.execute("BEGIN")
+    try:
+        for sql in c.sql:
+            con.execute(sql)
+        today = c.today or TODAY
+        df = _frames(con, t, [spec.frame], today)[spec.frame]
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    specs = [s for s in specs_for(table, today) if s.frame == spec.frame]
+    keys = frame_keys(t, spec.frame)
+    vres = validate_frame(t.name, spec.frame, df, specs)
+    by_name = {r.expectation_config.meta["name"]: r for r in vres.results}
+    gx_own = {s.name: _outcome(s, keys, df, by_name[s.name]) for s in specs}
+
+    grouped = validate_specs(t.name, spec.frame, df, specs)
+
+    assert not gx_own[spec.name].success and gx_own[spec.name].unexpected_count > 0
+    assert grouped == gx_own
