@@ -7,7 +7,6 @@ assets, checks and run history.
 import datetime as dt
 import os
 import socket
-import sqlite3
 import sys
 import time
 import uuid
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.event_log import HeldEventLog
 from orchestration.progress import Progress
 from warehouse.ingest.sources import DEEPSTATE_FIRST_DAY
 from warehouse.store import db
@@ -239,43 +239,6 @@ def _newest_event_age(instance: dg.DagsterInstance, dagster_run) -> float:
     return time.time() - records[0].event_log_entry.timestamp if records else float("inf")
 
 
-class EventLogHeldOpen:
-    """One idle connection to each SQLite file of the run's event log (its run shard and the
-    asset index), opened as soon as the file exists and closed when the run ends.
-
-    Dagster's SQLite event log opens and closes a connection per event; when the last connection
-    to a WAL database closes, SQLite checkpoints the WAL into the database and removes it, so
-    every event paid a checkpoint (~3x the wall time of the insert, 2x its CPU). With one
-    connection held open the events are the same and the WAL is checkpointed by SQLite's
-    automatic checkpoints and once at the end. PostgreSQL storage: nothing to do."""
-
-    def __init__(self, instance: dg.DagsterInstance, run_id: str):
-        from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
-
-        storage = instance.event_log_storage
-        self.paths = (
-            [storage.path_for_shard(INDEX_SHARD_NAME), storage.path_for_shard(run_id)]
-            if type(storage) is SqliteEventLogStorage
-            else []
-        )
-        self.held: dict[str, sqlite3.Connection] = {}
-
-    def on_event(self, entry) -> None:
-        """An event of the run was stored: hold the files that exist by now."""
-        if len(self.held) == len(self.paths):
-            return
-        for path in self.paths:
-            if path not in self.held and os.path.exists(path):
-                con = sqlite3.connect(path, timeout=30)
-                con.execute("SELECT count(*) FROM sqlite_master").fetchall()  # maps the WAL index
-                self.held[path] = con
-
-    def close(self) -> None:
-        for con in self.held.values():
-            con.close()
-        self.held.clear()
-
-
 def run(
     settings: Settings,
     start: dt.date | None = None,
@@ -319,8 +282,6 @@ def _run(
         )
     # dg.materialize, with the run id chosen here so that progress can follow the run's events
     run_id = str(uuid.uuid4())
-    held = EventLogHeldOpen(instance, run_id)
-    instance.add_event_listener(run_id, held.on_event)
     if progress is not None:
         instance.add_event_listener(run_id, progress.on_event)
     job = dg.Definitions(
@@ -330,21 +291,21 @@ def _run(
     # database instead of opening the file, and closing it does not checkpoint (once at the end).
     warehouse = db.connect(settings.warehouse_path)
     try:
-        result = job.execute_in_process(
-            instance=instance,
-            run_id=run_id,
-            tags={
-                "dagster/asset_partition_range_start": start.isoformat(),
-                "dagster/asset_partition_range_end": end.isoformat(),
-                PID_TAG: str(os.getpid()),
-                HOST_TAG: socket.gethostname(),
-            },
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": console_level}}}},
-        )
+        with HeldEventLog(instance, run_id):  # its events through held connections (event_log.py)
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                tags={
+                    "dagster/asset_partition_range_start": start.isoformat(),
+                    "dagster/asset_partition_range_end": end.isoformat(),
+                    PID_TAG: str(os.getpid()),
+                    HOST_TAG: socket.gethostname(),
+                },
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": console_level}}}},
+            )
     finally:
         warehouse.close()
-        held.close()
         if progress is not None:
             progress.finish()
     summary = RunSummary(success=result.success, run_id=result.run_id, start=start, end=end)
