@@ -7,6 +7,12 @@ folder: readers of published snapshots never wait for it, and it never waits for
 
 Nothing is published when the content equals the latest version's (same fingerprint): running
 twice leaves ``LATEST`` and every file byte-identical.
+
+A table is encoded only when its content changed: each extract's key (its rows hashed inside
+DuckDB, the catalog docs, the writer's versions and settings) is remembered with the file's sha256
+in ``audit.published_extracts``; a table whose key is unchanged gets the latest version's file,
+hard-linked into the new version (same bytes, no encoding). When every key is unchanged, nothing
+is written at all.
 """
 
 from __future__ import annotations
@@ -184,18 +190,19 @@ def _has_extract_memory(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _reusable(
     con: duckdb.DuckDBPyConnection, folder: Path | None, manifest: dict | None, keys: dict[str, str | None]
-) -> dict[str, dict]:
+) -> tuple[dict[str, dict], set[str]]:
     """The latest version's manifest entry of every table whose key is the one its file there was
-    encoded from (audit.published_extracts) and whose file is still there with that sha256."""
+    encoded from (audit.published_extracts) and whose file is still there with that sha256; and
+    the tables whose file should be reused but is missing or damaged (encoded again)."""
     if folder is None or manifest is None or not keys:
-        return {}
+        return {}, set()
     remembered = {
         name: (key, sha)
         for name, key, sha in con.execute(
             "SELECT table_name, extract_key, sha256 FROM audit.published_extracts"
         ).fetchall()
     }
-    reusable = {}
+    reusable, damaged = {}, set()
     for name, key in keys.items():
         entry = manifest["tables"].get(name)
         if key is None or entry is None or remembered.get(name) != (key, entry["sha256"]):
@@ -203,7 +210,9 @@ def _reusable(
         path = folder / entry["file"]
         if path.is_file() and _sha256(path) == entry["sha256"]:  # ~7 MB in all: cheap next to encoding
             reusable[name] = entry
-    return reusable
+        else:
+            damaged.add(name)
+    return reusable, damaged
 
 
 def _remember(
@@ -336,7 +345,7 @@ def publish(
     current = latest_version(published_dir)
     previous = read_manifest(published_dir, current) if current else None
     keys = {t.name: _extract_key(con, t) for t in catalog.PUBLISHED} if _has_extract_memory(con) else {}
-    reuse = _reusable(con, root / current if current else None, previous, keys)
+    reuse, damaged = _reusable(con, root / current if current else None, previous, keys)
     if len(reuse) == len(catalog.PUBLISHED) and previous.get("fingerprint") == _fingerprint(reuse):
         return Published(current, root / current, is_new=False)  # every file as it is: none written
     staging = root / f".staging-{os.getpid()}-{now.strftime('%Y%m%dT%H%M%S%f')}"
@@ -344,7 +353,8 @@ def publish(
     try:
         tables = _write_extracts(con, staging, reuse, root / current if current else None)
         fingerprint = _fingerprint(tables)
-        if previous is not None and previous.get("fingerprint") == fingerprint:
+        # same content; but a latest version whose file was lost or damaged is replaced by a whole one
+        if previous is not None and previous.get("fingerprint") == fingerprint and not damaged:
             shutil.rmtree(staging)
             _remember(con, keys, tables, current)
             return Published(current, root / current, is_new=False)
