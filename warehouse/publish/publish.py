@@ -184,7 +184,7 @@ def _has_extract_memory(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'published_extracts'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -345,6 +345,7 @@ def publish(
     current = latest_version(published_dir)
     previous = read_manifest(published_dir, current) if current else None
     keys = {t.name: _extract_key(con, t) for t in catalog.PUBLISHED} if _has_extract_memory(con) else {}
+    con.complete()  # query_fingerprint's one-row result: DuckDB 2 refuses other work until it is finished
     reuse, damaged = _reusable(con, root / current if current else None, previous, keys)
     if len(reuse) == len(catalog.PUBLISHED) and previous.get("fingerprint") == _fingerprint(reuse):
         return Published(current, root / current, is_new=False)  # every file as it is: none written
