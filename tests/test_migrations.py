@@ -149,7 +149,9 @@ def test_a_migration_numbered_before_applied_ones_is_refused(tmp_path):
 def test_a_failing_migration_leaves_the_previous_version(tmp_path):
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     migrations.migrate(con)
-    again = migrations.Migration(max(SHIPPED) + 1, "adds columns migration 2 already added", migrations.MIGRATIONS[1].files)
+    again = migrations.Migration(
+        max(SHIPPED) + 1, "adds columns migration 2 already added", migrations.MIGRATIONS[1].files
+    )
     with pytest.raises(duckdb.CatalogException, match="position"):
         migrations.migrate(con, (*migrations.MIGRATIONS, again))
     assert [v for v, _, _ in _versions(con)] == sorted(SHIPPED)
