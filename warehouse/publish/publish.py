@@ -12,7 +12,8 @@ A table is encoded only when its content changed: each extract's key (its rows h
 DuckDB, the catalog docs, the writer's versions and settings) is remembered with the file's sha256
 in ``audit.published_extracts``; a table whose key is unchanged gets the latest version's file,
 hard-linked into the new version (same bytes, no encoding). When every key is unchanged, nothing
-is written at all.
+is written at all. A file to reuse that is missing or damaged in the latest version is encoded
+again, into a new whole version even though the content is the same.
 """
 
 from __future__ import annotations
