@@ -7,6 +7,13 @@ folder: readers of published snapshots never wait for it, and it never waits for
 
 Nothing is published when the content equals the latest version's (same fingerprint): running
 twice leaves ``LATEST`` and every file byte-identical.
+
+A table is encoded only when its content changed: each extract's key (its rows hashed inside
+DuckDB, the catalog docs, the writer's versions and settings) is remembered with the file's sha256
+in ``audit.published_extracts``; a table whose key is unchanged gets the latest version's file,
+hard-linked into the new version (same bytes, no encoding). When every key is unchanged, nothing
+is written at all. A file to reuse that is missing or damaged in the latest version is encoded
+again, into a new whole version even though the content is the same.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -130,27 +138,139 @@ def _date_range(data: pa.Table, table: catalog.Table) -> list[str] | None:
     return [pa.compute.min(column).as_py().isoformat(), pa.compute.max(column).as_py().isoformat()]
 
 
-def _write_extracts(con, folder: Path) -> dict[str, dict]:
+# Everything the bytes of an extract depend on besides the table's rows: bump EXTRACT_FORMAT when
+# how _write_extracts encodes a table changes in a way the versions below do not capture.
+EXTRACT_FORMAT = "1"
+COMPRESSION = {"compression": "zstd", "compression_level": 9}
+
+
+@cache
+def _writer_versions() -> tuple[str, ...]:
+    """pyarrow writes the bytes; DuckDB types the Arrow columns; shapely and pyproj (PROJ's CRS
+    JSON) make the GeoParquet metadata."""
+    from importlib.metadata import version
+
+    return (pa.__version__, duckdb.__version__, version("shapely"), version("pyproj"))
+
+
+def _extract_key(con: duckdb.DuckDBPyConnection, table: catalog.Table) -> str | None:
+    """sha256 of everything the table's Parquet file is encoded from: its rows (counted and hashed
+    inside DuckDB by :func:`expectations.cache.query_fingerprint`, no Arrow built), the catalog
+    entry (descriptions become the file's metadata), the GeoParquet settings and the versions of
+    the libraries that write the bytes. None when the rows cannot be hashed (always encoded)."""
+    from expectations.cache import query_fingerprint
+
+    # The rows without ORDER BY (sorting 1.8 M settlement rows costs 8× hashing them): the sums are
+    # blind to order, and the sort keys are each table's grain, so the same rows make the same file.
+    rows = f"SELECT {', '.join(table.column_names)} FROM {table.qualified}"
+    content = query_fingerprint(con, table.name, "published extract", rows, [])
+    if content is None:
+        return None
+    head = [
+        EXTRACT_FORMAT,
+        content,
+        repr(table),
+        COMPRESSION,
+        *_writer_versions(),
+        geoparquet.VERSION,
+        geoparquet.CRS_NAME,
+        geoparquet.GEOMETRY_COLUMNS.get(table.name),
+        geoparquet.SECONDARY_COLUMNS.get(table.name),
+    ]
+    return hashlib.sha256(json.dumps(head, default=str).encode()).hexdigest()
+
+
+def _has_extract_memory(con: duckdb.DuckDBPyConnection) -> bool:
+    """False for a database without the warehouse schema (a test's bare tables): always encode."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'published_extracts'"
+        ).fetchall()[0][0]
+    )
+
+
+def _reusable(
+    con: duckdb.DuckDBPyConnection, folder: Path | None, manifest: dict | None, keys: dict[str, str | None]
+) -> tuple[dict[str, dict], set[str]]:
+    """The latest version's manifest entry of every table whose key is the one its file there was
+    encoded from (audit.published_extracts) and whose file is still there with that sha256; and
+    the tables whose file should be reused but is missing or damaged (encoded again)."""
+    if folder is None or manifest is None or not keys:
+        return {}, set()
+    remembered = {
+        name: (key, sha)
+        for name, key, sha in con.execute(
+            "SELECT table_name, extract_key, sha256 FROM audit.published_extracts"
+        ).fetchall()
+    }
+    reusable, damaged = {}, set()
+    for name, key in keys.items():
+        entry = manifest["tables"].get(name)
+        if key is None or entry is None or remembered.get(name) != (key, entry["sha256"]):
+            continue
+        path = folder / entry["file"]
+        if path.is_file() and _sha256(path) == entry["sha256"]:  # ~7 MB in all: cheap next to encoding
+            reusable[name] = entry
+        else:
+            damaged.add(name)
+    return reusable, damaged
+
+
+def _remember(
+    con: duckdb.DuckDBPyConnection, keys: dict[str, str | None], tables: dict[str, dict], version: str
+) -> None:
+    """Record which file (sha256, version) each table's key was encoded to: one statement, atomic
+    on its own and inside a caller's transaction."""
+    rows = [(name, key, tables[name]["sha256"], version) for name, key in keys.items() if key is not None]
+    if rows:
+        con.execute(
+            "INSERT OR REPLACE INTO audit.published_extracts VALUES " + ", ".join(["(?, ?, ?, ?, now())"] * len(rows)),
+            [value for row in rows for value in row],
+        )
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """The same file in the new version: a hard link (no bytes written), a copy across devices."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _entry(table: catalog.Table, file: str, rows: int, size: int, sha256: str, date_range) -> dict:
+    return {
+        "file": file,
+        "description": table.description,
+        "grain": list(table.grain),
+        "rows": rows,
+        "bytes": size,
+        "sha256": sha256,
+        "date_range": date_range,
+        "sources": list(table.sources),
+        "columns": [
+            {"name": c.name, "type": c.type, "unit": c.unit, "nullable": c.nullable, "description": c.doc}
+            for c in table.columns
+        ],
+        **geoparquet.manifest_entry(table.name),
+    }
+
+
+def _write_extracts(con, folder: Path, reuse: dict[str, dict], previous: Path | None) -> dict[str, dict]:
+    """Encode every published table into ``folder``, but link the previous version's file of the
+    tables in ``reuse`` (their previous manifest entries, by name): same bytes, no encoding."""
     entries = {}
     for table in catalog.PUBLISHED:
-        data = geoparquet.with_geo_metadata(table.name, _arrow_with_docs(con, table))
         path = folder / f"{table.name}.parquet"
-        pq.write_table(data, path, compression="zstd", compression_level=9)
-        entries[table.name] = {
-            "file": path.name,
-            "description": table.description,
-            "grain": list(table.grain),
-            "rows": data.num_rows,
-            "bytes": path.stat().st_size,
-            "sha256": _sha256(path),
-            "date_range": _date_range(data, table),
-            "sources": list(table.sources),
-            "columns": [
-                {"name": c.name, "type": c.type, "unit": c.unit, "nullable": c.nullable, "description": c.doc}
-                for c in table.columns
-            ],
-            **geoparquet.manifest_entry(table.name),
-        }
+        old = reuse.get(table.name)
+        if old is not None:
+            _link_or_copy(previous / old["file"], path)
+            entries[table.name] = _entry(table, path.name, old["rows"], old["bytes"], old["sha256"], old["date_range"])
+            continue
+        data = geoparquet.with_geo_metadata(table.name, _arrow_with_docs(con, table))
+        pq.write_table(data, path, **COMPRESSION)
+        entries[table.name] = _entry(
+            table, path.name, data.num_rows, path.stat().st_size, _sha256(path), _date_range(data, table)
+        )
     return entries
 
 
@@ -223,14 +343,22 @@ def publish(
     root = versions_dir(published_dir)
     root.mkdir(parents=True, exist_ok=True)
     _remove_dead_staging(root)
+    current = latest_version(published_dir)
+    previous = read_manifest(published_dir, current) if current else None
+    keys = {t.name: _extract_key(con, t) for t in catalog.PUBLISHED} if _has_extract_memory(con) else {}
+    con.complete()  # query_fingerprint's one-row result: DuckDB 2 refuses other work until it is finished
+    reuse, damaged = _reusable(con, root / current if current else None, previous, keys)
+    if len(reuse) == len(catalog.PUBLISHED) and previous.get("fingerprint") == _fingerprint(reuse):
+        return Published(current, root / current, is_new=False)  # every file as it is: none written
     staging = root / f".staging-{os.getpid()}-{now.strftime('%Y%m%dT%H%M%S%f')}"
     staging.mkdir()
     try:
-        tables = _write_extracts(con, staging)
+        tables = _write_extracts(con, staging, reuse, root / current if current else None)
         fingerprint = _fingerprint(tables)
-        current = latest_version(published_dir)
-        if current and read_manifest(published_dir, current).get("fingerprint") == fingerprint:
+        # same content; but a latest version whose file was lost or damaged is replaced by a whole one
+        if previous is not None and previous.get("fingerprint") == fingerprint and not damaged:
             shutil.rmtree(staging)
+            _remember(con, keys, tables, current)
             return Published(current, root / current, is_new=False)
         version = f"{now:%Y%m%dT%H%M%SZ}-{fingerprint[:8]}"
         _write_snapshot(con, staging / SNAPSHOT)
@@ -267,6 +395,7 @@ def publish(
         os.rename(staging, target)
         _fsync(root)
         _switch_latest(published_dir, version)
+        _remember(con, keys, tables, version)
         _prune(published_dir, keep_versions)
         return Published(version, target, is_new=True)
     except BaseException:

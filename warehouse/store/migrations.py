@@ -66,6 +66,11 @@ MIGRATIONS = (
         "check results keep the whole outcome (publishing reads them back by run id)",
         (("warehouse.store", "migration_002_check_results_detail"),),
     ),
+    Migration(
+        4,
+        "the extract each published table was last encoded to (publishing reuses unchanged files)",
+        (("warehouse.store", "migration_004_published_extracts"),),
+    ),
 )
 
 BOOTSTRAP = load("warehouse.store", "schema_migrations")
