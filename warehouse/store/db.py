@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,6 +18,15 @@ from warehouse.store.catalog import Table
 # inode): a run opens dozens of connections, and even reading audit.schema_migrations on each costs.
 # A file created by this connect, or replaced since, is migrated (warehouse/store/migrations.py).
 _schema_applied: set[tuple[str, int, int]] = set()
+
+# DuckDB's memory for the one database instance a run holds open (issue 12): by default 80 % of
+# RAM, so its operators (the settlement models' joins and sorts over millions of rows) took what
+# they found and the run peaked far above what the work needs. With a limit, DuckDB spills to
+# `<warehouse>.tmp/` instead; 500 MB leaves the largest model (a window over 4.9M settlement-day
+# rows, which cannot spill, needs ~300 MB) room to grow. FRONTLINE_DUCKDB_MEMORY overrides it.
+MEMORY_LIMIT = os.environ.get("FRONTLINE_DUCKDB_MEMORY", "500MB")
+if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", MEMORY_LIMIT):
+    raise ValueError(f"FRONTLINE_DUCKDB_MEMORY={MEMORY_LIMIT!r}: expected a size such as 500MB or 1GiB")
 
 
 def _identity(path: Path) -> tuple[str, int, int] | None:
@@ -29,6 +41,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     existed = _identity(path)
     con = duckdb.connect(str(path))
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # validated above; SET takes no parameters
     identity = _identity(path)
     if existed is None or identity not in _schema_applied:
         migrations.migrate(con)
@@ -44,6 +57,23 @@ def session(path: Path):
         yield con
     finally:
         con.close()
+        release_freed_memory()
+
+
+def release_freed_memory() -> None:
+    """Give memory freed by the work just done back to the system. Each step (a session) frees its
+    frames, but Arrow's pool (mimalloc) and glibc's heap keep freed pages for reuse, so the process
+    kept the high-water mark of every step before it and each step's peak stacked on that (issue 12)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    if _libc is not None:
+        _libc.malloc_trim(0)
+
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
+if _libc is not None and not hasattr(_libc, "malloc_trim"):  # not glibc (musl, macOS)
+    _libc = None
 
 
 def sql_literal(text: str) -> str:
