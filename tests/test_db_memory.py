@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from warehouse.store import db
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,3 +58,20 @@ def test_memory_override_is_applied_or_refused_by_name(tmp_path, monkeypatch):
     bad = _connect_with("lots")
     assert bad.returncode != 0
     assert "FRONTLINE_DUCKDB_MEMORY='lots'" in bad.stderr and "500MB" in bad.stderr
+
+
+def test_a_failed_session_keeps_its_error_and_the_limit(tmp_path):
+    path = tmp_path / "w.duckdb"
+    try:
+        with db.session(path) as con:
+            con.execute("CREATE TABLE t (i INTEGER PRIMARY KEY)")
+            con.begin()
+            con.execute("INSERT INTO t VALUES (1)")
+            con.execute("INSERT INTO t VALUES (1)")  # the transaction is now aborted
+    except duckdb.ConstraintException as e:
+        assert "duplicate key" in str(e)
+    else:
+        raise AssertionError("the duplicate key was not reported")
+    with db.session(path) as con:
+        assert _limit_mib(con) == f"{500e6 / 2**20:.1f} MiB"
+        assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]

@@ -6,7 +6,7 @@ import ctypes
 import ctypes.util
 import os
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -56,8 +56,8 @@ def session(path: Path):
     try:
         yield con
     finally:
+        release_freed_memory(con)
         con.close()
-        release_freed_memory()
 
 
 def release_freed_memory(con: duckdb.DuckDBPyConnection | None = None) -> None:
@@ -69,12 +69,11 @@ def release_freed_memory(con: duckdb.DuckDBPyConnection | None = None) -> None:
     import pyarrow as pa
 
     if con is not None:
-        try:
-            con.execute("SET memory_limit = '1MB'")
-        except duckdb.Error:  # blocks still pinned (an open result): it freed what it could
-            pass
-        finally:
-            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        # An error is no reason to fail the work done: blocks still pinned (an open result) stay,
+        # a connection in a failed transaction refuses SET; each connect sets the limit again.
+        for limit in ("1MB", MEMORY_LIMIT):
+            with suppress(duckdb.Error):
+                con.execute(f"SET memory_limit = '{limit}'")
     pa.default_memory_pool().release_unused()
     if _libc is not None:
         _libc.malloc_trim(0)
