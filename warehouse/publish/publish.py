@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from warehouse.ingest import sources
 from warehouse.publish import geoparquet
 from warehouse.store import catalog
-from warehouse.store.db import comment_on, sql_literal
+from warehouse.store.db import comment_on, release_freed_memory, sql_literal
 from warehouse.store.sqlfiles import load
 
 MANIFEST = "manifest.json"
@@ -151,6 +151,9 @@ def _write_extracts(con, folder: Path) -> dict[str, dict]:
             ],
             **geoparquet.manifest_entry(table.name),
         }
+        if data.nbytes > 64 << 20:  # a large table's frame and DuckDB's sort for it, gone before the next
+            del data
+            release_freed_memory(con)
     return entries
 
 
