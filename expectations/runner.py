@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse.store import audit, catalog
+from warehouse.store import audit, catalog, db
 
 from . import bounds
 from . import cache as validation_cache
@@ -112,6 +112,8 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
 
     con.complete()  # a result another caller left unfinished (DuckDB runs nothing else until it ends)
     table = con.sql(sql, params=params or None).to_arrow_table()
+    if table.nbytes > 64 << 20:  # what DuckDB used to build a large result, before pandas' copy
+        db.release_freed_memory(con)
     if not _arrow_safe(table):
         del table
         return con.execute(sql, params or {}).df()

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from warehouse.ingest import sources
 from warehouse.publish import geoparquet
 from warehouse.store import catalog
-from warehouse.store.db import comment_on, sql_literal
+from warehouse.store.db import comment_on, release_freed_memory, sql_literal
 from warehouse.store.sqlfiles import load
 
 MANIFEST = "manifest.json"
@@ -271,6 +271,9 @@ def _write_extracts(con, folder: Path, reuse: dict[str, dict], previous: Path | 
         entries[table.name] = _entry(
             table, path.name, data.num_rows, path.stat().st_size, _sha256(path), _date_range(data, table)
         )
+        if data.nbytes > 64 << 20:  # a large table's frame and DuckDB's sort for it, gone before the next
+            del data
+            release_freed_memory(con)
     return entries
 
 
