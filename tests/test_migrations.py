@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = {
     1: "f989d6f63261a6535311729bd71a4808c20c8159ec0e86a32c2fcb9950e91637",
     2: "000128d5640a90c998ecbfacb2249b3d38c7724e750067b03c080729f23b979c",
+    3: "976780c9b8df8ec9fa5133b71ba6f043ad73189cee34c506bd4da9dc0f6365a9",
 }
 
 
@@ -148,7 +149,9 @@ def test_a_migration_numbered_before_applied_ones_is_refused(tmp_path):
 def test_a_failing_migration_leaves_the_previous_version(tmp_path):
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     migrations.migrate(con)
-    again = migrations.Migration(3, "adds columns migration 2 already added", migrations.MIGRATIONS[1].files)
+    again = migrations.Migration(
+        max(SHIPPED) + 1, "adds columns migration 2 already added", migrations.MIGRATIONS[1].files
+    )
     with pytest.raises(duckdb.CatalogException, match="position"):
         migrations.migrate(con, (*migrations.MIGRATIONS, again))
     assert [v for v, _, _ in _versions(con)] == sorted(SHIPPED)

@@ -3,7 +3,8 @@ one runner, :func:`run_model`.
 
 A SQL model is one ``.sql`` file named after its table in the ``sql/`` folder of its domain package,
 run in one transaction with its bound parameters; the catalog's comments go on the result. It is a
-cheap, deterministic full refresh: re-running it leaves every row identical. A few tables are built
+cheap, deterministic full refresh: re-running it leaves every row identical, so it is skipped when its
+SQL, parameters and input rows are those of its last build (transforms/build_keys.py). A few tables are built
 by a Python step instead (geometry measured with shapely/pyproj, payload versions folded as they
 arrive, points placed in oblasts): the entry names the step and the SQL files it reads.
 
@@ -22,7 +23,7 @@ from functools import cache
 
 import duckdb
 
-from transforms import dim_source
+from transforms import build_keys, dim_source
 from transforms.losses import dim_loss_category, loss_history
 from transforms.settlements import dim_settlement, status_step
 from transforms.settlements.model_params import FRONT_ZONE_KM, HOLD_DAYS, HOLD_DEPTH_KM
@@ -176,15 +177,22 @@ WRITER: dict[str, Model] = {t: m for m in _MODELS for t in m.writes}
 
 def run_model(con: duckdb.DuckDBPyConnection, table: str, **step_options) -> int:
     """Build ``table`` (and whatever its model writes beside it). Returns the table's row count,
-    or, for an incremental step, what it counted (days computed, payload versions folded)."""
+    or, for an incremental step, what it counted (days computed, payload versions folded). A SQL
+    model whose inputs did not change since its last build is not rebuilt (transforms/build_keys.py)."""
     if table not in MODELS:
         raise KeyError(f"no model builds {table!r}; known: {sorted(MODELS)}")
     model = MODELS[table]
     if model.step:
         return model.step(con, **step_options)
     params = model.params() if model.params else None
+    sql = load(model.package, table)
+    key = build_keys.build_key(con, model.qualified, sql, params, model.inputs)
+    if key is not None and (rows := build_keys.unchanged(con, model.qualified, key)) is not None:
+        return rows  # same SQL, parameters and input rows as the last build, which is still there
     with transaction(con):
-        sql = load(model.package, table)
         con.execute(sql, params) if params else con.execute(sql)
         comment(con, table)
-    return row_count(con, model.qualified)
+        rows = row_count(con, model.qualified)
+        if key is not None:
+            build_keys.record(con, model.qualified, key, rows)
+    return rows

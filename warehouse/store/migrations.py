@@ -66,6 +66,11 @@ MIGRATIONS = (
         "check results keep the whole outcome (publishing reads them back by run id)",
         (("warehouse.store", "migration_002_check_results_detail"),),
     ),
+    Migration(
+        3,
+        "what each SQL model was last built from (a model whose inputs did not change is not rebuilt)",
+        (("warehouse.store", "migration_003_model_builds"),),
+    ),
 )
 
 BOOTSTRAP = load("warehouse.store", "schema_migrations")
