@@ -183,3 +183,30 @@ def test_every_raw_table_declares_the_columns_of_its_schema(tmp_path):
             ).fetchall()
             assert [c for (c,) in actual if c != "version"] == list(columns), name
     assert len(declared) == len(RAW_TABLES)
+
+
+def test_a_model_built_from_rows_a_reparse_replaced_is_rebuilt(home, built, monkeypatch, capsys):
+    """SQL models are skipped while their input rows are unchanged (transforms/build_keys.py): rows a
+    reparse replaces are a change, so what was built from the old rows is built again."""
+    from transforms.models import run_model
+    from warehouse.store import db
+
+    weekly = "SELECT * FROM core.fact_confirmed_deaths_weekly ORDER BY ALL"
+    builds = "SELECT builds FROM audit.model_builds WHERE table_name = 'core.fact_confirmed_deaths_weekly'"
+    with db.session(home / "warehouse.duckdb") as con:
+        original, (first,) = con.execute(weekly).fetchall(), con.execute(builds).fetchone()
+        run_model(con, "fact_confirmed_deaths_weekly")  # nothing changed: skipped
+        assert con.execute(builds).fetchone() == (first,)
+        # rows an older parser left out: the model is built from what is there
+        lost = con.execute("SELECT count(*) FROM raw.mediazona_weekly WHERE source = 'mediazona_2025'").fetchone()[0]
+        assert lost > 0
+        con.execute("DELETE FROM raw.mediazona_weekly WHERE source = 'mediazona_2025'")
+        run_model(con, "fact_confirmed_deaths_weekly")
+        assert con.execute(builds).fetchone() == (first + 1,)
+        assert con.execute(weekly).fetchall() == [r for r in original if "mediazona_2025" not in r]
+    code, out = frontline(monkeypatch, capsys, home, built["mirror"], TODAY, "reparse", "mediazona_2025")
+    assert code == 0, out
+    with db.session(home / "warehouse.duckdb") as con:
+        run_model(con, "fact_confirmed_deaths_weekly")
+        assert con.execute(builds).fetchone() == (first + 2,)
+        assert con.execute(weekly).fetchall() == original
