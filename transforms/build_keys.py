@@ -1,7 +1,7 @@
 """Skip a SQL model whose inputs did not change since it was last built.
 
 A SQL model (:mod:`transforms.models`) is a pure function of its SQL text, its bound parameters,
-the catalog comments put on it and the content of the tables it reads (tests/test_models.py holds
+the catalog comments put on it and the content of the tables it reads (tests/test_build_keys.py holds
 its SQL to deterministic functions: anything else, such as today, comes in as a parameter). Their
 sha256 is the model's build key; ``audit.model_builds`` keeps, per table, the key of its last build,
 the content fingerprint of the table right after it and its row count. When the key matches and the
