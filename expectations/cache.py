@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .outcome import ExpectationOutcome
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 FORMAT = "2"  # bump when what is stored or how results are reduced changes
 
 
+@cache  # importlib.metadata re-reads the dist-info on every call: ~60 calls a run
 def _gx_version() -> str:
     from importlib.metadata import version  # not `import great_expectations`: seconds, and maybe not needed
 

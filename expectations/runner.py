@@ -75,7 +75,51 @@ def render_sql(filename: str) -> str:
 
 
 def read_sql(con: duckdb.DuckDBPyConnection, filename: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    return con.execute(render_sql(filename), params or {}).df()
+    return query_frame(con, render_sql(filename), params)
+
+
+def _arrow_safe(table) -> bool:
+    """Whether Arrow → pandas gives exactly DuckDB's ``.df()`` for this result: strings with at
+    least one value (``.df()`` infers pandas' string dtype from them; an all-NULL or empty column
+    stays objects), integers and booleans without NULL (``.df()`` makes them nullable), floats,
+    dates (``.df()``: datetime64[us]) and naive microsecond timestamps. Not blobs, lists, decimals…"""
+    import pyarrow as pa
+
+    for column, field in zip(table.columns, table.schema, strict=True):
+        t, nulls = field.type, column.null_count
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            ok = nulls < len(table)
+        elif pa.types.is_integer(t) or pa.types.is_boolean(t):
+            ok = nulls == 0
+        else:
+            ok = (
+                pa.types.is_floating(t)
+                or pa.types.is_date32(t)
+                or (pa.types.is_timestamp(t) and t.tz is None and t.unit == "us")
+            )
+        if not ok:
+            return False
+    return True
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The result of ``sql`` as the pandas frame DuckDB's ``.df()`` builds, through Arrow: ``.df()``
+    makes a Python object per string cell first, which for the settlement tables (millions of rows)
+    was the run's peak memory (issue 12). Arrow strings go to pandas' Arrow-backed strings as they
+    are. Where the two conversions could differ (:func:`_arrow_safe`), the frame is ``.df()``'s."""
+    import pyarrow as pa
+
+    con.complete()  # a result another caller left unfinished (DuckDB runs nothing else until it ends)
+    table = con.sql(sql, params=params or None).to_arrow_table()
+    if not _arrow_safe(table):
+        del table
+        return con.execute(sql, params or {}).df()
+    dates = [f.name for f in table.schema if pa.types.is_date32(f.type)]
+    df = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
+    del table
+    for name in dates:
+        df[name] = df[name].astype("datetime64[us]")
+    return df
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,7 +133,7 @@ def _table_query(table: catalog.Table) -> str:
 
 
 def _table_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
-    return con.execute(_table_query(table)).df()
+    return query_frame(con, _table_query(table))
 
 
 def _schema_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: dt.date):
@@ -375,8 +419,21 @@ def validate_frame(table_name: str, frame: str, df: pd.DataFrame, specs: list[Sp
     ctx = get_context()
     with _lock:
         batch = _batch_definition(ctx, f"{table.name}.{frame}").get_batch(batch_parameters={"dataframe": df})
-        suite = build_suite(f"{table.name}.{frame}", specs)
-        return batch.validate(suite, result_format=_result_format(frame_keys(table, frame)))
+        try:
+            suite = build_suite(f"{table.name}.{frame}", specs)
+            return batch.validate(suite, result_format=_result_format(frame_keys(table, frame)))
+        finally:
+            _forget(batch)
+
+
+def _forget(batch) -> None:
+    """Drop a validated batch from GX's execution engine, which otherwise keeps every frame it was
+    given (and the per-row metrics computed on it) for the life of the process: a run held each
+    table's frames, the settlement tables' millions of rows included, until it ended (issue 12)."""
+    engine = batch.data.execution_engine
+    engine.batch_manager.batch_cache.pop(batch.id, None)
+    engine.batch_manager.batch_data_cache.pop(batch.id, None)
+    engine._metric_cache.clear()  # resolved metrics: keyed by batch, useless once it is validated
 
 
 def _frame_outcomes(table_name: str, frame: str, df, specs: list[Spec], vres) -> dict[str, ExpectationOutcome]:
@@ -432,10 +489,15 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
                 outcomes[s.name] = _failed_frame(s, e)
             continue
         df[ROW_ID] = range(len(df))
+        for name in df.columns[df.dtypes == "datetime64[us]"]:
+            # GX compares datetime64[ns] columns vectorised, any other unit one Python object per
+            # cell (the settlement table's dates: the run's peak memory, issue 12); same values
+            df[name] = df[name].astype("datetime64[ns]")
         if key:
             outcomes.update(_validate_cached(table.name, frame, df, frame_specs, con, key))
         else:
             outcomes.update(validate(table.name, frame, df, frame_specs, con))
+        del df  # before the next frame is built: the settlement tables' frames are large
 
     return SuiteOutcome(
         table=table.name,

@@ -535,3 +535,30 @@ def test_run_suites_renders_a_report_naming_every_expectation_and_the_offending_
     assert failed.unexpected_count == 1 and failed.examples[0]["date"] == "2026-10-05"
     assert re.search(r"offending rows of negative_daily_is_correction.*2026-10-05.*tanks", page, re.S)
     assert "http" not in "".join(p.read_text() for p in index.parent.iterdir())  # nothing to fetch
+
+
+def test_frames_through_arrow_are_the_frames_duckdb_builds(con):
+    """runner.query_frame (Arrow, issue 12's memory) gives exactly DuckDB's `.df()` for every frame
+    query of every published table, and for the cases where the two conversions differ (NULL in an
+    integer or boolean column, all-NULL strings, blobs, no rows), where it falls back to `.df()`."""
+    from expectations import runner
+
+    queries = [
+        q
+        for t in catalog.PUBLISHED
+        for frame in sorted({s.frame for s in specs_for(t.name, TODAY)})
+        if (q := runner.frame_query(t, frame)) is not None
+    ]
+    assert len(queries) > len(catalog.PUBLISHED)
+    con.execute(
+        "CREATE TEMP TABLE edge AS SELECT * FROM (VALUES"
+        " ('a', NULL::VARCHAR, 1, NULL::INTEGER, true, NULL::BOOLEAN, DATE '2024-07-08', NULL::DATE,"
+        "  TIMESTAMP '2024-07-08 01:02:03', 1.5, NULL::DOUBLE, 'x'::BLOB),"
+        " ('b', NULL, 2, 3, false, true, DATE '2024-07-09', DATE '2024-07-10', NULL, NULL, 2.5, NULL)"
+        ") AS v(s, s_null, i, i_null, b, b_null, d, d_null, ts, f, f_null, blob)"
+    )
+    edge = [f"SELECT {c} FROM edge ORDER BY s" for c in con.execute("SELECT * FROM edge LIMIT 0").df().columns]
+    for sql in [*queries, *edge, "SELECT * FROM edge WHERE false", "SELECT s, i, d, ts, f FROM edge ORDER BY s"]:
+        pd.testing.assert_frame_equal(runner.query_frame(con, sql), con.execute(sql).df(), check_exact=True, obj=sql)
+    schema = runner.read_sql(con, "schema.sql", {"schema_name": "core", "table_name": "fact_control_daily"})
+    assert list(schema["column_name"]) == catalog.table("fact_control_daily").column_names

@@ -112,6 +112,21 @@ def test_a_place_outside_ukraine_is_quarantined_naming_id_and_value(tmp_path):
     assert len(list((settings.quarantine_dir / "settlements").glob("*.error.json"))) == 1
 
 
+def test_places_of_other_countries_are_skipped_whatever_their_shape():
+    """parse drops other countries' records while decoding (memory, issue 12): a malformed one is
+    no error, and the Ukrainian places are those of the document, dict- or list-shaped."""
+    ua = {"geonameid": 703656, "name": "Kupyansk", "latitude": 49.71003, "longitude": 37.61581,
+          "countrycode": "UA", "population": 28000, "admin1code": "07", "alternatenames": ["Куп’янськ"]}  # fmt: skip
+    other = {"geonameid": -1, "name": "", "latitude": 99.0, "countrycode": "PL", "nested": {"countrycode": "DE"}}
+    for doc in ({"703656": ua, "1": other}, [other, ua]):
+        places = source.parse(json.dumps(doc).encode(), "test://cities500.json")
+        assert [(p.geonameid, p.name, p.latitude, p.alternatenames) for p in places] == [
+            (703656, "Kupyansk", 49.71003, ["Куп’янськ"])
+        ]
+    with pytest.raises(ParseError, match="no place with countrycode 'UA'"):
+        source.parse(json.dumps({"1": other}).encode(), "test://cities500.json")
+
+
 def test_ukrainian_names_prefer_ukrainian_spellings():
     assert source.ukrainian_name("Kupyansk", ["Купянск", "Куп’янськ", "Купчінка", "Купянськ"]) == "Куп’янськ"
     assert source.ukrainian_name("Pokrovsk", ["Покровск", "Покровськ", "Красноармійськ"]) == "Покровськ"

@@ -174,10 +174,19 @@ def _place(uri: str, record: dict) -> Place:
     )  # fmt: skip
 
 
+def _other_country_dropped(record: dict) -> dict | None:
+    """A record of another country as None while the document is decoded: the world's ~200 k
+    places never live as dicts all at once (they were the run's peak memory, issue 12); the
+    filter below drops them either way."""
+    if "countrycode" in record and record["countrycode"] != COUNTRY:
+        return None
+    return record
+
+
 def parse(content: bytes, uri: str) -> list[Place]:
     """Ukraine's places of a cities500-shaped JSON document (dict of geonameid → record, or a list)."""
     try:
-        doc = json.loads(content)
+        doc = json.loads(content, object_hook=_other_country_dropped)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(SOURCE, uri, None, f"invalid JSON: {exc}") from exc
     records = doc.values() if isinstance(doc, dict) else doc
