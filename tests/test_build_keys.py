@@ -1,21 +1,36 @@
-"""A SQL model is skipped when its SQL, parameters and input rows are those of its last build and
-its table still holds what that build wrote (transforms/build_keys.py), and rebuilt otherwise. The
-keys cover only what the SQL reads: its SQL may call no function whose result depends on anything
-else (the clock, randomness, settings, sequences) — such a value must come in as a parameter."""
+"""A model is not built (a step not even called) while its build key — code version, SQL/method,
+parameters, the keys of its inputs down to the landing ledger — is that of its last build and its
+tables are as that build left them (transforms/build_keys.py); it is rebuilt otherwise, and only
+the models downstream of what changed are. The keys cover only what the SQL reads: its SQL may call
+no function whose result depends on anything else (the clock, randomness, settings, sequences) —
+such a value must come in as a parameter. Real `frontline run`s on a slice of the mirror."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.cli import main
+from tests.conftest import MIRROR, add_day, make_mirror
 from transforms import models
-from transforms.models import MODELS, run_model
+from transforms.models import MODELS, WRITER, run_model
+from warehouse.ingest import sources
+from warehouse.publish import publish
 from warehouse.store import db
 from warehouse.store.sqlfiles import load
+
+ROOT = Path(__file__).resolve().parents[1]
+DAYS = [dt.date(2024, 7, 8), dt.date(2024, 7, 9), dt.date(2024, 7, 10)]
 
 # Special forms and built-in macros DuckDB lists without a stability that depend on their arguments only.
 _STRUCTURAL = frozenset({"unnest", "nullif"})
@@ -94,95 +109,218 @@ def test_no_model_sql_depends_on_anything_but_its_inputs_and_parameters():
     assert checked == 18
 
 
-@pytest.fixture
-def warehouse(published, tmp_path):
-    """A copy of the pipeline's warehouse (its models built and keyed by that run)."""
+def _builds(home: Path) -> dict[str, tuple[int, str]]:
+    """Per model: (builds, key) from audit.model_builds."""
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT table_name, builds, build_key FROM audit.model_builds").fetchall()
+    return {t: (b, k) for t, b, k in rows}
+
+
+def _rebuilt(before: dict, after: dict) -> set[str]:
+    assert set(after) == set(before)
+    return {t.split(".")[1] for t in after if after[t][0] != before[t][0]}
+
+
+def _downstream(raw_tables: set[str]) -> set[str]:
+    """The models reading, directly or through other models, any of ``raw_tables``."""
+    changed, out = set(raw_tables), set()
+    for model in MODELS.values():  # registry order: each after what it reads
+        if model.inputs & changed:
+            out.add(model.table)
+            changed.update(model.writes)
+    return out
+
+
+def _gs_personnel_cut(mirror: Path, cut: dt.date) -> None:
+    """The General Staff personnel file of the mirror, rows up to ``cut`` (a new payload version)."""
+    records = json.loads((MIRROR / sources.GS_PERSONNEL.relative_path()).read_text(encoding="utf-8"))
+    target = mirror / sources.GS_PERSONNEL.relative_path()
+    target.unlink()
+    kept = [r for r in records if dt.date.fromisoformat(r["date"]) <= cut]
+    target.write_text(json.dumps(kept, indent=4), encoding="utf-8")
+
+
+def _tables(home: Path) -> dict[str, list]:
+    """Every core and marts table's rows (geometry as WKB), in a fixed order."""
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        names = con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name IN ('core', 'marts')"
+        ).fetchall()
+        return {n: con.execute(f"SELECT * FROM {n} ORDER BY ALL").fetchall() for (n,) in names}  # noqa: S608
+
+
+def _parquet(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.parquet"))}
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory):
+    """One home run four times: built, re-run with nothing new, a new DeepState day, a new General
+    Staff personnel payload. Each stage's audit.model_builds and published version are kept."""
+    root = tmp_path_factory.mktemp("skip")
+    mirror = make_mirror(root / "mirror", DAYS[:2], cut=DAYS[1])
+    home = root / "home"
+    mp = pytest.MonkeyPatch()
+    stages: dict[str, dict] = {}
+
+    def run(stage: str, today: dt.date, where: Path = home) -> None:
+        mp.setenv("FRONTLINE_HOME", str(where))
+        mp.setenv("FRONTLINE_SOURCES", str(mirror))
+        mp.setenv("FRONTLINE_TODAY", today.isoformat())
+        assert main(["run"]) == 0, stage
+        stages[stage] = {"builds": _builds(where), "version": publish.version_path(where / "published")}
+
+    try:
+        run("first", DAYS[1])
+        run("again", DAYS[1])
+        add_day(mirror, DAYS[2], cut_whole_files=False)
+        run("deepstate_day", DAYS[2])
+        _gs_personnel_cut(mirror, DAYS[2])
+        run("gs_payload", DAYS[2])
+    finally:
+        mp.undo()
+    return {"stages": stages, "home": home, "mirror": mirror}
+
+
+def test_the_first_run_keys_every_model(grown):
+    builds = grown["stages"]["first"]["builds"]
+    assert set(builds) == {m.qualified for m in MODELS.values()}
+    assert {b for b, _ in builds.values()} == {1}
+    with duckdb.connect(str(grown["home"] / "warehouse.duckdb"), read_only=True) as con:
+        for model in MODELS.values():
+            if not model.step:  # a SQL model counted its table's rows
+                counted = con.execute("SELECT counted FROM audit.model_builds WHERE table_name = ?", [model.qualified])
+                assert counted.fetchone()[0] == con.execute(f"SELECT count(*) FROM {model.qualified}").fetchone()[0]  # noqa: S608
+
+
+def test_a_run_with_nothing_new_builds_nothing(grown):
+    first, again = grown["stages"]["first"], grown["stages"]["again"]
+    assert again["builds"] == first["builds"]  # same keys, no build counted
+    assert again["version"] == first["version"]  # and nothing new published
+
+
+def test_a_new_deepstate_day_rebuilds_only_what_reads_deepstate(grown):
+    stages = grown["stages"]
+    rebuilt = _rebuilt(stages["again"]["builds"], stages["deepstate_day"]["builds"])
+    assert rebuilt == _downstream({"raw.deepstate_snapshots"})
+    assert {"region_daily_area", "settlement_day_status", "fact_control_daily", "dim_date"} <= rebuilt
+    untouched = {"dim_source", "dim_region", "dim_settlement", "dim_loss_category", "loss_value_events"}
+    untouched |= {"fact_losses_daily", "fact_losses_monthly", "fact_confirmed_deaths_weekly", "fact_casualty_estimates"}
+    assert not rebuilt & untouched
+    assert stages["deepstate_day"]["version"] != stages["again"]["version"]
+
+
+def test_a_new_general_staff_payload_rebuilds_no_territory_model(grown):
+    stages = grown["stages"]
+    rebuilt = _rebuilt(stages["deepstate_day"]["builds"], stages["gs_payload"]["builds"])
+    assert rebuilt == _downstream({"raw.gs_personnel"})
+    assert {"loss_value_events", "fact_losses_daily", "fact_losses_bitemporal"} <= rebuilt
+    territory = {m.table for m in MODELS.values() if m.package == "transforms.territory"}
+    settlements = {m.table for m in MODELS.values() if m.package == "transforms.settlements"}
+    assert not rebuilt & (territory | settlements)
+    with duckdb.connect(str(grown["home"] / "warehouse.duckdb"), read_only=True) as con:
+        versions = con.execute("SELECT payload_version FROM core.loss_payloads WHERE source = 'gs_personnel'")
+        assert sorted(v for (v,) in versions.fetchall()) == [1, 2]  # the new version was folded
+
+
+def test_skipping_publishes_what_a_full_build_does(grown, tmp_path, monkeypatch):
+    """The home built step by step (most models skipped) holds and publishes what building every
+    model again from the same raw rows does (its keys forgotten: nothing skipped)."""
+    home = tmp_path / "home"
+    shutil.copytree(grown["home"], home, symlinks=True)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("DELETE FROM audit.model_builds")
+    monkeypatch.setenv("FRONTLINE_HOME", str(home))
+    monkeypatch.setenv("FRONTLINE_SOURCES", str(grown["mirror"]))
+    monkeypatch.setenv("FRONTLINE_TODAY", DAYS[2].isoformat())
+    assert main(["run"]) == 0
+    assert {b for b, _ in _builds(home).values()} == {1}  # every model built
+    assert _tables(home) == _tables(grown["home"])
+    # nothing new to publish: the latest version is the one published with skipping, same files
+    version = grown["stages"]["gs_payload"]["version"]
+    assert publish.version_path(home / "published").name == version.name
+    assert _parquet(publish.version_path(home / "published")) == _parquet(version)
+
+
+def test_a_table_changed_behind_the_models_back_is_rebuilt(grown, tmp_path):
     path = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(published["home"] / "warehouse.duckdb", path)
+    shutil.copyfile(grown["home"] / "warehouse.duckdb", path)
+    monthly = "SELECT * FROM core.fact_losses_monthly ORDER BY ALL"
     with db.session(path) as con:
-        yield con
+        old = con.execute(monthly).fetchall()
+        (builds,) = con.execute(
+            "SELECT builds FROM audit.model_builds WHERE table_name = 'core.fact_losses_monthly'"
+        ).fetchone()
+        con.execute(
+            "DELETE FROM core.fact_losses_monthly WHERE month = (SELECT min(month) FROM core.fact_losses_monthly)"
+        )
+        assert run_model(con, "fact_losses_monthly") == len(old)
+        assert con.execute(monthly).fetchall() == old
+        # a step whose bookkeeping changed is called again (here: one day stored by another method)
+        con.execute("UPDATE core.region_day_inputs SET method = 'old' WHERE date = ?", [DAYS[1]])
+        assert run_model(con, "region_daily_area") == 1
+        assert run_model(con, "region_daily_area") == 0
+        rows = dict(con.execute("SELECT table_name, builds FROM audit.model_builds").fetchall())
+        assert rows["core.fact_losses_monthly"] == builds + 1
 
 
-def _builds(con, table: str) -> tuple[int, str]:
-    return con.execute(
-        "SELECT builds, build_key FROM audit.model_builds WHERE table_name = ?", [f"core.{table}"]
-    ).fetchone()
+def test_a_changed_sql_text_or_parameter_rebuilds_the_model(grown, tmp_path, monkeypatch):
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(grown["home"] / "warehouse.duckdb", path)
+    builds = "SELECT builds, build_key FROM audit.model_builds WHERE table_name = ?"
+    with db.session(path) as con:
+        (count, key) = con.execute(builds, ["core.fact_losses_monthly"]).fetchone()
+        edited = load("transforms.losses", "fact_losses_monthly") + "\n-- an edit that changes no row\n"
+        monkeypatch.setattr(models, "load", lambda p, n: edited if n == "fact_losses_monthly" else load(p, n))
+        run_model(con, "fact_losses_monthly")
+        (new_count, new_key) = con.execute(builds, ["core.fact_losses_monthly"]).fetchone()
+        assert (new_count, new_key != key) == (count + 1, True)
+        run_model(con, "fact_losses_monthly")  # and then it is skipped again
+        assert con.execute(builds, ["core.fact_losses_monthly"]).fetchone() == (new_count, new_key)
+
+        model = MODELS["fact_settlement_control_daily"]
+        (count, key) = con.execute(builds, [model.qualified]).fetchone()
+        monkeypatch.setitem(MODELS, model.table, models.Model(model.table, model.package, params=lambda: [999.0]))
+        run_model(con, model.table)
+        (new_count, new_key) = con.execute(builds, [model.qualified]).fetchone()
+        assert (new_count, new_key != key) == (count + 1, True)
 
 
-def _monthly(con) -> dict:
-    return {
-        (m, c): t for m, c, t in con.execute("SELECT month, category, total FROM core.fact_losses_monthly").fetchall()
-    }
+RUN_EVERY_MODEL = """
+import sys
+from pathlib import Path
+from transforms import build_keys
+from transforms.models import MODELS, run_model
+from warehouse.store import db
+with db.session(Path(sys.argv[1])) as con:
+    for table in MODELS:
+        run_model(con, table)
+print(build_keys.__file__)
+"""
 
 
-def test_every_sql_model_was_keyed_by_the_run(warehouse):
-    keyed = dict(warehouse.execute("SELECT table_name, row_count FROM audit.model_builds").fetchall())
-    sql_models = {m.qualified for m in MODELS.values() if not m.step}
-    assert set(keyed) == sql_models
-    for table, rows in keyed.items():
-        assert rows == warehouse.execute(f"SELECT count(*) FROM {table}").fetchone()[0], table  # noqa: S608
+def test_a_code_change_rebuilds_every_model_once(grown, tmp_path):
+    """Another process with the same code skips every model; with one .sql file of transforms/
+    edited (a comment: no row changes), every model is built once, then skipped again."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(grown["home"] / "warehouse.duckdb", path)
+    code = tmp_path / "code"
+    for package in ("transforms", "warehouse"):
+        shutil.copytree(ROOT / package, code / package, ignore=shutil.ignore_patterns("__pycache__"))
+    edited = code / "transforms" / "sql" / "dim_date.sql"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n-- an edit\n", encoding="utf-8")
 
+    def run_every_model(pythonpath: Path) -> dict:
+        env = {**os.environ, "PYTHONPATH": f"{pythonpath}{os.pathsep}{ROOT}"}
+        done = subprocess.run(
+            [sys.executable, "-c", RUN_EVERY_MODEL, str(path)], env=env, capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip().startswith(str(pythonpath)), done.stdout  # the code it was meant to run
+        return {t: b for t, (b, _) in _builds(tmp_path).items()}
 
-def test_a_model_whose_inputs_did_not_change_is_not_rebuilt(warehouse):
-    before = _builds(warehouse, "fact_losses_monthly")
-    months = "SELECT count(DISTINCT (date_trunc('month', date), category)) FROM core.fact_losses_daily"
-    rows = warehouse.execute(months).fetchone()[0]
-    assert run_model(warehouse, "fact_losses_monthly") == rows
-    assert _builds(warehouse, "fact_losses_monthly") == before
-    # nor any other SQL model, run in registry order (steps keep their own keys)
-    counts = dict(warehouse.execute("SELECT table_name, builds FROM audit.model_builds").fetchall())
-    for model in MODELS.values():
-        if not model.step:
-            run_model(warehouse, model.table)
-    assert dict(warehouse.execute("SELECT table_name, builds FROM audit.model_builds").fetchall()) == counts
-
-
-def test_one_changed_input_row_rebuilds_the_model(warehouse):
-    builds, key = _builds(warehouse, "fact_losses_monthly")
-    old = _monthly(warehouse)
-    day, category = warehouse.execute(
-        "SELECT date, category FROM core.fact_losses_daily WHERE daily IS NOT NULL ORDER BY date DESC, category LIMIT 1"
-    ).fetchone()
-    warehouse.execute(
-        "UPDATE core.fact_losses_daily SET daily = daily + 7 WHERE date = ? AND category = ?", [day, category]
-    )
-    run_model(warehouse, "fact_losses_monthly")
-    new_builds, new_key = _builds(warehouse, "fact_losses_monthly")
-    assert (new_builds, new_key != key) == (builds + 1, True)
-    month = day.replace(day=1)
-    assert _monthly(warehouse) == {**old, (month, category): old[(month, category)] + 7}
-
-
-def test_a_table_changed_behind_the_models_back_is_rebuilt(warehouse):
-    builds, key = _builds(warehouse, "fact_losses_monthly")
-    old = _monthly(warehouse)
-    warehouse.execute(
-        "DELETE FROM core.fact_losses_monthly WHERE month = (SELECT min(month) FROM core.fact_losses_monthly)"
-    )
-    assert run_model(warehouse, "fact_losses_monthly") == len(old)
-    assert _builds(warehouse, "fact_losses_monthly") == (builds + 1, key)  # same inputs, same key
-    assert _monthly(warehouse) == old
-
-
-def test_a_changed_sql_text_rebuilds_the_model(warehouse, monkeypatch):
-    builds, key = _builds(warehouse, "fact_losses_monthly")
-    edited = load("transforms.losses", "fact_losses_monthly") + "\n-- an edit that changes no row\n"
-    monkeypatch.setattr(
-        models, "load", lambda package, name: edited if name == "fact_losses_monthly" else load(package, name)
-    )
-    old = _monthly(warehouse)
-    run_model(warehouse, "fact_losses_monthly")
-    new_builds, new_key = _builds(warehouse, "fact_losses_monthly")
-    assert (new_builds, new_key != key) == (builds + 1, True)
-    assert _monthly(warehouse) == old
-    run_model(warehouse, "fact_losses_monthly")  # and then it is skipped again
-    assert _builds(warehouse, "fact_losses_monthly") == (new_builds, new_key)
-
-
-def test_changed_parameters_rebuild_the_model(warehouse, monkeypatch):
-    model = MODELS["fact_settlement_control_daily"]
-    builds, key = _builds(warehouse, model.table)
-    monkeypatch.setitem(MODELS, model.table, models.Model(model.table, model.package, params=lambda: [999.0]))
-    run_model(warehouse, model.table)
-    new_builds, new_key = _builds(warehouse, model.table)
-    assert (new_builds, new_key != key) == (builds + 1, True)
+    before = {t: b for t, (b, _) in _builds(tmp_path).items()}
+    assert run_every_model(ROOT) == before
+    after = run_every_model(code)
+    assert after == {t: b + 1 for t, b in before.items()}
+    assert run_every_model(code) == after
+    assert _tables(grown["home"]) == _tables(tmp_path)  # the same rows, built again
