@@ -186,6 +186,7 @@ def grown(tmp_path_factory):
         mp.setenv("FRONTLINE_TODAY", DAYS[1].isoformat())
         run("first")
         run("again")
+        mp.setenv("FRONTLINE_TODAY", DAYS[2].isoformat())
         add_day(mirror, DAYS[2], cut_whole_files=False)
         land("deepstate_day", sources.DEEPSTATE, DAYS[2])
         _gs_personnel_cut(mirror, DAYS[2])
