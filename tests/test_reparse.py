@@ -183,3 +183,42 @@ def test_every_raw_table_declares_the_columns_of_its_schema(tmp_path):
             ).fetchall()
             assert [c for (c,) in actual if c != "version"] == list(columns), name
     assert len(declared) == len(RAW_TABLES)
+
+
+def test_a_model_built_from_rows_a_reparse_replaced_is_rebuilt(home, built, monkeypatch, capsys):
+    """Models are skipped while their inputs' keys are unchanged (transforms/build_keys.py): raw rows
+    deleted behind the ledger's back change the raw table's key (its row count), and rows a reparse
+    replaces do too (audit.raw_rewrites), so what was built from the old rows is built again."""
+    from transforms.models import run_model
+    from warehouse.store import db
+
+    weekly = "SELECT * FROM core.fact_confirmed_deaths_weekly ORDER BY ALL"
+    builds = "SELECT builds FROM audit.model_builds WHERE table_name = 'core.fact_confirmed_deaths_weekly'"
+    with db.session(home / "warehouse.duckdb") as con:
+        original, (first,) = con.execute(weekly).fetchall(), con.execute(builds).fetchone()
+        run_model(con, "fact_confirmed_deaths_weekly")  # nothing changed: skipped
+        assert con.execute(builds).fetchone() == (first,)
+        # rows an older parser left out: the model is built from what is there
+        lost = con.execute("SELECT count(*) FROM raw.mediazona_weekly WHERE source = 'mediazona_2025'").fetchone()[0]
+        assert lost > 0
+        con.execute("DELETE FROM raw.mediazona_weekly WHERE source = 'mediazona_2025'")
+        run_model(con, "fact_confirmed_deaths_weekly")
+        assert con.execute(builds).fetchone() == (first + 1,)
+        assert con.execute(weekly).fetchall() == [r for r in original if "mediazona_2025" not in r]
+    code, out = frontline(monkeypatch, capsys, home, built["mirror"], TODAY, "reparse", "mediazona_2025")
+    assert code == 0, out
+    with db.session(home / "warehouse.duckdb") as con:
+        run_model(con, "fact_confirmed_deaths_weekly")
+        assert con.execute(builds).fetchone() == (first + 2,)
+        assert con.execute(weekly).fetchall() == original
+        # values rewritten in place (the row count unchanged), as a parser fix in reverse: the
+        # reparse restoring them changes the raw table's key (no new payload version is landed)
+        con.execute("UPDATE raw.mediazona_weekly SET value = value + 1 WHERE source = 'mediazona_2024'")
+    code, out = frontline(monkeypatch, capsys, home, built["mirror"], TODAY, "reparse", "mediazona_2024")
+    assert code == 0 and "; 0 changed" not in out, out
+    with db.session(home / "warehouse.duckdb") as con:
+        rewrites = "SELECT rewrites FROM audit.raw_rewrites WHERE table_name = 'raw.mediazona_weekly'"
+        assert con.execute(rewrites).fetchall() == [(2,)]  # by each reparse that changed rows
+        run_model(con, "fact_confirmed_deaths_weekly")
+        assert con.execute(builds).fetchone() == (first + 3,)
+        assert con.execute(weekly).fetchall() == original

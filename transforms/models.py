@@ -3,7 +3,8 @@ one runner, :func:`run_model`.
 
 A SQL model is one ``.sql`` file named after its table in the ``sql/`` folder of its domain package,
 run in one transaction with its bound parameters; the catalog's comments go on the result. It is a
-cheap, deterministic full refresh: re-running it leaves every row identical. A few tables are built
+cheap, deterministic full refresh: re-running it leaves every row identical, so it is skipped (a step
+is not even called) while its build key is that of its last build (transforms/build_keys.py). A few tables are built
 by a Python step instead (geometry measured with shapely/pyproj, payload versions folded as they
 arrive, points placed in oblasts): the entry names the step and the SQL files it reads.
 
@@ -22,7 +23,7 @@ from functools import cache
 
 import duckdb
 
-from transforms import dim_source
+from transforms import build_keys, dim_source
 from transforms.losses import dim_loss_category, loss_history
 from transforms.settlements import dim_settlement, status_step
 from transforms.settlements.model_params import FRONT_ZONE_KM, HOLD_DAYS, HOLD_DEPTH_KM
@@ -176,15 +177,29 @@ WRITER: dict[str, Model] = {t: m for m in _MODELS for t in m.writes}
 
 def run_model(con: duckdb.DuckDBPyConnection, table: str, **step_options) -> int:
     """Build ``table`` (and whatever its model writes beside it). Returns the table's row count,
-    or, for an incremental step, what it counted (days computed, payload versions folded)."""
+    or, for an incremental step, what it counted (days computed, payload versions folded). A model
+    whose build key matches its last build's (code, SQL/method, parameters, the keys of its inputs:
+    transforms/build_keys.py) and whose tables are still as that build left them is not built, nor
+    its step called: it returns the stored count (0 for an incremental step: nothing computed)."""
     if table not in MODELS:
         raise KeyError(f"no model builds {table!r}; known: {sorted(MODELS)}")
     model = MODELS[table]
-    if model.step:
-        return model.step(con, **step_options)
     params = model.params() if model.params else None
+    texts = [load(package, name) for package, name in model.sql_files]
+    method = build_keys.method_of(model.step) if model.step else None
+    inputs = {t: (WRITER[t].qualified if t in WRITER else None) for t in model.inputs}
+    key = build_keys.build_key(con, model.qualified, texts, params, method, inputs)
+    if key is not None and (counted := build_keys.unchanged(con, model.qualified, model.writes, key)) is not None:
+        return 0 if model.counts else counted
+    if model.step:
+        counted = model.step(con, **step_options)
+        if key is not None:
+            build_keys.record(con, model.qualified, model.writes, key, counted)
+        return counted
     with transaction(con):
-        sql = load(model.package, table)
-        con.execute(sql, params) if params else con.execute(sql)
+        con.execute(texts[0], params) if params else con.execute(texts[0])
         comment(con, table)
-    return row_count(con, model.qualified)
+        rows = row_count(con, model.qualified)
+        if key is not None:
+            build_keys.record(con, model.qualified, model.writes, key, rows)
+    return rows

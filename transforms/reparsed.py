@@ -10,6 +10,8 @@ import datetime as dt
 
 import duckdb
 
+from transforms import build_keys
+from warehouse.ingest import sources
 from warehouse.store.sqlfiles import load
 
 DAY_SOURCES = ("deepstate", "deepstate_api")
@@ -18,6 +20,7 @@ LOSS_SOURCES = ("gs_personnel", "gs_equipment", "gs_equipment_corrections")
 
 def forget(con: duckdb.DuckDBPyConnection, source: str, key: str) -> None:
     """Make the next run recompute what depends on payload (source, key)."""
+    build_keys.rows_rewritten(con, sources.BY_NAME[source].table_of(key).name)
     if source in DAY_SOURCES:
         day = _day(con, source, key)  # None: every day of the source (the API listing)
         con.execute(load("transforms", "forget_region_days"), {"source": source, "date": day})

@@ -67,6 +67,11 @@ MIGRATIONS = (
         (("warehouse.store", "migration_002_check_results_detail"),),
     ),
     Migration(
+        3,
+        "what each SQL model was last built from (a model whose inputs did not change is not rebuilt)",
+        (("warehouse.store", "migration_003_model_builds"),),
+    ),
+    Migration(
         4,
         "the extract each published table was last encoded to (publishing reuses unchanged files)",
         (("warehouse.store", "migration_004_published_extracts"),),
