@@ -77,14 +77,20 @@ def frontline_run(mirror: Path, home: Path, start: dt.date, end: dt.date) -> int
 
 def settlement_work(home: Path) -> int:
     """The settlement work of a full rebuild, alone, on a warehouse that has the rest: every
-    (source, day) of the settlement step recomputed, its six tables rebuilt and validated."""
+    (source, day) of the settlement step recomputed, its six tables rebuilt and validated (their
+    stored days, build keys and validations forgotten first)."""
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     from expectations import run_suite
     from transforms.models import MODELS, run_model
     from warehouse.store import catalog, db
 
+    settlement_tables = [f"{m.schema}.{m.table}" for m in MODELS.values() if m.package == "transforms.settlements"]
     with db.session(home / "warehouse.duckdb") as con:
+        # as in a full rebuild: no stored day, build key or validation to reuse
         con.execute("DELETE FROM core.settlement_day_inputs")
+        con.execute("DELETE FROM audit.model_builds WHERE list_contains(?, table_name)", [settlement_tables])
+        names = [t.name for t in catalog.SETTLEMENT_TABLES]
+        con.execute("DELETE FROM audit.validation_cache WHERE list_contains(?, table_name)", [names])
         days = run_model(con, "settlement_day_status")
         for model in MODELS.values():
             if model.package == "transforms.settlements" and model.table != "settlement_day_status":
