@@ -14,6 +14,7 @@ change.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 import duckdb
 import pytest
@@ -32,6 +33,21 @@ from expectations.suites import Spec, frame_keys
 from tests.expectation_cases import ALSO, CASES, case_for
 from tests.test_expectations import TODAY, warehouse  # noqa: F401 (module fixture)
 from warehouse.store import catalog
+
+
+@contextmanager
+def defect_applied(warehouse, case):
+    """A connection to the warehouse with the case's defect applied, rolled back on exit."""
+    con = duckdb.connect(warehouse)
+    con.execute("BEGIN")
+    try:
+        for sql in case.sql:
+            con.execute(sql)
+        yield con
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+
 
 ALL = [(t.name, s) for t in catalog.PUBLISHED for s in specs_for(t.name, TODAY)]
 
@@ -119,16 +135,9 @@ def test_expectation_fails_on_its_case(warehouse, good, table, spec):  # noqa: F
 
     c = case_for(catalog.table(table), spec)
     assert c is not None, f"no failing case for {table}.{spec.name}: add one to tests/expectation_cases.py"
-    con = duckdb.connect(warehouse)
-    con.execute("BEGIN")
-    try:
-        for sql in c.sql:
-            con.execute(sql)
-        today = c.today or TODAY
+    today = c.today or TODAY
+    with defect_applied(warehouse, c) as con:
         outcomes = evaluate(con, table, today, good[table] if today == TODAY else None)
-    finally:
-        con.execute("ROLLBACK")
-        con.close()
 
     r = outcomes[spec.name]
     failed = {n for n, o in outcomes.items() if not o.success}
@@ -159,16 +168,9 @@ def test_shortcut_agrees_with_run_suite(warehouse, good, table, name):  # noqa: 
     t = catalog.table(table)
     spec = next(s for s in specs_for(table, TODAY) if s.name == name)
     c = case_for(t, spec)
-    con = duckdb.connect(warehouse)
-    con.execute("BEGIN")
-    try:
-        for sql in c.sql:
-            con.execute(sql)
+    with defect_applied(warehouse, c) as con:
         full = run_suite(con, table, today=TODAY)
         short = evaluate(con, table, TODAY, good[table])
-    finally:
-        con.execute("ROLLBACK")
-        con.close()
     assert [(r.name, r.success, r.unexpected_count) for r in full.results] == [
         (n, o.success, o.unexpected_count) for n, o in short.items()
     ]
@@ -185,16 +187,9 @@ def test_row_condition_filtered_once_reports_what_gx_reports(warehouse, table, s
     exceptions) equals GX's own row_condition validation of the whole frame."""
     t = catalog.table(table)
     c = case_for(t, spec)
-    con = duckdb.connect(warehouse)
-    con.execute("BEGIN")
-    try:
-        for sql in c.sql:
-            con.execute(sql)
-        today = c.today or TODAY
+    today = c.today or TODAY
+    with defect_applied(warehouse, c) as con:
         df = _frames(con, t, [spec.frame], today)[spec.frame]
-    finally:
-        con.execute("ROLLBACK")
-        con.close()
     specs = [s for s in specs_for(table, today) if s.frame == spec.frame]
     keys = frame_keys(t, spec.frame)
     vres = validate_frame(t.name, spec.frame, df, specs)
