@@ -22,7 +22,8 @@ daemon and later runs read the same files. What changes:
   cut short is marked failed by the next run like any run that died (runner.end_dead_runs).
 PostgreSQL storage is left as it is.
 
-Uses the storage's private `_connect` and `_db_lock` (Dagster 1.13): checked by
+Uses the storage's private `_connect`, `_db_lock` and `_initialized_dbs` (Dagster 1.13): checked
+by tests/test_event_log.py (held and Dagster's own path store the same events) and
 tests/test_orchestration.py, which reads a run's events back.
 """
 
