@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -293,10 +294,15 @@ def test_a_changed_sql_text_or_parameter_rebuilds_the_model(grown, tmp_path, mon
 
         model = MODELS["fact_settlement_control_daily"]
         (count, key) = con.execute(builds, [model.qualified]).fetchone()
-        monkeypatch.setitem(MODELS, model.table, models.Model(model.table, model.package, params=lambda: [999.0]))
+        monkeypatch.setitem(MODELS, model.table, replace(model, params=lambda: {"front_zone_km": 1e6}))
         run_model(con, model.table)
         (new_count, new_key) = con.execute(builds, [model.qualified]).fetchone()
         assert (new_count, new_key != key) == (count + 1, True)
+        zone = "SELECT count(DISTINCT (source, settlement_id)) FROM "
+        assert (
+            con.execute(zone + model.qualified).fetchone()
+            == con.execute(zone + "core.settlement_day_status").fetchone()
+        )
 
 
 RUN_EVERY_MODEL = """

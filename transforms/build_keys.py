@@ -19,6 +19,11 @@ tables of input hashes deciding what it recomputes). Same key and same guard: th
 built, not even called (a step then costs nothing), and its stored count is returned. A table
 rewritten in place behind the model's back without a row count change is not seen: tables are
 written by their models only (tests tamper with them to test the checks, and then run no model).
+
+A model built **by day** (transforms/models.py) also stores in ``audit.model_days`` a key per
+(source, day) of what it read (its ``<table>_day_keys.sql``) and a **model key** (code version, SQL,
+parameters, TimeZone: how rows are computed from inputs). When its build key changed but its model
+key and guard did not, only the days whose key changed, appeared or vanished are rebuilt.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.ingest import sources
+from warehouse.store.sqlfiles import load
 
 FORMAT = "2"  # bump when what the key covers changes
 CODE_PACKAGES = ("transforms", "warehouse")
@@ -81,9 +87,9 @@ def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
     return (
         con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' "
-            "AND table_name IN ('model_builds', 'raw_rewrites')"
+            "AND table_name IN ('model_builds', 'raw_rewrites', 'model_days')"
         ).fetchone()[0]
-        == 2
+        == 3
     )
 
 
@@ -182,3 +188,35 @@ def rows_rewritten(con: duckdb.DuckDBPyConnection, table: str) -> None:
 def method_of(step) -> str | None:
     """A step's METHOD (the version of what it computes), if its module declares one."""
     return getattr(sys.modules[step.__module__], "METHOD", None)
+
+
+def model_key(con: duckdb.DuckDBPyConnection, qualified: str, texts: list[str], params) -> str:
+    """How a by-day model computes its rows (not what from): day keys stored under another model
+    key are not comparable."""
+    timezone = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    return _sha([code_version(), timezone, qualified, texts, params])
+
+
+def changed_days(
+    con: duckdb.DuckDBPyConnection, qualified: str, writes: tuple[str, ...], key: str, day_keys: str
+) -> bool:
+    """Put the day keys of the model's inputs now in the temp table ``model_day_keys`` and, when its
+    last build was of the same model key and its tables still hold what that build left, the
+    (source, date) whose key changed, appeared or vanished in ``model_changed_days``: True (rebuild
+    those days). False: rebuild the whole table."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE model_day_keys AS {day_keys.strip().rstrip(';')}")
+    stored = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE model_key <> ?) FROM audit.model_days WHERE table_name = ?",
+        [key, qualified],
+    ).fetchone()
+    built = con.execute("SELECT guard FROM audit.model_builds WHERE table_name = ?", [qualified]).fetchone()
+    if stored[0] == 0 or stored[1] > 0 or built is None or guard(con, writes) != built[0]:
+        return False
+    con.execute(load("transforms", "model_changed_days"), {"table_name": qualified})
+    return True
+
+
+def record_days(con: duckdb.DuckDBPyConnection, qualified: str, key: str) -> None:
+    """Store the day keys (temp ``model_day_keys``) the build used, in the model's transaction."""
+    con.execute("DELETE FROM audit.model_days WHERE table_name = ?", [qualified])
+    con.execute("INSERT INTO audit.model_days SELECT ?, ?, source, date, day_key FROM model_day_keys", [qualified, key])

@@ -4,7 +4,11 @@ one runner, :func:`run_model`.
 A SQL model is one ``.sql`` file named after its table in the ``sql/`` folder of its domain package,
 run in one transaction with its bound parameters; the catalog's comments go on the result. It is a
 cheap, deterministic full refresh: re-running it leaves every row identical, so it is skipped (a step
-is not even called) while its build key is that of its last build (transforms/build_keys.py). A few tables are built
+is not even called) while its build key is that of its last build (transforms/build_keys.py). A model
+``by_day`` over a long history also has ``<table>_day_keys.sql`` (a key per (source, day) of what it
+reads) and ``<table>_update.sql`` (replaces the rows of the days in the temp table
+``model_changed_days``): when only some days' keys changed since its last build, only those days
+are rebuilt, with the same rows a full build gives (tests/test_models.py). A few tables are built
 by a Python step instead (geometry measured with shapely/pyproj, payload versions folded as they
 arrive, points placed in oblasts): the entry names the step and the SQL files it reads.
 
@@ -54,6 +58,7 @@ class Model:
     counts: str | None = None  # the step's count, as asset metadata (else the table's row count)
     progress: str | None = None  # the progress label `frontline run` shows for the step
     internal: dict[str, str] = field(default_factory=dict)  # description of written tables outside the catalog
+    by_day: bool = False  # a SQL model with <table>_day_keys.sql and <table>_update.sql: rebuilds changed days only
 
     @property
     def qualified(self) -> str:
@@ -158,14 +163,14 @@ _MODELS = (
     ),
     Model("dim_settlement", _S, step=dim_settlement.build, sql=((_S, "dim_settlement_rows"), _BOUNDARIES)),
     Model("fact_settlement_status_flips", _S),
-    Model("fact_settlement_control_daily", _S, params=lambda: [FRONT_ZONE_KM]),
+    Model("fact_settlement_control_daily", _S, params=lambda: {"front_zone_km": FRONT_ZONE_KM}, by_day=True),
     Model(
         "fact_settlement_control_changes",
         _S,
         params=lambda: [HOLD_DAYS["deepstate"], HOLD_DAYS["deepstate_api"], HOLD_DEPTH_KM],
     ),
     Model("fact_front_line_daily", _S),
-    Model("front_line_daily", _S),
+    Model("front_line_daily", _S, by_day=True),
     # shared calendar, after every fact it spans
     Model("dim_date", "transforms"),
 )
@@ -186,6 +191,9 @@ def run_model(con: duckdb.DuckDBPyConnection, table: str, **step_options) -> int
     model = MODELS[table]
     params = model.params() if model.params else None
     texts = [load(package, name) for package, name in model.sql_files]
+    if model.by_day:
+        day_keys, update = (load(model.package, f"{table}_{part}") for part in ("day_keys", "update"))
+        texts += [day_keys, update]
     method = build_keys.method_of(model.step) if model.step else None
     inputs = {t: (WRITER[t].qualified if t in WRITER else None) for t in model.inputs}
     key = build_keys.build_key(con, model.qualified, texts, params, method, inputs)
@@ -197,9 +205,23 @@ def run_model(con: duckdb.DuckDBPyConnection, table: str, **step_options) -> int
             build_keys.record(con, model.qualified, model.writes, key, counted)
         return counted
     with transaction(con):
-        con.execute(texts[0], params) if params else con.execute(texts[0])
+        by_day = key is not None and model.by_day
+        model_key = build_keys.model_key(con, model.qualified, texts, params) if by_day else None
+        if by_day and build_keys.changed_days(con, model.qualified, model.writes, model_key, day_keys):
+            _execute(con, update, params)
+        else:
+            con.execute(texts[0], params) if params else con.execute(texts[0])
         comment(con, table)
         rows = row_count(con, model.qualified)
         if key is not None:
             build_keys.record(con, model.qualified, model.writes, key, rows)
+        if by_day:
+            build_keys.record_days(con, model.qualified, model_key)
     return rows
+
+
+def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None) -> None:
+    """Run a file of several statements, each with the named parameters it uses."""
+    for statement in con.extract_statements(sql):
+        used = statement.named_parameters
+        con.execute(statement, {name: params[name] for name in used}) if used else con.execute(statement)

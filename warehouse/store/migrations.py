@@ -76,6 +76,11 @@ MIGRATIONS = (
         "the extract each published table was last encoded to (publishing reuses unchanged files)",
         (("warehouse.store", "migration_004_published_extracts"),),
     ),
+    Migration(
+        5,
+        "the per-day input keys of each incremental SQL model (a new day replaces that day's rows only)",
+        (("warehouse.store", "migration_005_model_days"),),
+    ),
 )
 
 BOOTSTRAP = load("warehouse.store", "schema_migrations")

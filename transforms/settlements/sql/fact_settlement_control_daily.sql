@@ -1,12 +1,12 @@
 -- Settlement status and distance per source and calendar day, for the front zone: settlements
--- within $1 km of the source's front on an observed day, or whose status ever changed in it.
+-- within $front_zone_km km of the source's front on an observed day, or whose status ever changed in it.
 -- Gap days (no snapshot) are present with is_observed = false and NULL measures.
 CREATE OR REPLACE TABLE core.fact_settlement_control_daily AS
 WITH front_zone AS (
     SELECT source, settlement_id
     FROM core.settlement_day_status
     GROUP BY source, settlement_id
-    HAVING min(abs(distance_to_front_km)) <= $1 OR count(DISTINCT status) > 1
+    HAVING min(abs(distance_to_front_km)) <= $front_zone_km OR count(DISTINCT status) > 1
 ),
 calendar AS (
     SELECT source, date, status AS coverage
