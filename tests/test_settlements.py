@@ -402,85 +402,78 @@ def test_geoparquet_exports_of_settlements_and_front_lines(built, tmp_path):
 
 
 def test_models_by_day_rebuild_changed_days_into_the_rows_and_bytes_of_a_full_build(built, tmp_path):
-    """A day replaced in the middle, the calendar extended over a gap, one settlement entering the
-    front zone and one leaving it: the by-day models replace only those days and settlements, and
-    the result is the full build's, row for row and Parquet byte for byte."""
-    from warehouse.store import catalog
-
+    """The calendar extended over a gap, then a day in the middle replaced twice: one settlement
+    enters the front zone (with two flips), then leaves it. Each time the by-day models replace only
+    that day, and the result is the full build's, row for row and Parquet byte for byte."""
     con = built["con"]
     by_day = [m for m in MODELS.values() if m.by_day]
-    assert {m.table for m in by_day} == {"fact_settlement_control_daily", "front_line_daily"}
+    assert {m.table for m in by_day} == {
+        "fact_settlement_control_daily",
+        "fact_settlement_status_flips",
+        "front_line_daily",
+    }
     run_model(con, "fact_control_coverage_daily")  # the day added before extends the calendar over a gap
     _models(con)
     day, zone_km = FLICKER_DAYS[5], model_params.FRONT_ZONE_KM
     zone = "SELECT DISTINCT settlement_id FROM core.fact_settlement_control_daily WHERE source = 'deepstate'"
-    entering = _rows(
+    flips = "SELECT date, to_status FROM core.fact_settlement_status_flips WHERE settlement_id = ? ORDER BY date"
+    far = _rows(
         con,
         "SELECT settlement_id FROM core.settlement_day_status WHERE source = 'deepstate' GROUP BY 1 "
-        "HAVING min(abs(distance_to_front_km)) > ? ORDER BY 1 LIMIT 1",
+        "HAVING min(abs(distance_to_front_km)) > ? AND count(DISTINCT status) = 1 ORDER BY 1 LIMIT 1",
         [zone_km],
     )[0][0]
-    leaving, near_days = _rows(
-        con,
-        "SELECT settlement_id, list(date) FROM core.settlement_day_status WHERE source = 'deepstate' GROUP BY 1 "
-        "HAVING count(DISTINCT status) = 1 AND min(abs(distance_to_front_km)) <= ? "
-        "ORDER BY count(*) FILTER (WHERE abs(distance_to_front_km) <= ?), 1 LIMIT 1",
-        [zone_km, zone_km],
+    row = "WHERE source = 'deepstate' AND date = ? AND settlement_id = ?"
+    (status, distance) = _rows(
+        con, f"SELECT status, distance_to_front_km FROM core.settlement_day_status {row}", [day, far]
     )[0]
-    near_days = [d for (d,) in _rows(con, "SELECT unnest(?::DATE[])", [near_days])]
-    assert entering not in {r[0] for r in _rows(con, zone)} and leaving in {r[0] for r in _rows(con, zone)}
-    # Stand-ins for the step recomputing days: new rows, and new inputs for those days.
+    assert far not in {r[0] for r in _rows(con, zone)} and status != "grey_zone"
+
+    # A stand-in for the step recomputing the day: new rows, and new inputs for that day.
     con.execute(
-        "UPDATE core.settlement_day_status SET distance_to_front_km = 1.5 "
-        "WHERE source = 'deepstate' AND date = ? AND settlement_id = ?",
-        [day, entering],
+        f"UPDATE core.settlement_day_status SET distance_to_front_km = 1.5, status = 'grey_zone' {row}", [day, far]
     )
+    _by_day_equals_full(con, by_day, day, "-entered", tmp_path / "entered")
+    assert far in {r[0] for r in _rows(con, zone)}
+    assert _rows(con, flips, [far]) == [(day, "grey_zone"), (FLICKER_DAYS[6], status)]
+
     con.execute(
-        "UPDATE core.settlement_day_status SET distance_to_front_km = sign(distance_to_front_km) * (? + 1) "
-        "WHERE source = 'deepstate' AND settlement_id = ? AND abs(distance_to_front_km) <= ?",
-        [zone_km, leaving, zone_km],
+        f"UPDATE core.settlement_day_status SET distance_to_front_km = ?, status = ? {row}",
+        [distance, status, day, far],
     )
-    touched = sorted({day, *near_days})
+    _by_day_equals_full(con, by_day, day, "-left", tmp_path / "left")
+    assert far not in {r[0] for r in _rows(con, zone)} and _rows(con, flips, [far]) == []
+
+
+def _by_day_equals_full(con, by_day, day, edit, folder):
+    """Mark ``day``'s inputs changed, build the by-day models by day, then whole: same rows, same bytes."""
+    from warehouse.store import catalog
+
+    folder.mkdir()
     con.execute(
-        "UPDATE core.settlement_day_inputs SET method = method || '-edited' WHERE source = 'deepstate' "
-        "AND list_contains(?, date)",
-        [touched],
+        "UPDATE core.settlement_day_inputs SET method = method || ? WHERE source = 'deepstate' AND date = ?",
+        [edit, day],
     )
-    con.execute(
-        "UPDATE audit.model_builds SET build_key = 'stale' WHERE list_contains(?, table_name)",
-        [[m.qualified for m in by_day]],
-    )
-    total = _rows(con, "SELECT count(*) FROM core.settlement_day_inputs")[0][0]
-    by_day_bytes = {}
+    stale = "UPDATE audit.model_builds SET build_key = 'stale' WHERE table_name = ?"  # an input's key changed
     for model in by_day:
+        con.execute(stale, [model.qualified])
         run_model(con, model.table)
-        changed = _rows(con, "SELECT source, date FROM model_changed_days ORDER BY ALL")
-        assert changed == [("deepstate", d) for d in touched], (
-            model.table,
-            changed,
-            touched,
-        )  # only those days: not the whole table
-        con.execute(f"CREATE OR REPLACE TEMP TABLE by_day_{model.table} AS SELECT * FROM {model.qualified}")
-        by_day_bytes[model.table] = _parquet(con, catalog.table(model.table), tmp_path / f"by_day_{model.table}")
-    assert len(touched) < total
-    entered = {r[0] for r in _rows(con, zone)}
-    assert entering in entered and leaving not in entered
-    for model in by_day:
+        assert _rows(con, "SELECT source, date FROM model_changed_days") == [("deepstate", day)], model.table
+        con.execute(f"CREATE OR REPLACE TEMP TABLE by_day_rows AS SELECT * FROM {model.qualified}")
+        by_day_bytes = _parquet(con, catalog.table(model.table), folder / f"by_day_{model.table}.parquet")
         con.execute("DELETE FROM audit.model_days WHERE table_name = ?", [model.qualified])
-        con.execute("UPDATE audit.model_builds SET build_key = 'stale' WHERE table_name = ?", [model.qualified])
-        con.execute("DROP TABLE IF EXISTS model_changed_days")
-        run_model(con, model.table)
+        con.execute(stale, [model.qualified])
+        con.execute("DROP TABLE model_changed_days")
+        run_model(con, model.table)  # whole: no stored day keys to compare with
         assert _rows(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'model_changed_days'") == [(0,)]
-        for a, b in ((model.qualified, f"by_day_{model.table}"), (f"by_day_{model.table}", model.qualified)):
+        for a, b in ((model.qualified, "by_day_rows"), ("by_day_rows", model.qualified)):
             assert _rows(con, f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})") == [(0,)], model.table
-        assert _parquet(con, catalog.table(model.table), tmp_path / f"full_{model.table}") == by_day_bytes[model.table]
-    assert _rows(con, "SELECT count(*) FROM audit.model_days WHERE table_name = ?", [by_day[0].qualified])[0][0] > 0
+        assert _parquet(con, catalog.table(model.table), folder / f"full_{model.table}.parquet") == by_day_bytes
 
 
 def _parquet(con, table, path) -> bytes:
     from warehouse.publish import geoparquet, publish
 
-    pq.write_table(
-        geoparquet.with_geo_metadata(table.name, publish._arrow_with_docs(con, table)), path, **publish.COMPRESSION
-    )
+    data = geoparquet.with_geo_metadata(table.name, publish._arrow_with_docs(con, table))
+    pq.write_table(data, path, **publish.COMPRESSION)
     return path.read_bytes()

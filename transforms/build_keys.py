@@ -203,7 +203,7 @@ def changed_days(
     """Put the day keys of the model's inputs now in the temp table ``model_day_keys`` and, when its
     last build was of the same model key and its tables still hold what that build left, the
     (source, date) whose key changed, appeared or vanished in ``model_changed_days``: True (rebuild
-    those days). False: rebuild the whole table."""
+    those days). False: rebuild the whole table (also when more than half the days changed)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE model_day_keys AS {day_keys.strip().rstrip(';')}")
     stored = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE model_key <> ?) FROM audit.model_days WHERE table_name = ?",
@@ -213,7 +213,8 @@ def changed_days(
     if stored[0] == 0 or stored[1] > 0 or built is None or guard(con, writes) != built[0]:
         return False
     con.execute(load("transforms", "model_changed_days"), {"table_name": qualified})
-    return True
+    changed = con.execute("SELECT count(*) FROM model_changed_days").fetchone()[0]
+    return 2 * changed <= stored[0]  # most days changed (a step's METHOD): a full build, sorted, is cheaper
 
 
 def record_days(con: duckdb.DuckDBPyConnection, qualified: str, key: str) -> None:

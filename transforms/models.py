@@ -162,7 +162,7 @@ _MODELS = (
         },
     ),
     Model("dim_settlement", _S, step=dim_settlement.build, sql=((_S, "dim_settlement_rows"), _BOUNDARIES)),
-    Model("fact_settlement_status_flips", _S),
+    Model("fact_settlement_status_flips", _S, by_day=True),
     Model("fact_settlement_control_daily", _S, params=lambda: {"front_zone_km": FRONT_ZONE_KM}, by_day=True),
     Model(
         "fact_settlement_control_changes",
