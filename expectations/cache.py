@@ -90,13 +90,17 @@ def query_fingerprint(
     return hashlib.sha256(json.dumps(head, sort_keys=True, default=_canonical).encode()).hexdigest()
 
 
-def _has_cache(con: duckdb.DuckDBPyConnection) -> bool:
+def has_audit_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """False for a database without the warehouse schema (a test's bare tables): always validate."""
     return bool(
         con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'validation_cache'"
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = ?", [name]
         ).fetchone()[0]
     )
+
+
+def _has_cache(con: duckdb.DuckDBPyConnection) -> bool:
+    return has_audit_table(con, "validation_cache")
 
 
 def lookup(

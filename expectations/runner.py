@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from warehouse.store import audit, catalog, db
 
-from . import bounds
+from . import bounds, incremental
 from . import cache as validation_cache
 from .cadence import CADENCE, FRESHNESS_SQL
 from .outcome import MAX_EXAMPLES, ExpectationOutcome, SuiteOutcome
@@ -209,6 +209,36 @@ def frame_query(table: catalog.Table, frame: str) -> str | None:
         frame
     )
     return render_sql(files[table.name]) if files and table.name in files else None
+
+
+def _prepared(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame as GX is given it: positions as row ids, microsecond datetimes as nanoseconds."""
+    df = df.reset_index(drop=True)
+    df[ROW_ID] = range(len(df))
+    for name in df.columns[df.dtypes == "datetime64[us]"]:
+        # GX compares datetime64[ns] columns vectorised, any other unit one Python object per
+        # cell (the settlement table's dates: the run's peak memory, issue 12); same values
+        df[name] = df[name].astype("datetime64[ns]")
+    return df
+
+
+def _rows_of(con: duckdb.DuckDBPyConnection, table: catalog.Table):
+    """``rows(where, params, columns)``: the table's rows satisfying the SQL condition ``where``,
+    in frame order, as a prepared frame of ``columns`` (None: all; []: no column, only the rows)."""
+
+    def rows(where: str, params: list, columns: list[str] | None):
+        import pandas as pd
+
+        if columns == []:
+            count = con.execute(f"SELECT count(*) FROM {qualified(table.name)} WHERE {where}", params).fetchone()[0]  # noqa: S608
+            return _prepared(pd.DataFrame(index=range(count)))
+        selected = "*" if columns is None else ", ".join(_ident(c) for c in columns)
+        order = ", ".join(_ident(c) for c in table.sort_keys)
+        return _prepared(
+            query_frame(con, f"SELECT {selected} FROM {qualified(table.name)} WHERE {where} ORDER BY {order}", params)
+        )  # noqa: S608
+
+    return rows
 
 
 _FRAME_BUILDERS = {
@@ -536,20 +566,27 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
             stored = validation_cache.lookup(con, table.name, frame, key) if key else None
             if stored is not None:
                 outcomes.update(stored)
+                if frame == "table":
+                    incremental.ensure_remembered(con, table, key, frame_specs)
                 continue
+            if frame == "table" and key:  # changed: perhaps on a few days only
+                try:
+                    found = incremental.validate(con, table, frame_specs, key, validate_specs, _rows_of(con, table))
+                except Exception:  # a missing table or column…: validated whole below, which reports it
+                    found = None
+                if found is not None:
+                    outcomes.update(found)
+                    continue
         try:
-            df = _FRAME_BUILDERS[frame](con, table, today).reset_index(drop=True)
+            df = _prepared(_FRAME_BUILDERS[frame](con, table, today))
         except Exception as e:  # a missing table or column: report it, don't crash the check
             for s in frame_specs:
                 outcomes[s.name] = _failed_frame(s, e)
             continue
-        df[ROW_ID] = range(len(df))
-        for name in df.columns[df.dtypes == "datetime64[us]"]:
-            # GX compares datetime64[ns] columns vectorised, any other unit one Python object per
-            # cell (the settlement table's dates: the run's peak memory, issue 12); same values
-            df[name] = df[name].astype("datetime64[ns]")
         if key:
             outcomes.update(_validate_cached(table.name, frame, df, frame_specs, con, key))
+            if frame == "table":
+                incremental.remember(con, table, key, frame_specs, len(df))
         else:
             outcomes.update(validate(table.name, frame, df, frame_specs, con))
         del df  # before the next frame is built: the settlement tables' frames are large

@@ -76,6 +76,11 @@ MIGRATIONS = (
         "the extract each published table was last encoded to (publishing reuses unchanged files)",
         (("warehouse.store", "migration_004_published_extracts"),),
     ),
+    Migration(
+        5,
+        "what each table held, day by day, when last validated (a changed day alone is validated again)",
+        (("warehouse.store", "migration_005_validation_days"),),
+    ),
 )
 
 BOOTSTRAP = load("warehouse.store", "schema_migrations")
