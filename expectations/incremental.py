@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import cache as validation_cache
 from .outcome import ExpectationOutcome
+from .suites import frame_keys
 
 if TYPE_CHECKING:
     import duckdb
@@ -60,6 +62,48 @@ MAX_CHANGED_SHARE = 0.5  # beyond this share of the rows, the whole table is val
 def day_column(table: catalog.Table) -> str | None:
     """The first DATE column of the table's sort keys: what a table is compared by, day by day."""
     return next((k for k in table.sort_keys if table.column(k).type.upper() == "DATE"), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class DayFrame:
+    """A frame that is one SQL query (the table, its references…) whose rows carry the table's day
+    column, and the output columns its final ORDER BY sorts by (to read some days in frame order)."""
+
+    table: catalog.Table
+    name: str
+    rows: str  # the query without its final ORDER BY
+    day: str
+    order: tuple[str, ...]
+
+    def select(self, columns: list[str] | None, where: str = "true") -> str:
+        cols = "*" if columns is None else ", ".join(_quoted(c) for c in columns)
+        order = ", ".join(_quoted(c) for c in self.order)
+        return f"SELECT {cols} FROM ({self.rows}) AS q WHERE {where} ORDER BY {order}"  # noqa: S608 - whitelisted
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+_SORT_KEY = re.compile(r'^(?:\w+\.)?"?(\w+)"?$')
+
+
+def day_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, name: str, query: str) -> DayFrame | None:
+    """The frame as a :class:`DayFrame`, or None: no day column, no final ORDER BY of plain
+    column names, or those not among its output columns."""
+    day = day_column(table)
+    rows = validation_cache.unordered(query)
+    if day is None or rows == query:
+        return None
+    keys = re.sub(r"(?is)^\s*ORDER\s+BY\s+", "", query[len(rows) :].strip().rstrip(";"))
+    order = [_SORT_KEY.match(k.strip()) for k in keys.split(",")]
+    if not all(order):
+        return None
+    columns = set(con.sql(query).columns)
+    order_names = tuple(m.group(1) for m in order)
+    if day not in columns or not columns.issuperset(order_names):
+        return None
+    return DayFrame(table, name, rows, day, order_names)
 
 
 def _spec_json(spec: Spec) -> dict[str, Any]:
@@ -100,90 +144,96 @@ def _by_day(spec: Spec, day: str) -> bool:
     return False
 
 
-def _days(con: duckdb.DuckDBPyConnection, qualified: str, day: str) -> dict[Any, tuple[int, int, int]]:
+def _days(con: duckdb.DuckDBPyConnection, frame: DayFrame) -> dict[Any, tuple[int, int, int]]:
     """Per value of the day column: row count and two sums of 64-bit row hashes (as the frame
     fingerprint, expectations/cache.py)."""
-    rows = con.execute(
-        f"SELECT \"{day}\", count(*), sum(hash(f)::HUGEINT), sum(hash(f, 'frontline')::HUGEINT)"  # noqa: S608 - catalog names
-        f" FROM (SELECT * FROM {qualified}) AS f GROUP BY ALL"
-    ).fetchall()
+    rows = con.execute(_DAYS_SQL.format(day=_quoted(frame.day), rows=frame.rows)).fetchall()
     return {d: (int(n), int(a), int(b)) for d, n, a, b in rows}
 
 
-def _base(con: duckdb.DuckDBPyConnection, table_name: str, day: str):
-    """(fingerprint, specs by name, days) of the table's last validation, or None."""
+_DAYS_SQL = (
+    "SELECT {day}, count(*), sum(hash(f)::HUGEINT), sum(hash(f, 'frontline')::HUGEINT) FROM ({rows}) AS f GROUP BY ALL"
+)
+
+
+def _base(con: duckdb.DuckDBPyConnection, frame: DayFrame):
+    """(fingerprint, specs by name, days) of the frame's last validation, or None."""
     row = con.execute(
         "SELECT b.fingerprint, b.specs_json FROM audit.validation_bases AS b"
-        " JOIN audit.validation_cache AS c ON c.table_name = b.table_name AND c.frame = 'table'"
-        " AND c.fingerprint = b.fingerprint WHERE b.table_name = ? AND b.day_column = ?",
-        [table_name, day],
+        " JOIN audit.validation_cache AS c USING (table_name, frame, fingerprint)"
+        " WHERE b.table_name = ? AND b.frame = ? AND b.day_column = ?",
+        [frame.table.name, frame.name, frame.day],
     ).fetchone()
     if row is None:
         return None
     days = con.execute(
-        "SELECT day, row_count, hash_a, hash_b FROM audit.validation_days WHERE table_name = ? AND fingerprint = ?",
-        [table_name, row[0]],
+        "SELECT day, row_count, hash_a, hash_b FROM audit.validation_days"
+        " WHERE table_name = ? AND frame = ? AND fingerprint = ?",
+        [frame.table.name, frame.name, row[0]],
     ).fetchall()
     return row[0], {s["name"]: s for s in json.loads(row[1])}, {d: (int(n), int(a), int(b)) for d, n, a, b in days}
 
 
-def remember(
-    con: duckdb.DuckDBPyConnection, table: catalog.Table, key: str, specs: list[Spec], rows_validated: int
-) -> None:
-    """Store what the table holds, day by day, beside the outcomes just stored under ``key``."""
-    day = day_column(table)
-    if day is None or not validation_cache.has_audit_table(con, "validation_bases"):
+def remember(con: duckdb.DuckDBPyConnection, frame: DayFrame, key: str, specs: list[Spec], rows_validated: int) -> None:
+    """Store what the frame holds, day by day, beside the outcomes just stored under ``key``."""
+    if not validation_cache.has_audit_table(con, "validation_bases"):
         return
+    t = frame.table.name
     # The base row last: until it names ``key``, the days stored under ``key`` are not used.
-    con.execute("DELETE FROM audit.validation_days WHERE table_name = ?", [table.name])
+    con.execute("DELETE FROM audit.validation_days WHERE table_name = ? AND frame = ?", [t, frame.name])
     con.execute(
-        f'INSERT INTO audit.validation_days SELECT ?, ?, "{day}", count(*), sum(hash(f)::HUGEINT),'  # noqa: S608 - catalog names
-        f" sum(hash(f, 'frontline')::HUGEINT) FROM (SELECT * FROM {table.qualified}) AS f GROUP BY ALL",
-        [table.name, key],
+        "INSERT INTO audit.validation_days SELECT ?, ?, ?, * FROM ("
+        + _DAYS_SQL.format(day=_quoted(frame.day), rows=frame.rows)
+        + ")",
+        [t, frame.name, key],
     )
     con.execute(
-        "INSERT OR REPLACE INTO audit.validation_bases VALUES (?, ?, ?, ?, ?, now())",
-        [table.name, key, day, json.dumps([_spec_json(s) for s in specs]), rows_validated],
+        "INSERT OR REPLACE INTO audit.validation_bases VALUES (?, ?, ?, ?, ?, ?, now())",
+        [t, frame.name, key, frame.day, json.dumps([_spec_json(s) for s in specs]), rows_validated],
     )
 
 
-def ensure_remembered(con: duckdb.DuckDBPyConnection, table: catalog.Table, key: str, specs: list[Spec]) -> None:
-    """Remember the days of a table whose stored outcomes were just reused, if nothing is
+def ensure_remembered(con: duckdb.DuckDBPyConnection, frame: DayFrame, key: str, specs: list[Spec]) -> None:
+    """Remember the days of a frame whose stored outcomes were just reused, if nothing is
     remembered for them (a warehouse validated before this module existed): its next change is
     then validated by day too."""
-    if day_column(table) is None or not validation_cache.has_audit_table(con, "validation_bases"):
+    if not validation_cache.has_audit_table(con, "validation_bases"):
         return
     known = con.execute(
-        "SELECT count(*) FROM audit.validation_bases WHERE table_name = ? AND fingerprint = ?", [table.name, key]
+        "SELECT count(*) FROM audit.validation_bases WHERE table_name = ? AND frame = ? AND fingerprint = ?",
+        [frame.table.name, frame.name, key],
     ).fetchone()[0]
     if not known:
-        remember(con, table, key, specs, 0)
+        remember(con, frame, key, specs, 0)
 
 
 Check = Callable[[str, str, "pd.DataFrame", list], dict[str, ExpectationOutcome]]
-Frame = Callable[[str, list, "list[str] | None"], "pd.DataFrame"]
+Prepare = Callable[["pd.DataFrame"], "pd.DataFrame"]
 
 
 def validate(
-    con: duckdb.DuckDBPyConnection, table: catalog.Table, specs: list[Spec], key: str, check: Check, frame: Frame
+    con: duckdb.DuckDBPyConnection, frame: DayFrame, specs: list[Spec], key: str, check: Check, prepare: Prepare
 ) -> dict[str, ExpectationOutcome] | None:
-    """The outcomes of ``specs`` on the table, validating its changed days only where that gives
-    the whole table's outcome; None when the whole table is to be validated as usual.
+    """The outcomes of ``specs`` on the frame, validating its changed days only where that gives
+    the whole frame's outcome; None when the whole frame is to be validated as usual.
 
-    ``check(table, "table", df, specs)`` validates a frame; ``frame(where, params, columns)`` reads
-    the table's rows that satisfy the SQL condition ``where``, in frame order, with ``columns``
-    only (None: all of them)."""
-    day = day_column(table)
-    if day is None or not validation_cache.has_audit_table(con, "validation_bases"):
+    ``check(table, frame, df, specs)`` validates a pandas frame; ``prepare(df)`` makes one what GX
+    is given (row ids…)."""
+    from .runner import query_frame
+
+    def read(sql: str, params: list):
+        return prepare(query_frame(con, sql, params))
+
+    if not validation_cache.has_audit_table(con, "validation_bases"):
         return None
-    base = _base(con, table.name, day)
+    base = _base(con, frame)
     if base is None:
         return None
     fingerprint, old_specs, old_days = base
-    stored = validation_cache.lookup(con, table.name, "table", fingerprint)
+    stored = validation_cache.lookup(con, frame.table.name, frame.name, fingerprint)
     if stored is None:
         return None
-    days = _days(con, table.qualified, day)
+    days = _days(con, frame)
     changed = [d for d, v in days.items() if old_days.get(d) != v]
     changed_rows, total = sum(days[d][0] for d in changed), sum(n for n, _, _ in days.values())
     if changed_rows > MAX_CHANGED_SHARE * total:
@@ -193,35 +243,42 @@ def validate(
     for s in specs:
         old, before = old_specs.get(s.name), stored.get(s.name)
         held = before is not None and before.success and before.unexpected_count == 0 and before.exception is None
-        if held and old is not None and _looser_or_same(old, _spec_json(s)) and _by_day(s, day):
+        if held and old is not None and _looser_or_same(old, _spec_json(s)) and _by_day(s, frame.day):
             by_day.append(s)
         else:
             whole.append(s)
 
+    t = frame.table.name
     outcomes: dict[str, ExpectationOutcome] = {}
     if by_day:
         if changed:
-            nulls = None in changed
+            day = _quoted(frame.day)
+            where = f"(list_contains(?::DATE[], {day}) OR ({day} IS NULL AND ?))"
             dates = [d for d in changed if d is not None]
-            where = f'(list_contains(?::DATE[], "{day}") OR ("{day}" IS NULL AND ?))'
-            outcomes.update(check(table.name, "table", frame(where, [dates, nulls], None), by_day))
+            outcomes.update(check(t, frame.name, read(frame.select(None, where), [dates, None in changed]), by_day))
         else:  # days only removed: every remaining row passed before
             outcomes.update({s.name: stored[s.name] for s in by_day})
-    read = changed_rows if by_day else 0
+    read_rows = changed_rows if by_day else 0
     if whole:
-        columns = _columns(table, whole)
-        outcomes.update(check(table.name, "table", frame("true", [], columns), whole))
-        read += total if columns else 0
+        columns = _columns(frame, whole)
+        if columns:
+            df = read(frame.select(columns), [])
+        else:  # the row count: the frame's rows, no column read
+            import pandas as pd
+
+            df = prepare(pd.DataFrame(index=range(total)))
+        outcomes.update(check(t, frame.name, df, whole))
+        read_rows += total if columns else 0
     result = {s.name: outcomes[s.name] for s in specs}
-    validation_cache.save(con, table.name, "table", key, result)
-    remember(con, table, key, specs, read)
+    validation_cache.save(con, t, frame.name, key, result)
+    remember(con, frame, key, specs, read_rows)
     return result
 
 
-def _columns(table: catalog.Table, specs: list[Spec]) -> list[str]:
-    """The columns validating ``specs`` reads or shows, and the row keys; none for expectations
-    about the table as a whole (the row count)."""
+def _columns(frame: DayFrame, specs: list[Spec]) -> list[str]:
+    """The columns validating ``specs`` reads or shows, and the frame's row keys; none for
+    expectations about the frame as a whole (the row count: its rows without columns)."""
     read = {c for s in specs for c in s.columns} | {s.row_condition[0] for s in specs if s.row_condition}
     if not read:
         return []
-    return [c for c in table.column_names if c in read or c in table.grain]
+    return list(dict.fromkeys([*frame_keys(frame.table, frame.name), *sorted(read)]))

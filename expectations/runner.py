@@ -222,23 +222,11 @@ def _prepared(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _rows_of(con: duckdb.DuckDBPyConnection, table: catalog.Table):
-    """``rows(where, params, columns)``: the table's rows satisfying the SQL condition ``where``,
-    in frame order, as a prepared frame of ``columns`` (None: all; []: no column, only the rows)."""
-
-    def rows(where: str, params: list, columns: list[str] | None):
-        import pandas as pd
-
-        if columns == []:
-            count = con.execute(f"SELECT count(*) FROM {qualified(table.name)} WHERE {where}", params).fetchone()[0]  # noqa: S608
-            return _prepared(pd.DataFrame(index=range(count)))
-        selected = "*" if columns is None else ", ".join(_ident(c) for c in columns)
-        order = ", ".join(_ident(c) for c in table.sort_keys)
-        return _prepared(
-            query_frame(con, f"SELECT {selected} FROM {qualified(table.name)} WHERE {where} ORDER BY {order}", params)
-        )  # noqa: S608
-
-    return rows
+def _day_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, frame: str, query: str):
+    try:
+        return incremental.day_frame(con, table, frame, query)
+    except Exception:  # a query that does not bind (a missing column…): validated whole, which reports it
+        return None
 
 
 _FRAME_BUILDERS = {
@@ -559,19 +547,20 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
 
     outcomes: dict[str, ExpectationOutcome] = {}
     for frame, frame_specs in by_frame.items():
-        key = None
+        key = days = None
         if validate is _validate_cached and (query := frame_query(table, frame)) is not None:
             # unchanged since its last validation? asked of DuckDB before any frame is built
             key = validation_cache.query_fingerprint(con, table.name, frame, query, frame_specs)
             stored = validation_cache.lookup(con, table.name, frame, key) if key else None
+            days = _day_frame(con, table, frame, query) if key else None
             if stored is not None:
                 outcomes.update(stored)
-                if frame == "table":
-                    incremental.ensure_remembered(con, table, key, frame_specs)
+                if days is not None:
+                    incremental.ensure_remembered(con, days, key, frame_specs)
                 continue
-            if frame == "table" and key:  # changed: perhaps on a few days only
+            if days is not None:  # changed: perhaps on a few days only
                 try:
-                    found = incremental.validate(con, table, frame_specs, key, validate_specs, _rows_of(con, table))
+                    found = incremental.validate(con, days, frame_specs, key, validate_specs, _prepared)
                 except Exception:  # a missing table or column…: validated whole below, which reports it
                     found = None
                 if found is not None:
@@ -585,8 +574,8 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
             continue
         if key:
             outcomes.update(_validate_cached(table.name, frame, df, frame_specs, con, key))
-            if frame == "table":
-                incremental.remember(con, table, key, frame_specs, len(df))
+            if days is not None:
+                incremental.remember(con, days, key, frame_specs, len(df))
         else:
             outcomes.update(validate(table.name, frame, df, frame_specs, con))
         del df  # before the next frame is built: the settlement tables' frames are large

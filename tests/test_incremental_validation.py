@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from expectations import run_suites
+from expectations.runner import frame_query
 from tests.test_expectations import TODAY, warehouse  # noqa: F401 - the module fixture
 from warehouse.store import catalog
 from warehouse.store.sqlfiles import load
@@ -33,8 +34,17 @@ def _plain(outcomes) -> dict:
     return {n: [r.to_dict() for r in o.results] for n, o in outcomes.items()}
 
 
-def _validated(con) -> dict[str, int]:
-    return dict(con.execute("SELECT table_name, rows_validated FROM audit.validation_bases").fetchall())
+def _validated(con, frame: str = "table") -> dict[str, int]:
+    """Rows the last validation of each table's ``frame`` read."""
+    return dict(
+        con.execute("SELECT table_name, rows_validated FROM audit.validation_bases WHERE frame = ?", [frame]).fetchall()
+    )
+
+
+def _frame_rows(con, table: str, frame: str, since) -> int:
+    """Rows of a table's frame on or after ``since``, counted from the frame's own query."""
+    query = frame_query(catalog.table(table), frame)
+    return con.execute(f"SELECT count(*) FROM ({query}) AS q WHERE date >= ?", [since]).fetchone()[0]
 
 
 def _add_day(con, name: str, **changes) -> int:
@@ -63,10 +73,15 @@ def test_a_new_day_alone_is_validated_and_the_outcomes_are_the_whole_tables(con)
     assert _validated(con) == totals  # the first validation reads every row
     assert all(o.passed for o in first.values())
 
+    new_day = {n: con.execute(f"SELECT max(date) + 1 FROM {catalog.table(n).qualified}").fetchone()[0] for n in TABLES}
+    _add_day(con, "fact_control_coverage_daily")  # the calendar the references check the facts against
     added = {n: _add_day(con, n) for n in TABLES}
     second = run_suites(con, TABLES, TODAY, session="b")
     assert _plain(second) == _whole(con)
     assert _validated(con) == added  # only the new day's rows were read
+    # and of the frames joining other tables to them, the new day's rows
+    references = {n: _frame_rows(con, n, "references", new_day[n]) for n in TABLES}
+    assert _validated(con, "references") == references and all(references.values())
 
     # a later `today` loosens "no future dates": the stored days still count
     later = TODAY + dt.timedelta(days=3)
