@@ -25,7 +25,7 @@ def con(warehouse, tmp_path):  # noqa: F811 - the imported fixture
     shutil.copy(warehouse, path)
     c = duckdb.connect(str(path))
     c.execute(load("warehouse", "raw_schema"))  # audit.validation_cache
-    c.execute(load("warehouse.store", "migration_005_validation_days"))
+    c.execute(load("warehouse.store", "migration_006_validation_days"))
     yield c
     c.close()
 

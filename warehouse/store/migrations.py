@@ -77,9 +77,9 @@ MIGRATIONS = (
         (("warehouse.store", "migration_004_published_extracts"),),
     ),
     Migration(
-        5,
-        "what each table held, day by day, when last validated (a changed day alone is validated again)",
-        (("warehouse.store", "migration_005_validation_days"),),
+        6,
+        "what each suite frame held, day by day, when last validated (a changed day alone is validated again)",
+        (("warehouse.store", "migration_006_validation_days"),),
     ),
 )
 

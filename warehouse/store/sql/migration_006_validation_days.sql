@@ -1,4 +1,4 @@
--- Migration 5: what a frame of a table's suite (the table, its references…) held, day by day,
+-- Migration 6: what a frame of a table's suite (the table, its references…) held, day by day,
 -- when it was last validated (expectations/incremental.py): a frame that changed on a few days
 -- only has those days' rows validated again, where that gives the whole frame's outcome.
 CREATE TABLE IF NOT EXISTS audit.validation_bases (
