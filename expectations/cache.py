@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,21 @@ def fingerprint(table_name: str, frame: str, df: pd.DataFrame, specs: list[Spec]
     return h.hexdigest()
 
 
+# A final ORDER BY of plain column names (no LIMIT/OFFSET after it, no call, no quote).
+_FINAL_ORDER_BY = re.compile(r"\s+ORDER\s+BY\s+[\w\s.,\"]+;?\s*$", re.IGNORECASE)
+_LIMITS = re.compile(r"\b(LIMIT|OFFSET)\b", re.IGNORECASE)
+
+
+def unordered(query: str) -> str:
+    """``query`` without its final ORDER BY: the same rows, whose sums of hashes do not depend on
+    their order. DuckDB sorts an ordered subquery even under an aggregate: on the settlement
+    table (1.9 M rows) that sort was 95 % of its fingerprint's time (1.8 of 1.9 s)."""
+    found = _FINAL_ORDER_BY.search(query)
+    if found is None or _LIMITS.search(found.group(0)):
+        return query
+    return query[: found.start()]
+
+
 def query_fingerprint(
     con: duckdb.DuckDBPyConnection, table_name: str, frame: str, query: str, specs: list[Spec]
 ) -> str | None:
@@ -81,7 +97,7 @@ def query_fingerprint(
         result = con.sql(query)
         columns = [(str(c), str(t)) for c, t in zip(result.columns, result.types, strict=True)]
         content = con.execute(
-            f"SELECT count(*), sum(hash(f)::HUGEINT), sum(hash(f, 'frontline')::HUGEINT) FROM ({query}) AS f"
+            f"SELECT count(*), sum(hash(f)::HUGEINT), sum(hash(f, 'frontline')::HUGEINT) FROM ({unordered(query)}) AS f"
         ).fetchone()
     except duckdb.Error:
         return None
@@ -90,13 +106,17 @@ def query_fingerprint(
     return hashlib.sha256(json.dumps(head, sort_keys=True, default=_canonical).encode()).hexdigest()
 
 
-def _has_cache(con: duckdb.DuckDBPyConnection) -> bool:
+def has_audit_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """False for a database without the warehouse schema (a test's bare tables): always validate."""
     return bool(
         con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'validation_cache'"
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = ?", [name]
         ).fetchone()[0]
     )
+
+
+def _has_cache(con: duckdb.DuckDBPyConnection) -> bool:
+    return has_audit_table(con, "validation_cache")
 
 
 def lookup(

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from warehouse.store import audit, catalog, db
 
-from . import bounds
+from . import bounds, incremental
 from . import cache as validation_cache
 from .cadence import CADENCE, FRESHNESS_SQL
 from .outcome import MAX_EXAMPLES, ExpectationOutcome, SuiteOutcome
@@ -209,6 +209,24 @@ def frame_query(table: catalog.Table, frame: str) -> str | None:
         frame
     )
     return render_sql(files[table.name]) if files and table.name in files else None
+
+
+def _prepared(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame as GX is given it: positions as row ids, microsecond datetimes as nanoseconds."""
+    df = df.reset_index(drop=True)
+    df[ROW_ID] = range(len(df))
+    for name in df.columns[df.dtypes == "datetime64[us]"]:
+        # GX compares datetime64[ns] columns vectorised, any other unit one Python object per
+        # cell (the settlement table's dates: the run's peak memory, issue 12); same values
+        df[name] = df[name].astype("datetime64[ns]")
+    return df
+
+
+def _day_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, frame: str, query: str):
+    try:
+        return incremental.day_frame(con, table, frame, query)
+    except Exception:  # a query that does not bind (a missing column…): validated whole, which reports it
+        return None
 
 
 _FRAME_BUILDERS = {
@@ -529,27 +547,35 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
 
     outcomes: dict[str, ExpectationOutcome] = {}
     for frame, frame_specs in by_frame.items():
-        key = None
+        key = days = None
         if validate is _validate_cached and (query := frame_query(table, frame)) is not None:
             # unchanged since its last validation? asked of DuckDB before any frame is built
             key = validation_cache.query_fingerprint(con, table.name, frame, query, frame_specs)
             stored = validation_cache.lookup(con, table.name, frame, key) if key else None
+            days = _day_frame(con, table, frame, query) if key else None
             if stored is not None:
                 outcomes.update(stored)
+                if days is not None:
+                    incremental.ensure_remembered(con, days, key, frame_specs)
                 continue
+            if days is not None:  # changed: perhaps on a few days only
+                try:
+                    found = incremental.validate(con, days, frame_specs, key, validate_specs, _prepared)
+                except Exception:  # a missing table or column…: validated whole below, which reports it
+                    found = None
+                if found is not None:
+                    outcomes.update(found)
+                    continue
         try:
-            df = _FRAME_BUILDERS[frame](con, table, today).reset_index(drop=True)
+            df = _prepared(_FRAME_BUILDERS[frame](con, table, today))
         except Exception as e:  # a missing table or column: report it, don't crash the check
             for s in frame_specs:
                 outcomes[s.name] = _failed_frame(s, e)
             continue
-        df[ROW_ID] = range(len(df))
-        for name in df.columns[df.dtypes == "datetime64[us]"]:
-            # GX compares datetime64[ns] columns vectorised, any other unit one Python object per
-            # cell (the settlement table's dates: the run's peak memory, issue 12); same values
-            df[name] = df[name].astype("datetime64[ns]")
         if key:
             outcomes.update(_validate_cached(table.name, frame, df, frame_specs, con, key))
+            if days is not None:
+                incremental.remember(con, days, key, frame_specs, len(df))
         else:
             outcomes.update(validate(table.name, frame, df, frame_specs, con))
         del df  # before the next frame is built: the settlement tables' frames are large

@@ -589,7 +589,7 @@ FACT_CASUALTY_ESTIMATES = Table(
             "is_warring_party",
             "BOOLEAN",
             "True when the source is a government or armed force of Russia or Ukraine (upstream flag, "
-            "or the source is listed in warehouse.parse_casualties.WARRING_PARTY_SOURCES).",
+            "or the source is listed in warehouse.ingest.sources.estimates.WARRING_PARTY_SOURCES).",
         ),
         _key("line", "INTEGER", "Line of the upstream CSV."),
         _key("payload_version", "INTEGER", "Version of the estimates file in raw.payloads the row was read from."),

@@ -81,6 +81,11 @@ MIGRATIONS = (
         "the per-day input keys of each incremental SQL model (a new day replaces that day's rows only)",
         (("warehouse.store", "migration_005_model_days"),),
     ),
+    Migration(
+        6,
+        "what each suite frame held, day by day, when last validated (a changed day alone is validated again)",
+        (("warehouse.store", "migration_006_validation_days"),),
+    ),
 )
 
 BOOTSTRAP = load("warehouse.store", "schema_migrations")
