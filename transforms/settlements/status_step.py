@@ -307,14 +307,18 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
         pa_[~found], pb[~found] = _projected(a[~found]), _projected(b[~found])
     redo = _changed_places(last, keys, found, pa_, pb, places) if last is not None else None
     sample_points, sample_offsets = _sample_points(pa_, pb, found, j, last)
+    lines = np.empty(len(a), dtype=object)  # the segments as shapely lines, made when first needed
+    if last is not None:
+        lines[found] = last.lines[j[found]]
     if redo is None:
-        coarse, exact = _full_m(pa_, pb, sample_points, places.points)
+        coarse, exact = _full_m(pa_, pb, sample_points, places.points, lines)
     else:
         coarse, exact = last.coarse.copy(), last.exact.copy()
         if len(redo):
-            coarse[redo], exact[redo] = _full_m(pa_, pb, sample_points, places.points[redo])
+            coarse[redo], exact[redo] = _full_m(pa_, pb, sample_points, places.points[redo], lines)
     _last_front = _Front(places, keys, a, b, pa_, pb, coarse, exact)
     _last_front.sample_points, _last_front.sample_offsets = sample_points, sample_offsets
+    _last_front.lines = lines
     dist = np.where(coarse < REFINE_WITHIN_M, exact, coarse)
     return dist / 1000.0
 
@@ -327,11 +331,13 @@ def _nearest_m(targets: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def _full_m(
-    pa_: np.ndarray, pb: np.ndarray, sample_points: np.ndarray, points: np.ndarray
+    pa_: np.ndarray, pb: np.ndarray, sample_points: np.ndarray, points: np.ndarray, lines: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(coarse, exact) distances (m) of ``points`` to the projected segments; exact only where
     coarse is under :data:`REFINE_WITHIN_M` (NaN elsewhere). ``sample_points``: the segments'
-    samples (:func:`_sample_points`)."""
+    samples (:func:`_sample_points`); ``lines``: the segments as shapely lines where made already
+    (None elsewhere: the ones needed are made here, in place; a segment the last day had keeps
+    that day's object)."""
     # A segment's end is the start of the next along a line: one point in the tree, not two (the
     # same nearest distance, a smaller tree); the other ends join the samples.
     ends = np.ones(len(pb), dtype=bool)
@@ -346,19 +352,23 @@ def _full_m(
         reach = coarse[near].max() + 1.0
         lo, hi = xy.min(axis=0) - reach, xy.max(axis=0) + reach
         inside = np.all((np.maximum(pa_, pb) >= lo) & (np.minimum(pa_, pb) <= hi), axis=1)
-        exact[near] = _nearest_m(shapely.linestrings(np.stack([pa_[inside], pb[inside]], axis=1)), points[near])
+        missing = inside & np.equal(lines, None)
+        if missing.any():
+            lines[missing] = shapely.linestrings(np.stack([pa_[missing], pb[missing]], axis=1))
+        exact[near] = _nearest_m(lines[inside], points[near])
     return coarse, exact
 
 
 class _Front:
-    """The last front distances_km saw in this process, what it computed for it and the shapely
-    points of its samples (:func:`_sample_points`)."""
+    """The last front distances_km saw in this process, what it computed for it, the shapely
+    points of its samples (:func:`_sample_points`) and its segments as lines (:func:`_full_m`)."""
 
     def __init__(self, places, keys, a, b, pa_, pb, coarse, exact):
         self.places, self.keys, self.a, self.b, self.pa, self.pb = places, keys, a, b, pa_, pb
         self.coarse, self.exact = coarse, exact
         self.sample_points: np.ndarray = np.empty(0, dtype=object)
         self.sample_offsets: np.ndarray = np.zeros(1, dtype=np.int64)
+        self.lines: np.ndarray = np.empty(0, dtype=object)
 
 
 _last_front: _Front | None = None
