@@ -112,10 +112,40 @@ def front_segments(occupied: shapely.Geometry, land: LandMask) -> tuple[np.ndarr
     starts[last] = False
     a, b = coords[starts], coords[np.flatnonzero(starts) + 1]
     mid = (a + b) / 2
-    mid_xy = _projected(mid)
-    facing = shapely.contains_xy(land.core, mid_xy[:, 0], mid_xy[:, 1])
-    facing[facing] = _on_held_mainland(occupied, land, a[facing], b[facing], mid[facing])
+    segments = _Rows(np.hstack([a, b]))
+    facing = _in_core(land, segments, mid)
+    facing[facing] = _on_held_mainland(occupied, land, a[facing], b[facing], mid[facing], segments.subset(facing))
     return a[facing], b[facing]
+
+
+class _Core:
+    """The last boundary segments this process tested against the land mask's core, and the
+    answers."""
+
+    def __init__(self, land, segments, inside):
+        self.land, self.segments, self.inside = land, segments, inside
+
+
+_last_core: _Core | None = None
+
+
+def _in_core(land: LandMask, segments: _Rows, mid: np.ndarray) -> np.ndarray:
+    """Whether each segment's midpoint lies inside the shrunk land mask. A segment the last day
+    computed in this process also had keeps its answer: the core is fixed and the midpoint is
+    the segment's own, so only the new segments are projected and tested."""
+    global _last_core
+    inside = np.zeros(len(mid), dtype=bool)
+    todo = np.ones(len(mid), dtype=bool)
+    last = _last_core if _last_core is not None and _last_core.land is land else None
+    if last is not None:
+        found, j = _match(segments, last.segments)
+        inside[found] = last.inside[j[found]]
+        todo = ~found
+    if todo.any():
+        xy = _projected(mid[todo])
+        inside[todo] = shapely.contains_xy(land.core, xy[:, 0], xy[:, 1])
+    _last_core = _Core(land, segments, inside)
+    return inside.copy()  # the caller narrows its copy down to the front
 
 
 class _Held:
@@ -129,17 +159,16 @@ class _Held:
 _last_held: _Held | None = None
 
 
-def _on_held_mainland(occupied, land: LandMask, a, b, mid) -> np.ndarray:
+def _on_held_mainland(occupied, land: LandMask, a, b, mid, segments: _Rows) -> np.ndarray:
     """Whether each candidate segment's midpoint lies within :data:`ADJACENT_DEG` of the held
     mainland. A segment that was a candidate on the last day this process computed keeps its
     answer unless its midpoint is near a box where the mainland's boundary changed: outside
     pairwise-disjoint boxes covering every changed boundary segment, the two mainlands hold the
     same points (transforms/territory/overlay.py says why), so the nearest piece of mainland,
-    and the distance to it, are the same."""
+    and the distance to it, are the same. ``segments``: the rows of ``a`` and ``b``."""
     global _last_held
     held = land.held_mainland(occupied)
     boundary = _Rows(overlay.boundary_segments(held))
-    segments = _Rows(np.hstack([a, b]))
     adjacent = np.zeros(len(a), dtype=bool)
     todo = np.ones(len(a), dtype=bool)
     last = _last_held if _last_held is not None and _last_held.land is land else None
@@ -229,14 +258,14 @@ def _segment_samples(pa_: np.ndarray, pb: np.ndarray, step_m: float) -> tuple[np
     return pa_[seg] + t * (pb[seg] - pa_[seg]), offsets
 
 
-def _sample_points(pa_, pb, keys: _Rows, last: _Front | None) -> tuple[np.ndarray, np.ndarray]:
+def _sample_points(pa_, pb, found, j, last: _Front | None) -> tuple[np.ndarray, np.ndarray]:
     """(shapely points, offsets) of :func:`_segment_samples`; the points of segments the last day
-    had are that day's objects (making thousands of points a day was the costliest part of a
-    day's distances): only the segments added since are sampled and made into points."""
+    had (``found``, at ``j`` in ``last``: :func:`_match`) are that day's objects (making thousands
+    of points a day was the costliest part of a day's distances): only the segments added since
+    are sampled and made into points."""
     if last is None:
         samples, offsets = _segment_samples(pa_, pb, COARSE_STEP_M)
         return shapely.points(samples), offsets
-    found, j = _match(keys, last.keys)
     counts = np.where(found, last.sample_offsets[j + 1] - last.sample_offsets[j], 0)
     added, added_offsets = _segment_samples(pa_[~found], pb[~found], COARSE_STEP_M)
     counts[~found] = np.diff(added_offsets)
@@ -266,19 +295,30 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
     if len(a) == 0:
         _last_front = None
         return np.full(len(places.ids), np.nan)
-    pa_, pb = _projected(a), _projected(b)
     keys = _Rows(np.hstack([a, b]))
     last = _last_front if _last_front is not None and _last_front.places is places else None
-    redo = _changed_places(last, keys, a, b, pa_, pb, places) if last is not None else None
-    sample_points, sample_offsets = _sample_points(pa_, pb, keys, last)
+    if last is None:
+        found = j = None
+        pa_, pb = _projected(a), _projected(b)
+    else:  # the segments the last day had keep their projected ends (a point's projection is its own)
+        found, j = _match(keys, last.keys)
+        pa_, pb = np.empty_like(a), np.empty_like(b)
+        pa_[found], pb[found] = last.pa[j[found]], last.pb[j[found]]
+        pa_[~found], pb[~found] = _projected(a[~found]), _projected(b[~found])
+    redo = _changed_places(last, keys, found, pa_, pb, places) if last is not None else None
+    sample_points, sample_offsets = _sample_points(pa_, pb, found, j, last)
+    lines = np.empty(len(a), dtype=object)  # the segments as shapely lines, made when first needed
+    if last is not None:
+        lines[found] = last.lines[j[found]]
     if redo is None:
-        coarse, exact = _full_m(pa_, pb, sample_points, places.points)
+        coarse, exact = _full_m(pa_, pb, sample_points, places.points, lines)
     else:
         coarse, exact = last.coarse.copy(), last.exact.copy()
         if len(redo):
-            coarse[redo], exact[redo] = _full_m(pa_, pb, sample_points, places.points[redo])
+            coarse[redo], exact[redo] = _full_m(pa_, pb, sample_points, places.points[redo], lines)
     _last_front = _Front(places, keys, a, b, pa_, pb, coarse, exact)
     _last_front.sample_points, _last_front.sample_offsets = sample_points, sample_offsets
+    _last_front.lines = lines
     dist = np.where(coarse < REFINE_WITHIN_M, exact, coarse)
     return dist / 1000.0
 
@@ -291,11 +331,13 @@ def _nearest_m(targets: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def _full_m(
-    pa_: np.ndarray, pb: np.ndarray, sample_points: np.ndarray, points: np.ndarray
+    pa_: np.ndarray, pb: np.ndarray, sample_points: np.ndarray, points: np.ndarray, lines: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(coarse, exact) distances (m) of ``points`` to the projected segments; exact only where
     coarse is under :data:`REFINE_WITHIN_M` (NaN elsewhere). ``sample_points``: the segments'
-    samples (:func:`_sample_points`)."""
+    samples (:func:`_sample_points`); ``lines``: the segments as shapely lines where made already
+    (None elsewhere: the ones needed are made here, in place; a segment the last day had keeps
+    that day's object)."""
     # A segment's end is the start of the next along a line: one point in the tree, not two (the
     # same nearest distance, a smaller tree); the other ends join the samples.
     ends = np.ones(len(pb), dtype=bool)
@@ -310,19 +352,23 @@ def _full_m(
         reach = coarse[near].max() + 1.0
         lo, hi = xy.min(axis=0) - reach, xy.max(axis=0) + reach
         inside = np.all((np.maximum(pa_, pb) >= lo) & (np.minimum(pa_, pb) <= hi), axis=1)
-        exact[near] = _nearest_m(shapely.linestrings(np.stack([pa_[inside], pb[inside]], axis=1)), points[near])
+        missing = inside & np.equal(lines, None)
+        if missing.any():
+            lines[missing] = shapely.linestrings(np.stack([pa_[missing], pb[missing]], axis=1))
+        exact[near] = _nearest_m(lines[inside], points[near])
     return coarse, exact
 
 
 class _Front:
-    """The last front distances_km saw in this process, what it computed for it and the shapely
-    points of its samples (:func:`_sample_points`)."""
+    """The last front distances_km saw in this process, what it computed for it, the shapely
+    points of its samples (:func:`_sample_points`) and its segments as lines (:func:`_full_m`)."""
 
     def __init__(self, places, keys, a, b, pa_, pb, coarse, exact):
         self.places, self.keys, self.a, self.b, self.pa, self.pb = places, keys, a, b, pa_, pb
         self.coarse, self.exact = coarse, exact
         self.sample_points: np.ndarray = np.empty(0, dtype=object)
         self.sample_offsets: np.ndarray = np.zeros(1, dtype=np.int64)
+        self.lines: np.ndarray = np.empty(0, dtype=object)
 
 
 _last_front: _Front | None = None
@@ -338,8 +384,19 @@ class _Rows:
     def __init__(self, rows: np.ndarray):
         self.rows = np.ascontiguousarray(rows, dtype=float)
         bits = self.rows.view(np.uint64)
-        self.keys = (bits * _KEY_MULTIPLIERS[: self.rows.shape[1]]).sum(axis=1, dtype=np.uint64)
+        self._keyed((bits * _KEY_MULTIPLIERS[: self.rows.shape[1]]).sum(axis=1, dtype=np.uint64))
+
+    def _keyed(self, keys: np.ndarray) -> None:
+        self.keys = keys
         self.order = np.argsort(self.keys)
+        self.sorted_keys = self.keys[self.order]
+
+    def subset(self, mask: np.ndarray) -> _Rows:
+        """The rows where ``mask`` holds (their hashes taken over, not recomputed)."""
+        out = _Rows.__new__(_Rows)
+        out.rows = self.rows[mask]
+        out._keyed(self.keys[mask])
+        return out
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -349,18 +406,21 @@ def _match(these: _Rows, other: _Rows) -> tuple[np.ndarray, np.ndarray]:
     """(found, index): whether each of ``these`` rows is among ``other``'s (exactly) and where."""
     if len(other) == 0 or len(these) == 0:
         return np.zeros(len(these), dtype=bool), np.zeros(len(these), dtype=np.int64)
-    pos = np.minimum(np.searchsorted(other.keys, these.keys, sorter=other.order), len(other) - 1)
-    j = other.order[pos]
+    # Sorted needles into sorted keys: the same positions as searching ``these.keys`` with
+    # ``sorter=other.order``, several times faster (memory is walked in order).
+    pos = np.empty(len(these), dtype=np.intp)
+    pos[these.order] = np.searchsorted(other.sorted_keys, these.sorted_keys)
+    j = other.order[np.minimum(pos, len(other) - 1)]
     return (other.keys[j] == these.keys) & np.all(other.rows[j] == these.rows, axis=1), j
 
 
-def _changed_places(last: _Front, keys, a, b, pa_, pb, places: Places) -> np.ndarray | None:
+def _changed_places(last: _Front, keys, found, pa_, pb, places: Places) -> np.ndarray | None:
     """Indices of the places whose distance can differ from ``last``'s, or None when too much
     changed. A place keeps its distances when every segment added or removed is farther than
     its last coarse distance: then the last minimum was reached on a segment still there, and
     no new segment comes closer (exact distances are ≤ coarse ones, and the bound is taken to
     boxes that contain the changed segments and their samples)."""
-    added = ~_match(keys, last.keys)[0]
+    added = ~found  # found: which of ``keys`` the last day had (:func:`_match`)
     removed = ~_match(last.keys, keys)[0]
     if added.sum() + removed.sum() > MAX_CHANGED_SHARE * len(keys):
         return None
@@ -508,11 +568,13 @@ def api_layers(features: list[tuple[str, bytes]], regions) -> dict:
 
 def _compute_days(todo: list[tuple], inputs: dict[tuple, object], places: Places, regions) -> list[tuple]:
     """compute_day of every (source, day) of ``todo``, in order: each distinct geometry once, over
-    the cores when there are many (as the per-region step)."""
+    the cores when there are many (as the per-region step). The API days (~3× an archive day's
+    work) go to the workers first, in date order, then the archive's: the light days even out
+    the end of the pool."""
     global _places, _land
     keys = [_geometry_key(s, inputs[(s, d)]) for s, d, _, _ in todo]
     first = {}
-    for (s, d, _, _), key in zip(todo, keys, strict=True):
+    for (s, d, _, _), key in sorted(zip(todo, keys, strict=True), key=lambda job: job[0][0] != "deepstate_api"):
         first.setdefault(key, (s, inputs[(s, d)]))
     _places, _land = places, LandMask(regions.union)
     try:
