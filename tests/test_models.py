@@ -180,7 +180,7 @@ def test_a_by_day_models_day_keys_cover_every_input_and_its_update_reads_nothing
         "front_line_daily",
     }
     for model in by_day:
-        day_keys, update = (reads(model.package, f"{model.table}_{part}") for part in ("day_keys", "update"))
+        day_keys, update = reads(model.package, model.by_day), reads(model.package, f"{model.table}_update")
         for table in model.inputs:
             kept = {t for t in BOOKKEEPING if table in WRITER and t in WRITER[table].writes}
             assert table in day_keys or kept & day_keys, (model.table, table)

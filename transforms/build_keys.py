@@ -21,7 +21,7 @@ rewritten in place behind the model's back without a row count change is not see
 written by their models only (tests tamper with them to test the checks, and then run no model).
 
 A model built **by day** (transforms/models.py) also stores in ``audit.model_days`` a key per
-(source, day) of what it read (its ``<table>_day_keys.sql``) and a **model key** (code version, SQL,
+(source, day) of what it read (its day-keys file) and a **model key** (code version, SQL,
 parameters, TimeZone: how rows are computed from inputs). When its build key changed but its model
 key and guard did not, only the days whose key changed, appeared or vanished are rebuilt.
 """

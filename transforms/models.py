@@ -5,8 +5,8 @@ A SQL model is one ``.sql`` file named after its table in the ``sql/`` folder of
 run in one transaction with its bound parameters; the catalog's comments go on the result. It is a
 cheap, deterministic full refresh: re-running it leaves every row identical, so it is skipped (a step
 is not even called) while its build key is that of its last build (transforms/build_keys.py). A model
-``by_day`` over a long history also has ``<table>_day_keys.sql`` (a key per (source, day) of what it
-reads) and ``<table>_update.sql`` (replaces the rows of the days in the temp table
+``by_day`` over a long history also has a day-keys file (``by_day`` names it: a key per (source, day)
+of what it reads; models that read the same share one) and ``<table>_update.sql`` (replaces the rows of the days in the temp table
 ``model_changed_days``): when only some days' keys changed since its last build, only those days
 are rebuilt, with the same rows a full build gives (tests/test_models.py). A few tables are built
 by a Python step instead (geometry measured with shapely/pyproj, payload versions folded as they
@@ -58,7 +58,7 @@ class Model:
     counts: str | None = None  # the step's count, as asset metadata (else the table's row count)
     progress: str | None = None  # the progress label `frontline run` shows for the step
     internal: dict[str, str] = field(default_factory=dict)  # description of written tables outside the catalog
-    by_day: bool = False  # a SQL model with <table>_day_keys.sql and <table>_update.sql: rebuilds changed days only
+    by_day: str | None = None  # its day-keys SQL file; with <table>_update.sql it rebuilds changed days only
 
     @property
     def qualified(self) -> str:
@@ -162,15 +162,20 @@ _MODELS = (
         },
     ),
     Model("dim_settlement", _S, step=dim_settlement.build, sql=((_S, "dim_settlement_rows"), _BOUNDARIES)),
-    Model("fact_settlement_status_flips", _S, by_day=True),
-    Model("fact_settlement_control_daily", _S, params=lambda: {"front_zone_km": FRONT_ZONE_KM}, by_day=True),
+    Model("fact_settlement_status_flips", _S, by_day="settlement_status_day_keys"),
+    Model(
+        "fact_settlement_control_daily",
+        _S,
+        params=lambda: {"front_zone_km": FRONT_ZONE_KM},
+        by_day="settlement_status_day_keys",
+    ),
     Model(
         "fact_settlement_control_changes",
         _S,
         params=lambda: [HOLD_DAYS["deepstate"], HOLD_DAYS["deepstate_api"], HOLD_DEPTH_KM],
     ),
     Model("fact_front_line_daily", _S),
-    Model("front_line_daily", _S, by_day=True),
+    Model("front_line_daily", _S, by_day="front_line_daily_day_keys"),
     # shared calendar, after every fact it spans
     Model("dim_date", "transforms"),
 )
@@ -192,7 +197,7 @@ def run_model(con: duckdb.DuckDBPyConnection, table: str, **step_options) -> int
     params = model.params() if model.params else None
     texts = [load(package, name) for package, name in model.sql_files]
     if model.by_day:
-        day_keys, update = (load(model.package, f"{table}_{part}") for part in ("day_keys", "update"))
+        day_keys, update = load(model.package, model.by_day), load(model.package, f"{table}_update")
         texts += [day_keys, update]
     method = build_keys.method_of(model.step) if model.step else None
     inputs = {t: (WRITER[t].qualified if t in WRITER else None) for t in model.inputs}
