@@ -31,6 +31,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from warehouse.store.db import sql_identifier
+
 from . import cache as validation_cache
 from .outcome import ExpectationOutcome
 from .suites import frame_keys
@@ -76,13 +78,9 @@ class DayFrame:
     order: tuple[str, ...]
 
     def select(self, columns: list[str] | None, where: str = "true") -> str:
-        cols = "*" if columns is None else ", ".join(_quoted(c) for c in columns)
-        order = ", ".join(_quoted(c) for c in self.order)
+        cols = "*" if columns is None else ", ".join(sql_identifier(c) for c in columns)
+        order = ", ".join(sql_identifier(c) for c in self.order)
         return f"SELECT {cols} FROM ({self.rows}) AS q WHERE {where} ORDER BY {order}"  # noqa: S608 - whitelisted
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 _SORT_KEY = re.compile(r'^(?:\w+\.)?"?(\w+)"?$')
@@ -147,7 +145,7 @@ def _by_day(spec: Spec, day: str) -> bool:
 def _days(con: duckdb.DuckDBPyConnection, frame: DayFrame) -> dict[Any, tuple[int, int, int]]:
     """Per value of the day column: row count and two sums of 64-bit row hashes (as the frame
     fingerprint, expectations/cache.py)."""
-    rows = con.execute(_DAYS_SQL.format(day=_quoted(frame.day), rows=frame.rows)).fetchall()
+    rows = con.execute(_DAYS_SQL.format(day=sql_identifier(frame.day), rows=frame.rows)).fetchall()
     return {d: (int(n), int(a), int(b)) for d, n, a, b in rows}
 
 
@@ -183,7 +181,7 @@ def remember(con: duckdb.DuckDBPyConnection, frame: DayFrame, key: str, specs: l
     con.execute("DELETE FROM audit.validation_days WHERE table_name = ? AND frame = ?", [t, frame.name])
     con.execute(
         "INSERT INTO audit.validation_days SELECT ?, ?, ?, * FROM ("
-        + _DAYS_SQL.format(day=_quoted(frame.day), rows=frame.rows)
+        + _DAYS_SQL.format(day=sql_identifier(frame.day), rows=frame.rows)
         + ")",
         [t, frame.name, key],
     )
@@ -252,7 +250,7 @@ def validate(
     outcomes: dict[str, ExpectationOutcome] = {}
     if by_day:
         if changed:
-            day = _quoted(frame.day)
+            day = sql_identifier(frame.day)
             where = f"(list_contains(?::DATE[], {day}) OR ({day} IS NULL AND ?))"
             dates = [d for d in changed if d is not None]
             outcomes.update(check(t, frame.name, read(frame.select(None, where), [dates, None in changed]), by_day))

@@ -58,10 +58,6 @@ def qualified(table_name: str) -> str:
     return f'{t.schema}."{t.name}"'
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 @cache
 def _sql_text(filename: str) -> str:
     path = SQL_DIR / filename
@@ -131,7 +127,7 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
 
 
 def _table_query(table: catalog.Table) -> str:
-    order = ", ".join(_ident(c) for c in table.sort_keys)
+    order = ", ".join(db.sql_identifier(c) for c in table.sort_keys)
     return f"SELECT * FROM {qualified(table.name)} ORDER BY {order}"
 
 

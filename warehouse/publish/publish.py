@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from warehouse.ingest import sources
 from warehouse.publish import geoparquet
 from warehouse.store import catalog
-from warehouse.store.db import comment_on, release_freed_memory, sql_literal
+from warehouse.store.db import comment_on, release_freed_memory, sql_identifier, sql_literal
 from warehouse.store.sqlfiles import load
 
 MANIFEST = "manifest.json"
@@ -299,11 +299,7 @@ def _create_snapshot_macros(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute(load("warehouse", "snapshot_macros"))
     finally:
-        con.execute(f"USE {_quote_identifier(home)}")
-
-
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+        con.execute(f"USE {sql_identifier(home)}")
 
 
 def _fingerprint(tables: dict[str, dict]) -> str:

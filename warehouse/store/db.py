@@ -90,6 +90,11 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def sql_identifier(name: str) -> str:
+    """A double-quoted SQL identifier; the name comes from the catalog or a frame's own query."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def comment_on(con: duckdb.DuckDBPyConnection, qualified_name: str, table: Table) -> None:
     """Attach the catalog's descriptions to a table and its columns (what BI tools show)."""
     con.execute(f"COMMENT ON TABLE {qualified_name} IS {sql_literal(table.description)}")
