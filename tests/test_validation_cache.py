@@ -124,3 +124,26 @@ def test_a_fingerprint_is_taken_without_the_final_order_by_and_is_the_same(con):
     for query in queries:
         assert cache.unordered(query) != query  # every frame query drops its sort
         assert con.execute(sums.format(cache.unordered(query))).fetchone() == con.execute(sums.format(query)).fetchone()
+
+
+def test_gx_is_not_asked_to_hash_the_frames_it_validates(con):
+    """GX would label each batch with an md5 of the whole frame (the full rebuild's memory peak on
+    the settlement rows); frontline never reads that label, so GX is told not to compute it. The
+    outcomes are GX's all the same: a frame with a bad row still fails on that row."""
+    from expectations import runner
+    from warehouse.store import catalog
+
+    table = catalog.table("fact_losses_daily")
+    specs = [s for s in runner.specs_for(table.name, TODAY) if s.frame == "table"]
+    df = runner._prepared(runner.query_frame(con, runner.frame_query(table, "table")))
+    vres = runner.validate_frame(table.name, "table", df, specs)
+    assert vres.success
+    assert "pandas_data_fingerprint" not in vres.meta["batch_markers"]
+    bad = df.copy()
+    bad.loc[3, "date"] = None
+    failed = {
+        r.expectation_config.meta["name"]
+        for r in runner.validate_frame(table.name, "table", bad, specs).results
+        if not r.success
+    }
+    assert failed and all("date" in name for name in failed), failed
