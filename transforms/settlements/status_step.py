@@ -24,8 +24,6 @@ results are exactly those of a day computed alone.
 
 from __future__ import annotations
 
-import hashlib
-
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -200,7 +198,7 @@ def front_line(a: np.ndarray, b: np.ndarray) -> tuple[shapely.Geometry, float]:
     """The front segments merged into lines (lon/lat) and their geodesic length in km."""
     if len(a) == 0:
         return shapely.MultiLineString(), 0.0
-    _, _, dist = WGS84.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    dist = _lengths_m(a, b)
     runs = _runs(a, b)
     if runs is None:  # one MultiLineString of 2-point lines, built in one call
         n = len(a)
@@ -210,6 +208,25 @@ def front_line(a: np.ndarray, b: np.ndarray) -> tuple[shapely.Geometry, float]:
         shapely.GeometryType.MULTILINESTRING, points, (offsets, np.array([0, len(offsets) - 1]))
     )[0]
     return shapely.line_merge(lines), float(np.sum(dist)) / 1000.0
+
+
+def _lengths_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Geodesic length (m) of each segment a → b. When these are the segments :func:`distances_km`
+    saw last, those the day before had keep that day's lengths (a segment's length is its own,
+    ``Geod.inv`` measures each pair alone): only the new segments are measured."""
+    front = _last_front if _last_front is not None and _last_front.a is a and _last_front.b is b else None
+    before = front.previous_lengths if front is not None else None
+    if before is None:
+        lengths = WGS84.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])[2]
+    else:
+        found, j = front.found, front.j
+        lengths = np.empty(len(a))
+        lengths[found] = before[j[found]]
+        new = ~found
+        lengths[new] = WGS84.inv(a[new, 0], a[new, 1], b[new, 0], b[new, 1])[2]
+    if front is not None:
+        front.lengths, front.previous_lengths = lengths, None
+    return lengths
 
 
 def _runs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -319,6 +336,8 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
     _last_front = _Front(places, keys, a, b, pa_, pb, coarse, exact)
     _last_front.sample_points, _last_front.sample_offsets = sample_points, sample_offsets
     _last_front.lines = lines
+    if last is not None and last.lengths is not None:  # for _lengths_m
+        _last_front.found, _last_front.j, _last_front.previous_lengths = found, j, last.lengths
     dist = np.where(coarse < REFINE_WITHIN_M, exact, coarse)
     return dist / 1000.0
 
@@ -369,6 +388,12 @@ class _Front:
         self.sample_points: np.ndarray = np.empty(0, dtype=object)
         self.sample_offsets: np.ndarray = np.zeros(1, dtype=np.int64)
         self.lines: np.ndarray = np.empty(0, dtype=object)
+        # the segments' geodesic lengths once measured (_lengths_m); the last front's meanwhile,
+        # with which of these segments it had (found) and where (j)
+        self.lengths: np.ndarray | None = None
+        self.previous_lengths: np.ndarray | None = None
+        self.found: np.ndarray | None = None
+        self.j: np.ndarray | None = None
 
 
 _last_front: _Front | None = None
@@ -518,11 +543,9 @@ def _inputs(con, todo: list[tuple]) -> dict[tuple, object]:
 
 def _geometry_key(source: str, inputs) -> tuple:
     """Days with the same geometry (an archive file re-published with new metadata only, ~1 day
-    in 8) have the same results: they are computed once."""
-    digest = hashlib.sha256()
-    for cls, wkb in [("occupied_total", inputs)] if source == "deepstate" else inputs:
-        digest.update(cls.encode() + b"\0" + len(wkb).to_bytes(8, "little") + wkb)
-    return source, digest.hexdigest()
+    in 8) have the same results: they are computed once. The key is the input itself (WKB bytes,
+    or the API snapshot's (class, WKB) features): equal keys are equal inputs, byte for byte."""
+    return source, inputs if source == "deepstate" else tuple(inputs)
 
 
 _places: Places | None = None  # inherited by the forked workers (transforms.territory.regions._in_workers)
