@@ -533,12 +533,29 @@ def _inputs(con, todo: list[tuple]) -> dict[tuple, object]:
     if days:
         for day, wkb in con.execute(load("transforms.territory", "deepstate_current_geometries"), [days]).fetchall():
             out[("deepstate", day)] = wkb
-    snapshots = {sid: d for s, d, _, sid in todo if s == "deepstate_api"}
+    snapshots = {sid: (d, sha) for s, d, sha, sid in todo if s == "deepstate_api"}
     if snapshots:
         features = region_step.snapshot_features(con, snapshots)
-        for snapshot_id, day in snapshots.items():
-            out[("deepstate_api", day)] = features.get(snapshot_id, [])
+        united = {
+            snapshot_id: tuple(layers)
+            for snapshot_id, sha, method, *layers in con.execute(
+                load("transforms.settlements", "api_occupied_layers"), [sorted(snapshots)]
+            ).fetchall()
+            if (sha, method) == (snapshots[snapshot_id][1], region_step.METHOD)
+        }
+        for snapshot_id, (day, _) in snapshots.items():
+            out[("deepstate_api", day)] = _ApiInputs(features.get(snapshot_id, []), united.get(snapshot_id))
     return out
+
+
+class _ApiInputs(list):
+    """An API snapshot's (class, WKB) features, with its occupied layers as the per-region step
+    united them (WKB of region_step.OCCUPIED_LAYERS; None when not stored for this snapshot's
+    payload and method): a function of the features, which alone key the day."""
+
+    def __init__(self, features, united: tuple[bytes, ...] | None):
+        super().__init__(features)
+        self.united = united
 
 
 def _geometry_key(source: str, inputs) -> tuple:
@@ -557,7 +574,7 @@ def _compute_job(i: int) -> tuple:
     if source == "deepstate":
         classes = {"occupied_total": shapely.from_wkb(inputs)}
     else:
-        classes = api_layers(inputs, region_step._regions)
+        classes = api_layers(inputs, region_step._regions, getattr(inputs, "united", None))
     return compute_day(source, classes, _places, _land)
 
 
@@ -565,15 +582,20 @@ _UNITED = ("occupied_after_2022", "occupied_before_2022")
 _BY_FEATURE = ("grey_zone", "liberated")
 
 
-def api_layers(features: list[tuple[str, bytes]], regions) -> dict:
+def api_layers(features: list[tuple[str, bytes]], regions, united: tuple[bytes, ...] | None = None) -> dict:
     """The API classes a settlement day needs. The occupied layers and their union as
     :func:`transforms.territory.region_step.api_classes` makes them (the front follows that
-    union); the grey zone and liberated layers as lists of their features, filtered as there (a
+    union): ``united``, the WKB the per-region step stored of them for the same payload and
+    method (core.api_occupied_layers: the same geometries, not united twice), else united here;
+    the grey zone and liberated layers as lists of their features, filtered as there (a
     stray drawing far from Ukraine, liberated Kursk): a place is in such a layer when one of its
     features contains it. That is the layer's union except for a place lying exactly on a
     boundary between two features (none on the whole mirror), and it spares uniting hundreds of
     features per snapshot — the costliest part of an API day."""
-    classes = region_step.api_classes([f for f in features if f[0] in _UNITED], regions)
+    if united is not None:
+        classes = dict(zip(region_step.OCCUPIED_LAYERS, shapely.from_wkb(list(united)), strict=True))
+    else:
+        classes = region_step.api_classes([f for f in features if f[0] in _UNITED], regions)
     for cls in _BY_FEATURE:
         geoms = []
         for c, wkb in features:
