@@ -301,6 +301,37 @@ def test_api_day_reads_the_occupied_layers_the_region_step_united(built):
     _models(con)
 
 
+def test_references_frame_leaves_out_only_rows_that_cannot_be_unexpected(built):
+    """The settlement table's references frame keeps only rows with a false flag: on bad rows
+    (a town unknown to dim_settlement, a day missing from a town's series) GX reports what it
+    reports on the whole frame, counts and examples alike."""
+    from expectations import runner, suites
+    from warehouse.store import catalog
+
+    con, table = built["con"], catalog.table("fact_settlement_control_daily")
+    specs = [s for s in suites.specs_for(table.name, FLICKER_DAYS[-1]) if s.frame == "references"]
+    narrowed = runner.render_sql("references_settlement_daily.sql")
+    whole = narrowed.replace("WHERE NOT (settlement_known AND source_known AND calendar_ok)\n", "")
+    assert whole != narrowed
+    kurakhove_days = _rows(con, f"SELECT count(*) FROM {table.qualified} WHERE settlement_id = ?", [KURAKHOVE])[0][0]
+    run_model(con, "dim_source")  # the references frame joins it
+    con.begin()
+    try:
+        con.execute(f"UPDATE {table.qualified} SET settlement_id = 1 WHERE settlement_id = ?", [KURAKHOVE])
+        con.execute(f"DELETE FROM {table.qualified} WHERE settlement_id = ? AND date = ?", [TORETSK, FLICKER_DAYS[5]])
+        frames = [runner._prepared(runner.query_frame(con, sql)) for sql in (narrowed, whole)]
+        outcomes = [runner.validate_specs(table.name, "references", df, specs) for df in frames]
+    finally:
+        con.rollback()
+    assert len(frames[0]) < len(frames[1]) / 10
+    plain = [{name: o.to_dict() for name, o in found.items()} for found in outcomes]
+    assert plain[0] == plain[1]
+    assert plain[0]["references_dim_settlement"]["unexpected_count"] == kurakhove_days > 0
+    assert (
+        plain[0]["calendar_matches_coverage"]["unexpected_count"] > 0 and plain[0]["references_dim_source"]["success"]
+    )
+
+
 def test_front_line_leaves_out_the_coast_and_the_border():
     """A hand-made land mask (a 100 km square) and an occupied square over its eastern half and
     beyond it: only the western side of the occupied square is front, ~100 km minus the margins."""
