@@ -32,6 +32,7 @@ _DOMAIN = {
     "region_daily_area": "territory",
     "region_changes": "territory",
     "region_day_inputs": "territory",
+    "api_occupied_layers": "territory",
     "loss_value_events": "losses",
     "loss_payloads": "losses",
     "loss_field_map": "losses",

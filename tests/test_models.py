@@ -87,6 +87,7 @@ EXPECTED_DEPS = {
     "core/region_daily_area": _RAW_DS,
     "core/region_changes": _RAW_DS,
     "core/region_day_inputs": _RAW_DS,
+    "core/api_occupied_layers": _RAW_DS,
     "core/fact_control_coverage_daily": {"raw/deepstate_snapshots", "raw/deepstate_api", "raw/isw"},
     "core/fact_control_daily": {
         "core/region_daily_area",
@@ -117,9 +118,10 @@ EXPECTED_DEPS = {
         "core/fact_losses_monthly",
         "core/fact_confirmed_deaths_weekly",
     },
-    "core/settlement_day_status": {*_RAW_DS, "raw/settlements"},
-    "core/front_line_day": {*_RAW_DS, "raw/settlements"},
-    "core/settlement_day_inputs": {*_RAW_DS, "raw/settlements"},
+    # and the API snapshots' occupied layers the per-region step united (read, not united again)
+    "core/settlement_day_status": {*_RAW_DS, "raw/settlements", "core/api_occupied_layers"},
+    "core/front_line_day": {*_RAW_DS, "raw/settlements", "core/api_occupied_layers"},
+    "core/settlement_day_inputs": {*_RAW_DS, "raw/settlements", "core/api_occupied_layers"},
     "core/dim_settlement": {"raw/settlements", "raw/oblast_boundaries"},
     "core/fact_settlement_status_flips": _SETTLEMENT_DAYS,
     "core/fact_settlement_control_daily": _SETTLEMENT_DAYS,
@@ -157,7 +159,7 @@ def test_every_table_a_run_writes_is_an_asset(published):
                 "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ('core', 'marts')"
             ).fetchall()
         }
-    assert len(tables) == 31  # 22 published + 9 internal (incremental steps, field map)
+    assert len(tables) == 32  # 22 published + 10 internal (incremental steps, field map)
     assert tables <= keys
     assert tables == set(WRITER)
 

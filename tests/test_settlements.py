@@ -20,6 +20,7 @@ from shapely.geometry import Point, shape
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
 from transforms.models import MODELS, run_model
 from transforms.settlements import model_params, status_step
+from transforms.territory import region_step
 from warehouse.ingest import land, sources
 from warehouse.ingest.parse import ParseError
 from warehouse.ingest.sources import deepstate_api
@@ -254,6 +255,81 @@ def test_api_statuses_follow_its_layers(built):
         assert api_class == expected and status == meaning.get(expected, "ukraine"), (lon, lat, hits)
         counts[status] = counts.get(status, 0) + 1
     assert counts["occupied"] > 50 and counts["ukraine"] > 300 and counts.get("grey_zone", 0) >= 0
+
+
+def test_api_day_reads_the_occupied_layers_the_region_step_united(built):
+    """The per-region step stores each API snapshot's occupied layers; an API settlement day
+    computed from them has exactly the rows of one that united the features itself (the fixture's,
+    built before any region day), and one whose stored layers are not its payload's unites again."""
+    con = built["con"]
+    api_day = "SELECT * FROM {} WHERE source = 'deepstate_api' ORDER BY ALL"
+    status, front = (_rows(con, api_day.format(t)) for t in ("core.settlement_day_status", "core.front_line_day"))
+    run_model(con, "region_daily_area")
+    stored = _rows(con, "SELECT snapshot_id, sha256, method, occupied_total FROM core.api_occupied_layers")
+    payload = _rows(
+        con, "SELECT sha256 FROM raw.current_payloads WHERE source = 'deepstate_api' AND key = ?", [str(API_ID)]
+    )
+    assert [r[:3] for r in stored] == [(API_ID, payload[0][0], region_step.METHOD)]
+    occupied = [
+        shapely.make_valid(shapely.from_wkb(wkb))
+        for cls, wkb in _rows(
+            con, "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [API_ID]
+        )
+        if cls.startswith("occupied_")
+    ]
+    union = shapely.union_all(occupied)  # the same area up to the overlay's rounding
+    assert shapely.area(shapely.symmetric_difference(shapely.from_wkb(stored[0][3]), union)) < 1e-9 * union.area
+
+    def recompute() -> tuple[list, list]:
+        con.execute("UPDATE core.settlement_day_inputs SET method = 'old' WHERE source = 'deepstate_api'")
+        assert run_model(con, "settlement_day_status") == 1
+        return tuple(_rows(con, api_day.format(t)) for t in ("core.settlement_day_status", "core.front_line_day"))
+
+    assert recompute() == (status, front)
+    # they are read: an empty stored union leaves the day without a front (statuses follow the layers)
+    empty = shapely.to_wkb(shapely.Polygon())
+    con.execute("UPDATE core.api_occupied_layers SET occupied_total = ?", [empty])
+    tampered_status, tampered_front = recompute()
+    assert [r[2] for r in tampered_front] == [0.0] and [r[3] for r in tampered_status] == [r[3] for r in status]
+    # stored for another payload version: united again
+    con.execute("UPDATE core.api_occupied_layers SET sha256 = 'another payload'")
+    assert recompute() == (status, front)
+    con.execute("UPDATE core.region_day_inputs SET method = 'old' WHERE source = 'deepstate_api'")
+    run_model(con, "region_daily_area")
+    assert _rows(con, "SELECT sha256, occupied_total FROM core.api_occupied_layers") == [(payload[0][0], stored[0][3])]
+    assert recompute() == (status, front)
+    _models(con)
+
+
+def test_references_frame_leaves_out_only_rows_that_cannot_be_unexpected(built):
+    """The settlement table's references frame keeps only rows with a false flag: on bad rows
+    (a town unknown to dim_settlement, a day missing from a town's series) GX reports what it
+    reports on the whole frame, counts and examples alike."""
+    from expectations import runner, suites
+    from warehouse.store import catalog
+
+    con, table = built["con"], catalog.table("fact_settlement_control_daily")
+    specs = [s for s in suites.specs_for(table.name, FLICKER_DAYS[-1]) if s.frame == "references"]
+    narrowed = runner.render_sql("references_settlement_daily.sql")
+    whole = narrowed.replace("WHERE NOT (settlement_known AND source_known AND calendar_ok)\n", "")
+    assert whole != narrowed
+    kurakhove_days = _rows(con, f"SELECT count(*) FROM {table.qualified} WHERE settlement_id = ?", [KURAKHOVE])[0][0]
+    run_model(con, "dim_source")  # the references frame joins it
+    con.begin()
+    try:
+        con.execute(f"UPDATE {table.qualified} SET settlement_id = 1 WHERE settlement_id = ?", [KURAKHOVE])
+        con.execute(f"DELETE FROM {table.qualified} WHERE settlement_id = ? AND date = ?", [TORETSK, FLICKER_DAYS[5]])
+        frames = [runner._prepared(runner.query_frame(con, sql)) for sql in (narrowed, whole)]
+        outcomes = [runner.validate_specs(table.name, "references", df, specs) for df in frames]
+    finally:
+        con.rollback()
+    assert len(frames[0]) < len(frames[1]) / 10
+    plain = [{name: o.to_dict() for name, o in found.items()} for found in outcomes]
+    assert plain[0] == plain[1]
+    assert plain[0]["references_dim_settlement"]["unexpected_count"] == kurakhove_days > 0
+    assert (
+        plain[0]["calendar_matches_coverage"]["unexpected_count"] > 0 and plain[0]["references_dim_source"]["success"]
+    )
 
 
 def test_front_line_leaves_out_the_coast_and_the_border():

@@ -94,7 +94,7 @@ _MODELS = (
         _T,
         step=region_step.update,
         sql=((_T, "region_wanted_days"), *_GEOMETRIES, _BOUNDARIES),
-        also_writes=("core.region_changes", "core.region_day_inputs"),
+        also_writes=("core.region_changes", "core.region_day_inputs", "core.api_occupied_layers"),
         counts="days_computed",
         progress="geometry",
         internal={
@@ -104,6 +104,8 @@ _MODELS = (
             "(for the change maps); written with region_daily_area.",
             "core.region_day_inputs": "Internal: the input hashes and method each stored region day was computed "
             "from; written with region_daily_area.",
+            "core.api_occupied_layers": "Internal: each API snapshot's occupied layers as united for its region "
+            "days (WKB), read by the settlement step; written with region_daily_area.",
         },
     ),
     Model("fact_control_coverage_daily", _T),
@@ -150,7 +152,13 @@ _MODELS = (
         "settlement_day_status",
         _S,
         step=status_step.update,
-        sql=((_S, "settlement_places"), (_S, "settlement_wanted_days"), *_GEOMETRIES, _BOUNDARIES),
+        sql=(
+            (_S, "settlement_places"),
+            (_S, "settlement_wanted_days"),
+            *_GEOMETRIES,
+            (_S, "api_occupied_layers"),
+            _BOUNDARIES,
+        ),
         also_writes=("core.front_line_day", "core.settlement_day_inputs"),
         counts="days_computed",
         internal={

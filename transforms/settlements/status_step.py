@@ -24,8 +24,6 @@ results are exactly those of a day computed alone.
 
 from __future__ import annotations
 
-import hashlib
-
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -200,7 +198,7 @@ def front_line(a: np.ndarray, b: np.ndarray) -> tuple[shapely.Geometry, float]:
     """The front segments merged into lines (lon/lat) and their geodesic length in km."""
     if len(a) == 0:
         return shapely.MultiLineString(), 0.0
-    _, _, dist = WGS84.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    dist = _lengths_m(a, b)
     runs = _runs(a, b)
     if runs is None:  # one MultiLineString of 2-point lines, built in one call
         n = len(a)
@@ -210,6 +208,25 @@ def front_line(a: np.ndarray, b: np.ndarray) -> tuple[shapely.Geometry, float]:
         shapely.GeometryType.MULTILINESTRING, points, (offsets, np.array([0, len(offsets) - 1]))
     )[0]
     return shapely.line_merge(lines), float(np.sum(dist)) / 1000.0
+
+
+def _lengths_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Geodesic length (m) of each segment a → b. When these are the segments :func:`distances_km`
+    saw last, those the day before had keep that day's lengths (a segment's length is its own,
+    ``Geod.inv`` measures each pair alone): only the new segments are measured."""
+    front = _last_front if _last_front is not None and _last_front.a is a and _last_front.b is b else None
+    before = front.previous_lengths if front is not None else None
+    if before is None:
+        lengths = WGS84.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])[2]
+    else:
+        found, j = front.found, front.j
+        lengths = np.empty(len(a))
+        lengths[found] = before[j[found]]
+        new = ~found
+        lengths[new] = WGS84.inv(a[new, 0], a[new, 1], b[new, 0], b[new, 1])[2]
+    if front is not None:
+        front.lengths, front.previous_lengths = lengths, None
+    return lengths
 
 
 def _runs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -319,6 +336,8 @@ def distances_km(a: np.ndarray, b: np.ndarray, places: Places) -> np.ndarray:
     _last_front = _Front(places, keys, a, b, pa_, pb, coarse, exact)
     _last_front.sample_points, _last_front.sample_offsets = sample_points, sample_offsets
     _last_front.lines = lines
+    if last is not None and last.lengths is not None:  # for _lengths_m
+        _last_front.found, _last_front.j, _last_front.previous_lengths = found, j, last.lengths
     dist = np.where(coarse < REFINE_WITHIN_M, exact, coarse)
     return dist / 1000.0
 
@@ -369,6 +388,12 @@ class _Front:
         self.sample_points: np.ndarray = np.empty(0, dtype=object)
         self.sample_offsets: np.ndarray = np.zeros(1, dtype=np.int64)
         self.lines: np.ndarray = np.empty(0, dtype=object)
+        # the segments' geodesic lengths once measured (_lengths_m); the last front's meanwhile,
+        # with which of these segments it had (found) and where (j)
+        self.lengths: np.ndarray | None = None
+        self.previous_lengths: np.ndarray | None = None
+        self.found: np.ndarray | None = None
+        self.j: np.ndarray | None = None
 
 
 _last_front: _Front | None = None
@@ -508,21 +533,36 @@ def _inputs(con, todo: list[tuple]) -> dict[tuple, object]:
     if days:
         for day, wkb in con.execute(load("transforms.territory", "deepstate_current_geometries"), [days]).fetchall():
             out[("deepstate", day)] = wkb
-    snapshots = {sid: d for s, d, _, sid in todo if s == "deepstate_api"}
+    snapshots = {sid: (d, sha) for s, d, sha, sid in todo if s == "deepstate_api"}
     if snapshots:
         features = region_step.snapshot_features(con, snapshots)
-        for snapshot_id, day in snapshots.items():
-            out[("deepstate_api", day)] = features.get(snapshot_id, [])
+        united = {
+            snapshot_id: tuple(layers)
+            for snapshot_id, sha, method, *layers in con.execute(
+                load("transforms.settlements", "api_occupied_layers"), [sorted(snapshots)]
+            ).fetchall()
+            if (sha, method) == (snapshots[snapshot_id][1], region_step.METHOD)
+        }
+        for snapshot_id, (day, _) in snapshots.items():
+            out[("deepstate_api", day)] = _ApiInputs(features.get(snapshot_id, []), united.get(snapshot_id))
     return out
+
+
+class _ApiInputs(list):
+    """An API snapshot's (class, WKB) features, with its occupied layers as the per-region step
+    united them (WKB of region_step.OCCUPIED_LAYERS; None when not stored for this snapshot's
+    payload and method): a function of the features, which alone key the day."""
+
+    def __init__(self, features, united: tuple[bytes, ...] | None):
+        super().__init__(features)
+        self.united = united
 
 
 def _geometry_key(source: str, inputs) -> tuple:
     """Days with the same geometry (an archive file re-published with new metadata only, ~1 day
-    in 8) have the same results: they are computed once."""
-    digest = hashlib.sha256()
-    for cls, wkb in [("occupied_total", inputs)] if source == "deepstate" else inputs:
-        digest.update(cls.encode() + b"\0" + len(wkb).to_bytes(8, "little") + wkb)
-    return source, digest.hexdigest()
+    in 8) have the same results: they are computed once. The key is the input itself (WKB bytes,
+    or the API snapshot's (class, WKB) features): equal keys are equal inputs, byte for byte."""
+    return source, inputs if source == "deepstate" else tuple(inputs)
 
 
 _places: Places | None = None  # inherited by the forked workers (transforms.territory.regions._in_workers)
@@ -534,7 +574,7 @@ def _compute_job(i: int) -> tuple:
     if source == "deepstate":
         classes = {"occupied_total": shapely.from_wkb(inputs)}
     else:
-        classes = api_layers(inputs, region_step._regions)
+        classes = api_layers(inputs, region_step._regions, getattr(inputs, "united", None))
     return compute_day(source, classes, _places, _land)
 
 
@@ -542,15 +582,20 @@ _UNITED = ("occupied_after_2022", "occupied_before_2022")
 _BY_FEATURE = ("grey_zone", "liberated")
 
 
-def api_layers(features: list[tuple[str, bytes]], regions) -> dict:
+def api_layers(features: list[tuple[str, bytes]], regions, united: tuple[bytes, ...] | None = None) -> dict:
     """The API classes a settlement day needs. The occupied layers and their union as
     :func:`transforms.territory.region_step.api_classes` makes them (the front follows that
-    union); the grey zone and liberated layers as lists of their features, filtered as there (a
+    union): ``united``, the WKB the per-region step stored of them for the same payload and
+    method (core.api_occupied_layers: the same geometries, not united twice), else united here;
+    the grey zone and liberated layers as lists of their features, filtered as there (a
     stray drawing far from Ukraine, liberated Kursk): a place is in such a layer when one of its
     features contains it. That is the layer's union except for a place lying exactly on a
     boundary between two features (none on the whole mirror), and it spares uniting hundreds of
     features per snapshot — the costliest part of an API day."""
-    classes = region_step.api_classes([f for f in features if f[0] in _UNITED], regions)
+    if united is not None:
+        classes = dict(zip(region_step.OCCUPIED_LAYERS, shapely.from_wkb(list(united)), strict=True))
+    else:
+        classes = region_step.api_classes([f for f in features if f[0] in _UNITED], regions)
     for cls in _BY_FEATURE:
         geoms = []
         for c, wkb in features:

@@ -48,6 +48,10 @@ API_CLASSES = (
     "held_by_ukraine",
 )
 
+# The API classes the settlement step needs as they are united here (api_classes): it reads
+# them from core.api_occupied_layers (transforms.settlements.status_step.api_layers).
+OCCUPIED_LAYERS = ("occupied_after_2022", "occupied_before_2022", "occupied_total")
+
 
 @dataclass(frozen=True)
 class Wanted:
@@ -362,9 +366,18 @@ _CHANGE_SCHEMA = pa.schema(
     ]
 )
 
+_LAYER_SCHEMA = pa.schema(
+    [
+        ("snapshot_id", pa.int64()),
+        ("sha256", pa.string()),
+        ("method", pa.string()),
+        *((name, pa.binary()) for name in OCCUPIED_LAYERS),
+    ]
+)
+
 
 def _append(con, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
-    """Bulk insert through Arrow (``table`` is one of the two fixed internal tables)."""
+    """Bulk insert through Arrow (``table`` is one of the step's fixed internal tables)."""
     if not rows:
         return
     frame = pa.Table.from_pylist([dict(zip(schema.names, r, strict=True)) for r in rows], schema=schema)
@@ -446,6 +459,39 @@ def _compute_days(
     return out
 
 
+def _occupied_layers(todo: list[Wanted], geoms: dict) -> list[tuple]:
+    """Rows of core.api_occupied_layers for every API snapshot united for ``todo``."""
+    snapshots = {}
+    for w in todo:
+        if w.source == "deepstate_api":
+            snapshots[w.snapshot_id] = (w.date, w.sha256)
+            if w.previous_snapshot_id is not None:
+                snapshots[w.previous_snapshot_id] = (w.previous_date, w.previous_sha256)
+    return [
+        (snapshot_id, sha, METHOD, *shapely.to_wkb([geoms[("deepstate_api", day)][c] for c in OCCUPIED_LAYERS]))
+        for snapshot_id, (day, sha) in snapshots.items()
+    ]
+
+
+def _store_layers(con: duckdb.DuckDBPyConnection, layers: list[tuple], all_wanted: list[Wanted]) -> None:
+    """Replace the stored occupied layers of the snapshots in ``layers``; forget those of
+    snapshots no day wants any more."""
+    wanted_ids = sorted(
+        {
+            i
+            for w in all_wanted
+            if w.source == "deepstate_api"
+            for i in (w.snapshot_id, w.previous_snapshot_id)
+            if i is not None
+        }
+    )
+    con.execute("DELETE FROM core.api_occupied_layers WHERE NOT list_contains(?, snapshot_id)", [wanted_ids])
+    if not layers:
+        return
+    con.executemany("DELETE FROM core.api_occupied_layers WHERE snapshot_id = ?", [[row[0]] for row in layers])
+    _append(con, "core.api_occupied_layers", _LAYER_SCHEMA, layers)
+
+
 def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | None = None) -> int:
     """Bring the per-region tables up to date; returns how many (source, day) were computed.
     ``on_day(done, total)`` is called after each computed day (a first run computes ~900)."""
@@ -456,7 +502,7 @@ def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | 
     orphans = [key for key in stored if key not in keep]
     if not todo and not orphans:
         return 0
-    results = []
+    results, layers = [], []
     if todo:
         regions = Regions(con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall())
         geoms = _geometries(con, todo, regions)
@@ -469,6 +515,7 @@ def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | 
             for w in todo
         ]
         results = [(w, *r) for w, r in zip(todo, _compute_days(jobs, regions, on_day), strict=True)]
+        layers = _occupied_layers(todo, geoms)
     con.begin()
     try:
         for key in orphans + [(w.source, w.date) for w, _, _ in results]:
@@ -492,6 +539,7 @@ def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | 
         _append(
             con, "core.region_changes", _CHANGE_SCHEMA, [(w.source, w.date, *r) for w, _, ch in results for r in ch]
         )
+        _store_layers(con, layers, all_wanted)
         con.commit()
     except BaseException:
         con.rollback()

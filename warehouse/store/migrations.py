@@ -86,6 +86,11 @@ MIGRATIONS = (
         "what each suite frame held, day by day, when last validated (a changed day alone is validated again)",
         (("warehouse.store", "migration_006_validation_days"),),
     ),
+    Migration(
+        7,
+        "each API snapshot's occupied layers as the per-region step unites them (the settlement step reads them)",
+        (("warehouse.store", "migration_007_api_occupied_layers"),),
+    ),
 )
 
 BOOTSTRAP = load("warehouse.store", "schema_migrations")

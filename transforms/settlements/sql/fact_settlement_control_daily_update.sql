@@ -5,7 +5,7 @@ CREATE OR REPLACE TEMP TABLE settlement_front_zone AS
 SELECT source, settlement_id
 FROM core.settlement_day_status
 GROUP BY source, settlement_id
-HAVING min(abs(distance_to_front_km)) <= $front_zone_km OR count(DISTINCT status) > 1;
+HAVING min(abs(distance_to_front_km)) <= $front_zone_km OR min(status) <> max(status);
 
 CREATE OR REPLACE TEMP TABLE settlement_front_zone_before AS
 SELECT DISTINCT source, settlement_id
