@@ -22,6 +22,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import weakref
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,21 @@ def _gx_version() -> str:
     from importlib.metadata import version  # not `import great_expectations`: seconds, and maybe not needed
 
     return version("great-expectations")
+
+
+@cache
+def code_version() -> str:
+    """sha256 of this package's code and SQL and of the pandas version: what turns a query's rows
+    into the frames built in code (schema, freshness, bounds), once per process."""
+    from importlib.metadata import version
+    from pathlib import Path
+
+    root = Path(__file__).parent
+    digest = hashlib.sha256(f"pandas=={version('pandas')}".encode())
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".sql") and "__pycache__" not in p.parts):
+        digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _canonical(value: Any) -> Any:
@@ -86,33 +102,51 @@ def unordered(query: str) -> str:
 
 
 def query_fingerprint(
-    con: duckdb.DuckDBPyConnection, table_name: str, frame: str, query: str, specs: list[Spec]
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    frame: str,
+    query: str,
+    specs: list[Spec],
+    params: dict[str, Any] | None = None,
+    depends: list | None = None,
 ) -> str | None:
     """sha256 of everything the validation of the frame ``query`` reads depends on, computed in
     DuckDB (no frame is built); None when the query cannot run (the frame is then built and its
-    error reported as usual)."""
+    error reported as usual). For a frame built in code from ``query``'s rows (and ``params``),
+    ``depends`` is whatever else it is built from (:func:`code_version`, the catalog entry, today)."""
     import duckdb
 
     try:
-        result = con.sql(query)
+        result = con.sql(query, params=params or None)
         columns = [(str(c), str(t)) for c, t in zip(result.columns, result.types, strict=True)]
         content = con.execute(
-            f"SELECT count(*), sum(hash(f)::HUGEINT), sum(hash(f, 'frontline')::HUGEINT) FROM ({unordered(query)}) AS f"
+            f"SELECT count(*), sum(hash(f)::HUGEINT), sum(hash(f, 'frontline')::HUGEINT) FROM ({unordered(query)}) AS f",
+            params or None,
         ).fetchone()
     except duckdb.Error:
         return None
     head = [FORMAT, "query", duckdb.__version__, _gx_version(), table_name, frame]
     head += [[dataclasses.asdict(s) for s in specs], columns, [str(v) for v in content]]
+    if depends is not None:
+        head.append(depends)
     return hashlib.sha256(json.dumps(head, sort_keys=True, default=_canonical).encode()).hexdigest()
+
+
+# Per connection, the audit tables seen to exist: asked ~5 times per suite, and a table that exists
+# is never dropped (one that is missing is asked again: a test's bare database may be migrated later).
+_audit_tables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def has_audit_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """False for a database without the warehouse schema (a test's bare tables): always validate."""
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = ?", [name]
-        ).fetchone()[0]
-    )
+    known = _audit_tables.get(con)
+    if known is not None and name in known:
+        return True
+    found = {
+        row[0] for row in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'audit'").fetchall()
+    }
+    _audit_tables[con] = frozenset(found)
+    return name in found
 
 
 def _has_cache(con: duckdb.DuckDBPyConnection) -> bool:
