@@ -124,3 +124,56 @@ def test_a_fingerprint_is_taken_without_the_final_order_by_and_is_the_same(con):
     for query in queries:
         assert cache.unordered(query) != query  # every frame query drops its sort
         assert con.execute(sums.format(cache.unordered(query))).fetchone() == con.execute(sums.format(query)).fetchone()
+
+
+def test_frames_built_in_code_are_built_only_when_their_rows_changed(con, monkeypatch):
+    """The schema, freshness and bounds frames are computed in pandas from a query's rows: their
+    key is those rows' fingerprint (with the catalog entry, today and the code), so an unchanged
+    table builds none of them; a changed schema, a new acceptance or another day builds them again
+    and reports what a fresh validation reports."""
+    from expectations import runner
+
+    built: list[tuple[str, str]] = []
+    real = dict(runner._FRAME_BUILDERS)
+
+    def counted(frame):
+        def build(c, table, today):
+            built.append((table.name, frame))
+            return real[frame](c, table, today)
+
+        return build
+
+    monkeypatch.setattr(runner, "_FRAME_BUILDERS", {f: counted(f) for f in real})
+    in_code = {("dim_source", "schema"), ("fact_losses_daily", "schema"), ("fact_losses_daily", "freshness")}
+    in_code.add(("fact_losses_daily", "bounds"))
+    run_suites(con, TABLES, TODAY, session="run-a")
+    assert in_code <= set(built)
+
+    built.clear()
+    first = run_suites(con, TABLES, TODAY, session="run-b")
+    assert built == []  # nothing built: every frame's stored outcomes reused
+
+    con.execute("ALTER TABLE core.dim_source ADD COLUMN extra INTEGER")
+    changed = run_suites(con, TABLES, TODAY, session="run-c")
+    assert set(built) == {("dim_source", "schema"), ("dim_source", "table")}
+    assert not changed["dim_source"].passed and "extra" in changed["dim_source"].summary_text()
+    assert _plain(changed) == _plain(run_suites(con, TABLES, TODAY))  # what validating afresh says
+    assert changed["fact_losses_daily"].results == first["fact_losses_daily"].results
+
+    built.clear()
+    later = TODAY.replace(day=TODAY.day + 1)
+    run_suites(con, ["fact_losses_daily"], later, session="run-d")
+    assert ("fact_losses_daily", "freshness") in built and ("fact_losses_daily", "schema") not in built
+
+    # the bounds frame reads the raw payloads and the acceptances, beside the table
+    built.clear()
+    con.execute("INSERT INTO raw.payloads VALUES ('gs_personnel', 'all', 1, 'u', 'sha', now(), 1, 'x')")
+    run_suites(con, ["fact_losses_daily"], later, session="run-e")
+    assert built == [("fact_losses_daily", "bounds")]
+    built.clear()
+    con.execute("INSERT INTO audit.acceptances VALUES ('gs_personnel', 'all', 'sha', 'u', 'me', now(), 'why', NULL)")
+    run_suites(con, ["fact_losses_daily"], later, session="run-f")
+    assert built == [("fact_losses_daily", "bounds")]
+    built.clear()
+    run_suites(con, ["fact_losses_daily"], later, session="run-g")
+    assert built == []
