@@ -137,6 +137,65 @@ def query_fingerprint(
 _audit_tables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+# Tables a query reads: schema-qualified names after FROM/JOIN (identifiers from the catalog).
+_READS = re.compile(r'\b(?:FROM|JOIN)\s+(\w+)\."?(\w+)"?', re.IGNORECASE)
+INPUT_SCHEMAS = frozenset({"core", "marts"})  # tables models write, each with its build in audit.model_builds
+
+
+def inputs_key(
+    con: duckdb.DuckDBPyConnection, table_name: str, frame: str, query: str, specs: list[Spec]
+) -> str | None:
+    """sha256 of ``query``, the expectations and the last build of every table it reads
+    (``audit.model_builds``: key, guard, build count and time, written by each build) with its
+    row count now; None when it reads a table no model builds. The same key is the same rows:
+    tables are written by their models only (transforms/build_keys.py), and every build changes
+    its row here."""
+    import duckdb
+
+    if not (has_audit_table(con, "validation_inputs") and has_audit_table(con, "model_builds")):
+        return None
+    tables = sorted({f"{schema}.{name}".lower() for schema, name in _READS.findall(query)})
+    if not tables or any(t.split(".")[0] not in INPUT_SCHEMAS for t in tables):
+        return None
+    builds = con.execute(
+        "SELECT table_name, build_key, guard, builds, built_at FROM audit.model_builds"
+        " WHERE list_contains(?, table_name) ORDER BY table_name",
+        [tables],
+    ).fetchall()
+    if len(builds) != len(tables):
+        return None
+    try:  # a DELETE or INSERT behind the models' back is seen (as by build_keys.guard)
+        counts = con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)).fetchone()
+    except duckdb.Error:
+        return None
+    head = [FORMAT, "inputs", duckdb.__version__, _gx_version(), table_name, frame, query]
+    head += [[dataclasses.asdict(s) for s in specs], [[str(v) for v in b] for b in builds], list(counts)]
+    return hashlib.sha256(json.dumps(head, sort_keys=True, default=_canonical).encode()).hexdigest()
+
+
+def content_fingerprint(
+    con: duckdb.DuckDBPyConnection, table_name: str, frame: str, query: str, specs: list[Spec]
+) -> str | None:
+    """:func:`query_fingerprint`, read from ``audit.validation_inputs`` when the tables ``query``
+    reads are as they were when it was last computed (:func:`inputs_key`): a run with nothing new
+    hashed every frame's rows again (the settlement tables' 1.9 M rows) to find them unchanged."""
+    inputs = inputs_key(con, table_name, frame, query, specs)
+    if inputs is not None:
+        row = con.execute(
+            "SELECT fingerprint FROM audit.validation_inputs WHERE table_name = ? AND frame = ? AND inputs_key = ?",
+            [table_name, frame, inputs],
+        ).fetchone()
+        if row is not None:
+            return row[0]
+    key = query_fingerprint(con, table_name, frame, query, specs)
+    if inputs is not None and key is not None:
+        con.execute(
+            "INSERT OR REPLACE INTO audit.validation_inputs VALUES (?, ?, ?, ?, now())",
+            [table_name, frame, inputs, key],
+        )
+    return key
+
+
 def has_audit_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """False for a database without the warehouse schema (a test's bare tables): always validate."""
     known = _audit_tables.get(con)

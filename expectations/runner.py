@@ -560,7 +560,7 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
         key = days = None
         if validate is _validate_cached and (query := frame_query(table, frame)) is not None:
             # unchanged since its last validation? asked of DuckDB before any frame is built
-            key = validation_cache.query_fingerprint(con, table.name, frame, query, frame_specs)
+            key = validation_cache.content_fingerprint(con, table.name, frame, query, frame_specs)
             stored = validation_cache.lookup(con, table.name, frame, key) if key else None
             days = _day_frame(con, table, frame, query) if key else None
             if stored is not None:

@@ -86,6 +86,11 @@ MIGRATIONS = (
         "what each suite frame held, day by day, when last validated (a changed day alone is validated again)",
         (("warehouse.store", "migration_006_validation_days"),),
     ),
+    Migration(
+        8,  # 7 is another branch's
+        "the content fingerprint of each frame's query while the tables it reads are unchanged (no rehashing)",
+        (("warehouse.store", "migration_008_validation_inputs"),),
+    ),
 )
 
 BOOTSTRAP = load("warehouse.store", "schema_migrations")
