@@ -260,7 +260,13 @@ def _gx():
     # Read by the data context when it is created; no usage statistics leave this machine.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.execution_engine import pandas_execution_engine
 
+    # GX labels every pandas batch with an md5 of the whole frame (pandas' row hashes first) for
+    # its batch markers, which frontline never reads: it knows what it validated from its own
+    # fingerprints (expectations/cache.py). On the 1.85 M settlement rows that label cost seconds
+    # and set the full rebuild's memory peak (issue 12); frames below this size are hashed.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     return gx
 
 

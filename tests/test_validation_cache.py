@@ -219,3 +219,26 @@ def test_a_query_frame_is_hashed_again_only_after_a_build_of_a_table_it_reads(pu
         con.execute("DELETE FROM core.fact_control_daily WHERE region_code = 'UA-14'")  # a row count changed
         run_suites(con, tables, today, session="run-c")
         assert ("fact_control_daily", "table") in hashed and ("dim_source", "table") not in hashed
+
+
+def test_gx_is_not_asked_to_hash_the_frames_it_validates(con):
+    """GX would label each batch with an md5 of the whole frame (the full rebuild's memory peak on
+    the settlement rows); frontline never reads that label, so GX is told not to compute it. The
+    outcomes are GX's all the same: a frame with a bad row still fails on that row."""
+    from expectations import runner
+    from warehouse.store import catalog
+
+    table = catalog.table("fact_losses_daily")
+    specs = [s for s in runner.specs_for(table.name, TODAY) if s.frame == "table"]
+    df = runner._prepared(runner.query_frame(con, runner.frame_query(table, "table")))
+    vres = runner.validate_frame(table.name, "table", df, specs)
+    assert vres.success
+    assert "pandas_data_fingerprint" not in vres.meta["batch_markers"]
+    bad = df.copy()
+    bad.loc[3, "date"] = None
+    failed = {
+        r.expectation_config.meta["name"]
+        for r in runner.validate_frame(table.name, "table", bad, specs).results
+        if not r.success
+    }
+    assert failed and all("date" in name for name in failed), failed
