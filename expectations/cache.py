@@ -12,8 +12,11 @@ A frame that is one SQL query's result (the table itself, references, anomalies,
 reconciliations, steps) is fingerprinted inside DuckDB (:func:`query_fingerprint`: row count and two sums of
 64-bit row hashes, plus the result's column names and types), before any pandas frame is built:
 on a match the frame is never read into Python. Its SQL orders rows by the frame's grain, so the
-same rows make the same frame. Frames with values from code (schema, freshness, bounds) are
-fingerprinted from the frame (:func:`fingerprint`).
+same rows make the same frame. While no model rebuilt the tables a query reads, its fingerprint is
+read back from ``audit.validation_inputs`` instead of hashed again (:func:`content_fingerprint`).
+Frames with values from code (schema, freshness, bounds) are fingerprinted from the query they are
+built from, with the code that builds them (:func:`code_version`); from the frame itself
+(:func:`fingerprint`) only when that query cannot run.
 """
 
 from __future__ import annotations
@@ -132,11 +135,6 @@ def query_fingerprint(
     return hashlib.sha256(json.dumps(head, sort_keys=True, default=_canonical).encode()).hexdigest()
 
 
-# Per connection, the audit tables seen to exist: asked ~5 times per suite, and a table that exists
-# is never dropped (one that is missing is asked again: a test's bare database may be migrated later).
-_audit_tables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 # Tables a query reads: schema-qualified names after FROM/JOIN (identifiers from the catalog).
 _READS = re.compile(r'\b(?:FROM|JOIN)\s+(\w+)\."?(\w+)"?', re.IGNORECASE)
 INPUT_SCHEMAS = frozenset({"core", "marts"})  # tables models write, each with its build in audit.model_builds
@@ -194,6 +192,11 @@ def content_fingerprint(
             [table_name, frame, inputs, key],
         )
     return key
+
+
+# Per connection, the audit tables seen to exist: asked ~5 times per suite, and a table that exists
+# is never dropped (one that is missing is asked again: a test's bare database may be migrated later).
+_audit_tables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def has_audit_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
