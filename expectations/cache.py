@@ -12,8 +12,11 @@ A frame that is one SQL query's result (the table itself, references, anomalies,
 reconciliations, steps) is fingerprinted inside DuckDB (:func:`query_fingerprint`: row count and two sums of
 64-bit row hashes, plus the result's column names and types), before any pandas frame is built:
 on a match the frame is never read into Python. Its SQL orders rows by the frame's grain, so the
-same rows make the same frame. Frames with values from code (schema, freshness, bounds) are
-fingerprinted from the frame (:func:`fingerprint`).
+same rows make the same frame. While no model rebuilt the tables a query reads, its fingerprint is
+read back from ``audit.validation_inputs`` instead of hashed again (:func:`content_fingerprint`).
+Frames with values from code (schema, freshness, bounds) are fingerprinted from the query they are
+built from, with the code that builds them (:func:`code_version`); from the frame itself
+(:func:`fingerprint`) only when that query cannot run.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import weakref
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +45,21 @@ def _gx_version() -> str:
     from importlib.metadata import version  # not `import great_expectations`: seconds, and maybe not needed
 
     return version("great-expectations")
+
+
+@cache
+def code_version() -> str:
+    """sha256 of this package's code and SQL and of the pandas version: what turns a query's rows
+    into the frames built in code (schema, freshness, bounds), once per process."""
+    from importlib.metadata import version
+    from pathlib import Path
+
+    root = Path(__file__).parent
+    digest = hashlib.sha256(f"pandas=={version('pandas')}".encode())
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".sql") and "__pycache__" not in p.parts):
+        digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _canonical(value: Any) -> Any:
@@ -86,33 +105,110 @@ def unordered(query: str) -> str:
 
 
 def query_fingerprint(
-    con: duckdb.DuckDBPyConnection, table_name: str, frame: str, query: str, specs: list[Spec]
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    frame: str,
+    query: str,
+    specs: list[Spec],
+    params: dict[str, Any] | None = None,
+    depends: list | None = None,
 ) -> str | None:
     """sha256 of everything the validation of the frame ``query`` reads depends on, computed in
     DuckDB (no frame is built); None when the query cannot run (the frame is then built and its
-    error reported as usual)."""
+    error reported as usual). For a frame built in code from ``query``'s rows (and ``params``),
+    ``depends`` is whatever else it is built from (:func:`code_version`, the catalog entry, today)."""
     import duckdb
 
     try:
-        result = con.sql(query)
+        result = con.sql(query, params=params or None)
         columns = [(str(c), str(t)) for c, t in zip(result.columns, result.types, strict=True)]
         content = con.execute(
-            f"SELECT count(*), sum(hash(f)::HUGEINT), sum(hash(f, 'frontline')::HUGEINT) FROM ({unordered(query)}) AS f"
+            f"SELECT count(*), sum(hash(f)::HUGEINT), sum(hash(f, 'frontline')::HUGEINT) FROM ({unordered(query)}) AS f",
+            params or None,
         ).fetchone()
     except duckdb.Error:
         return None
     head = [FORMAT, "query", duckdb.__version__, _gx_version(), table_name, frame]
     head += [[dataclasses.asdict(s) for s in specs], columns, [str(v) for v in content]]
+    if depends is not None:
+        head.append(depends)
     return hashlib.sha256(json.dumps(head, sort_keys=True, default=_canonical).encode()).hexdigest()
+
+
+# Tables a query reads: schema-qualified names after FROM/JOIN (identifiers from the catalog).
+_READS = re.compile(r'\b(?:FROM|JOIN)\s+(\w+)\."?(\w+)"?', re.IGNORECASE)
+INPUT_SCHEMAS = frozenset({"core", "marts"})  # tables models write, each with its build in audit.model_builds
+
+
+def inputs_key(
+    con: duckdb.DuckDBPyConnection, table_name: str, frame: str, query: str, specs: list[Spec]
+) -> str | None:
+    """sha256 of ``query``, the expectations and the last build of every table it reads
+    (``audit.model_builds``: key, guard, build count and time, written by each build) with its
+    row count now; None when it reads a table no model builds. The same key is the same rows:
+    tables are written by their models only (transforms/build_keys.py), and every build changes
+    its row here."""
+    import duckdb
+
+    if not (has_audit_table(con, "validation_inputs") and has_audit_table(con, "model_builds")):
+        return None
+    tables = sorted({f"{schema}.{name}".lower() for schema, name in _READS.findall(query)})
+    if not tables or any(t.split(".")[0] not in INPUT_SCHEMAS for t in tables):
+        return None
+    builds = con.execute(
+        "SELECT table_name, build_key, guard, builds, built_at FROM audit.model_builds"
+        " WHERE list_contains(?, table_name) ORDER BY table_name",
+        [tables],
+    ).fetchall()
+    if len(builds) != len(tables):
+        return None
+    try:  # a DELETE or INSERT behind the models' back is seen (as by build_keys.guard)
+        counts = con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)).fetchone()
+    except duckdb.Error:
+        return None
+    head = [FORMAT, "inputs", duckdb.__version__, _gx_version(), table_name, frame, query]
+    head += [[dataclasses.asdict(s) for s in specs], [[str(v) for v in b] for b in builds], list(counts)]
+    return hashlib.sha256(json.dumps(head, sort_keys=True, default=_canonical).encode()).hexdigest()
+
+
+def content_fingerprint(
+    con: duckdb.DuckDBPyConnection, table_name: str, frame: str, query: str, specs: list[Spec]
+) -> str | None:
+    """:func:`query_fingerprint`, read from ``audit.validation_inputs`` when the tables ``query``
+    reads are as they were when it was last computed (:func:`inputs_key`): a run with nothing new
+    hashed every frame's rows again (the settlement tables' 1.9 M rows) to find them unchanged."""
+    inputs = inputs_key(con, table_name, frame, query, specs)
+    if inputs is not None:
+        row = con.execute(
+            "SELECT fingerprint FROM audit.validation_inputs WHERE table_name = ? AND frame = ? AND inputs_key = ?",
+            [table_name, frame, inputs],
+        ).fetchone()
+        if row is not None:
+            return row[0]
+    key = query_fingerprint(con, table_name, frame, query, specs)
+    if inputs is not None and key is not None:
+        con.execute(
+            "INSERT OR REPLACE INTO audit.validation_inputs VALUES (?, ?, ?, ?, now())",
+            [table_name, frame, inputs, key],
+        )
+    return key
+
+
+# Per connection, the audit tables seen to exist: asked ~5 times per suite, and a table that exists
+# is never dropped (one that is missing is asked again: a test's bare database may be migrated later).
+_audit_tables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def has_audit_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """False for a database without the warehouse schema (a test's bare tables): always validate."""
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = ?", [name]
-        ).fetchone()[0]
-    )
+    known = _audit_tables.get(con)
+    if known is not None and name in known:
+        return True
+    found = {
+        row[0] for row in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'audit'").fetchall()
+    }
+    _audit_tables[con] = frozenset(found)
+    return name in found
 
 
 def _has_cache(con: duckdb.DuckDBPyConnection) -> bool:

@@ -155,3 +155,78 @@ def test_pruning_keeps_hard_linked_files_readable(home):
         assert pq.read_table(latest / name).num_rows == publish.read_manifest(out)["tables"][name[:-8]]["rows"]
     for version in made[-2:]:
         assert publish.verify(out, version) == []
+
+
+def _snapshot_problems(snapshot: Path, warehouse: Path) -> list[str]:
+    """Where ``snapshot`` differs from what it must hold: every published table with the
+    warehouse's columns and types, its rows (EXCEPT ALL both ways) in the table's sort order, the
+    catalog's comments, the as-of macros of snapshot_macros.sql and the BI type; nothing else."""
+    import re
+
+    import duckdb
+
+    from warehouse.store.sqlfiles import load
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{warehouse}' AS w (READ_ONLY)")
+    con.execute(f"ATTACH '{snapshot}' AS s (READ_ONLY)")
+    con.execute("USE w")
+    problems = []
+    names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 's'").fetchall()}
+    if names != {t.name for t in catalog.PUBLISHED}:
+        problems.append(f"tables {sorted(names)}")
+    for table in catalog.PUBLISHED:
+        order = ", ".join(table.sort_keys)
+        wanted = f"SELECT {', '.join(table.column_names)} FROM {table.qualified}"
+        held = con.sql(f"SELECT * FROM s.main.{table.name}")
+        if (held.columns, held.types) != (con.sql(wanted).columns, con.sql(wanted).types):
+            problems.append(f"{table.name}: columns {held.columns} {held.types}")
+            continue
+        for a, b in ((wanted, f"SELECT * FROM s.main.{table.name}"), (f"SELECT * FROM s.main.{table.name}", wanted)):
+            if (n := con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0]) != 0:
+                problems.append(f"{table.name}: {n} rows of one side not in the other")
+        con.execute("SET threads = 1")  # a scan in storage order
+        if not held.to_arrow_table().equals(con.sql(f"{wanted} ORDER BY {order}").to_arrow_table()):
+            problems.append(f"{table.name}: rows not in the sort order {order}")
+        con.execute("RESET threads")
+        comments = con.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = 's' AND table_name = ? "
+            "ORDER BY column_index",
+            [table.name],
+        ).fetchall()
+        described = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE database_name = 's' AND table_name = ?", [table.name]
+        ).fetchone()[0]
+        if comments != [(c.name, c.doc) for c in table.columns] or described != table.description:
+            problems.append(f"{table.name}: comments")
+    macros = con.execute(
+        "SELECT function_name, function_type FROM duckdb_functions() WHERE database_name = 's' AND NOT internal"
+    ).fetchall()
+    expected = re.findall(r"CREATE OR REPLACE MACRO (\w+)", load("warehouse", "snapshot_macros"))
+    if sorted(macros) != sorted((m, "table_macro") for m in expected):
+        problems.append(f"macros {macros}")
+    con.execute("USE s")  # as a reader of the snapshot: each macro binds its tables there
+    for macro in expected:
+        con.execute(f"SELECT count(*) FROM {macro}(DATE '2030-01-01')").fetchone()
+    types = con.execute("SELECT type_name FROM duckdb_types() WHERE database_name = 's' AND NOT internal").fetchall()
+    if types != [("regclass",)]:
+        problems.append(f"types {types}")
+    con.close()
+    return problems
+
+
+def test_every_snapshot_holds_the_warehouse_tables_whether_their_extract_was_encoded_or_reused(home, tmp_path):
+    """A table whose extract is encoded goes into the snapshot from the Arrow rows just encoded;
+    one whose extract is reused, from SQL: either way the snapshot holds what the warehouse does."""
+    out = home / "published"
+    warehouse = tmp_path / "warehouse.duckdb"
+    with db.session(home / "warehouse.duckdb") as con:
+        con.execute("UPDATE core.dim_source SET description = 'revised' WHERE source = 'isw'")
+        new = publish.publish(con, out, now=_at(3))  # dim_source from Arrow, the others from SQL
+        fresh = publish.publish(con, tmp_path / "fresh", now=_at(3))  # every table from Arrow
+    shutil.copy(home / "warehouse.duckdb", warehouse)
+    assert new.is_new and fresh.is_new
+    assert _snapshot_problems(new.path / publish.SNAPSHOT, warehouse) == []
+    assert _snapshot_problems(fresh.path / publish.SNAPSHOT, warehouse) == []
+    old = publish.version_path(out, publish.list_versions(out)[0]) / publish.SNAPSHOT
+    assert any("dim_source" in p for p in _snapshot_problems(old, warehouse))  # the check sees a change
