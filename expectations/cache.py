@@ -12,8 +12,7 @@ A frame that is one SQL query's result (the table itself, references, anomalies,
 reconciliations, steps) is fingerprinted inside DuckDB (:func:`query_fingerprint`: row count and two sums of
 64-bit row hashes, plus the result's column names and types), before any pandas frame is built:
 on a match the frame is never read into Python. Its SQL orders rows by the frame's grain, so the
-same rows make the same frame. While no model rebuilt the tables a query reads, its fingerprint is
-read back from ``audit.validation_inputs`` instead of hashed again (:func:`content_fingerprint`).
+same rows make the same frame (a table edited by hand is validated again, whatever its builds say).
 Frames with values from code (schema, freshness, bounds) are fingerprinted from the query they are
 built from, with the code that builds them (:func:`code_version`); from the frame itself
 (:func:`fingerprint`) only when that query cannot run.
@@ -133,65 +132,6 @@ def query_fingerprint(
     if depends is not None:
         head.append(depends)
     return hashlib.sha256(json.dumps(head, sort_keys=True, default=_canonical).encode()).hexdigest()
-
-
-# Tables a query reads: schema-qualified names after FROM/JOIN (identifiers from the catalog).
-_READS = re.compile(r'\b(?:FROM|JOIN)\s+(\w+)\."?(\w+)"?', re.IGNORECASE)
-INPUT_SCHEMAS = frozenset({"core", "marts"})  # tables models write, each with its build in audit.model_builds
-
-
-def inputs_key(
-    con: duckdb.DuckDBPyConnection, table_name: str, frame: str, query: str, specs: list[Spec]
-) -> str | None:
-    """sha256 of ``query``, the expectations and the last build of every table it reads
-    (``audit.model_builds``: key, guard, build count and time, written by each build) with its
-    row count now; None when it reads a table no model builds. The same key is the same rows:
-    tables are written by their models only (transforms/build_keys.py), and every build changes
-    its row here."""
-    import duckdb
-
-    if not (has_audit_table(con, "validation_inputs") and has_audit_table(con, "model_builds")):
-        return None
-    tables = sorted({f"{schema}.{name}".lower() for schema, name in _READS.findall(query)})
-    if not tables or any(t.split(".")[0] not in INPUT_SCHEMAS for t in tables):
-        return None
-    builds = con.execute(
-        "SELECT table_name, build_key, guard, builds, built_at FROM audit.model_builds"
-        " WHERE list_contains(?, table_name) ORDER BY table_name",
-        [tables],
-    ).fetchall()
-    if len(builds) != len(tables):
-        return None
-    try:  # a DELETE or INSERT behind the models' back is seen (as by build_keys.guard)
-        counts = con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)).fetchone()
-    except duckdb.Error:
-        return None
-    head = [FORMAT, "inputs", duckdb.__version__, _gx_version(), table_name, frame, query]
-    head += [[dataclasses.asdict(s) for s in specs], [[str(v) for v in b] for b in builds], list(counts)]
-    return hashlib.sha256(json.dumps(head, sort_keys=True, default=_canonical).encode()).hexdigest()
-
-
-def content_fingerprint(
-    con: duckdb.DuckDBPyConnection, table_name: str, frame: str, query: str, specs: list[Spec]
-) -> str | None:
-    """:func:`query_fingerprint`, read from ``audit.validation_inputs`` when the tables ``query``
-    reads are as they were when it was last computed (:func:`inputs_key`): a run with nothing new
-    hashed every frame's rows again (the settlement tables' 1.9 M rows) to find them unchanged."""
-    inputs = inputs_key(con, table_name, frame, query, specs)
-    if inputs is not None:
-        row = con.execute(
-            "SELECT fingerprint FROM audit.validation_inputs WHERE table_name = ? AND frame = ? AND inputs_key = ?",
-            [table_name, frame, inputs],
-        ).fetchone()
-        if row is not None:
-            return row[0]
-    key = query_fingerprint(con, table_name, frame, query, specs)
-    if inputs is not None and key is not None:
-        con.execute(
-            "INSERT OR REPLACE INTO audit.validation_inputs VALUES (?, ?, ?, ?, now())",
-            [table_name, frame, inputs, key],
-        )
-    return key
 
 
 # Per connection, the audit tables seen to exist: asked ~5 times per suite, and a table that exists

@@ -566,7 +566,7 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
         key = days = None
         if validate is _validate_cached and (query := frame_query(table, frame)) is not None:
             # unchanged since its last validation? asked of DuckDB before any frame is built
-            key = validation_cache.content_fingerprint(con, table.name, frame, query, frame_specs)
+            key = validation_cache.query_fingerprint(con, table.name, frame, query, frame_specs)
             stored = validation_cache.lookup(con, table.name, frame, key) if key else None
             days = _day_frame(con, table, frame, query) if key else None
             if stored is not None:
@@ -585,8 +585,8 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
         elif validate is _validate_cached and (source := _source_query(table, frame)) is not None:
             query, params = source
             depends = [validation_cache.code_version(), repr(table)]
-            if frame == "freshness":  # the only one of them computed from today (its lags)
-                depends.append(today.isoformat())
+            if frame == "freshness":  # computed from today and each source's allowed lag (its module)
+                depends += [today.isoformat(), [repr(CADENCE[s]) for s in FRESHNESS_SQL[table.name][1]]]
             key = validation_cache.query_fingerprint(con, table.name, frame, query, frame_specs, params, depends)
             stored = validation_cache.lookup(con, table.name, frame, key) if key else None
             if stored is not None:

@@ -179,48 +179,6 @@ def test_frames_built_in_code_are_built_only_when_their_rows_changed(con, monkey
     assert built == []
 
 
-def test_a_query_frame_is_hashed_again_only_after_a_build_of_a_table_it_reads(published, tmp_path, monkeypatch):
-    """A query frame's fingerprint is stored with the builds of the tables it reads (their rows in
-    audit.model_builds, and their row counts): while no model rebuilt them, the stored fingerprint
-    is used and no row is hashed; a build (or a row added or removed) hashes them again."""
-    import datetime as dt
-
-    from expectations import cache
-    from transforms import build_keys
-    from warehouse.store import db
-
-    shutil.copytree(published["home"], tmp_path / "home", symlinks=True)
-    today = dt.date(2026, 7, 1)  # the fixture run's
-    hashed: list[tuple[str, str]] = []
-    real = cache.query_fingerprint
-
-    def counted(con, table_name, frame, *args, **kwargs):
-        if frame not in ("schema", "freshness", "bounds"):  # the query frames (those built in code: cheap)
-            hashed.append((table_name, frame))
-        return real(con, table_name, frame, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "query_fingerprint", counted)
-    tables = ["dim_source", "fact_control_daily"]
-    with db.session(tmp_path / "home" / "warehouse.duckdb") as con:
-        first = run_suites(con, tables, today, session="run-a")  # the run's checks stored them
-        assert hashed == []
-        assert first["dim_source"].passed
-
-        build_keys.building(con, "core.dim_source")  # what a step does before it writes its tables
-        con.execute("UPDATE core.dim_source SET licence = NULL")
-        changed = run_suites(con, tables, today, session="run-b")
-        # dim_source's frames, and those reading it (fact_control_daily's references), not the others
-        assert {("dim_source", "table"), ("fact_control_daily", "references")} <= set(hashed)
-        assert ("fact_control_daily", "table") not in hashed
-        assert not changed["dim_source"].passed and "licence" in changed["dim_source"].summary_text()
-        assert _plain(changed) == _plain(run_suites(con, tables, today))  # what validating afresh says
-
-        hashed.clear()
-        con.execute("DELETE FROM core.fact_control_daily WHERE region_code = 'UA-14'")  # a row count changed
-        run_suites(con, tables, today, session="run-c")
-        assert ("fact_control_daily", "table") in hashed and ("dim_source", "table") not in hashed
-
-
 def test_gx_is_not_asked_to_hash_the_frames_it_validates(con):
     """GX would label each batch with an md5 of the whole frame (the full rebuild's memory peak on
     the settlement rows); frontline never reads that label, so GX is told not to compute it. The

@@ -174,17 +174,6 @@ def record(con: duckdb.DuckDBPyConnection, qualified: str, writes: tuple[str, ..
     )
 
 
-def building(con: duckdb.DuckDBPyConnection, qualified: str) -> None:
-    """Mark the stored build of ``qualified`` as no longer what its tables hold (a step is about to
-    write them, or a model is built without a key): until :func:`record` stores the new build, its
-    guard matches nothing and each such build changes ``built_at``, which is what readers that
-    trust a stored build (expectations.cache.inputs_key) see."""
-    if _has_tables(con):
-        con.execute(
-            "UPDATE audit.model_builds SET guard = 'building', built_at = now() WHERE table_name = ?", [qualified]
-        )
-
-
 def rows_rewritten(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """A reparse rewrote ``table``'s rows without a new payload version: change its key."""
     if not _has_tables(con):

@@ -213,7 +213,6 @@ def run_model(con: duckdb.DuckDBPyConnection, table: str, **step_options) -> int
     if key is not None and (counted := build_keys.unchanged(con, model.qualified, model.writes, key)) is not None:
         return 0 if model.counts else counted
     if model.step:
-        build_keys.building(con, model.qualified)  # a step that fails halfway leaves no build stored
         counted = model.step(con, **step_options)
         if key is not None:
             build_keys.record(con, model.qualified, model.writes, key, counted)
@@ -229,8 +228,6 @@ def run_model(con: duckdb.DuckDBPyConnection, table: str, **step_options) -> int
         rows = row_count(con, model.qualified)
         if key is not None:
             build_keys.record(con, model.qualified, model.writes, key, rows)
-        else:
-            build_keys.building(con, model.qualified)
         if by_day:
             build_keys.record_days(con, model.qualified, model_key)
     return rows

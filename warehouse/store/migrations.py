@@ -91,11 +91,6 @@ MIGRATIONS = (
         "each API snapshot's occupied layers as the per-region step unites them (the settlement step reads them)",
         (("warehouse.store", "migration_007_api_occupied_layers"),),
     ),
-    Migration(
-        8,  # 7 is another branch's
-        "the content fingerprint of each frame's query while the tables it reads are unchanged (no rehashing)",
-        (("warehouse.store", "migration_008_validation_inputs"),),
-    ),
 )
 
 BOOTSTRAP = load("warehouse.store", "schema_migrations")
