@@ -24,6 +24,8 @@ results are exactly those of a day computed alone.
 
 from __future__ import annotations
 
+from functools import cache
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -43,7 +45,13 @@ ADJACENT_DEG = 1e-6  # a front segment's midpoint lies on the held mainland's ed
 OCCUPIED_SIMPLIFY_DEG = 0.005  # ~0.5 km: the occupied area published beside the front, for maps
 COARSE_STEP_M, REFINE_WITHIN_M = 1_000.0, 10_000.0  # see distances_km
 EQUIDISTANT = "+proj=eqdc +lat_0=48.5 +lon_0=31.5 +lat_1=45.5 +lat_2=51.5 +ellps=WGS84 +units=m +no_defs"
-_TO_PLANE = Transformer.from_crs("OGC:CRS84", EQUIDISTANT, always_xy=True)
+
+
+@cache
+def _to_plane() -> Transformer:
+    return Transformer.from_crs("OGC:CRS84", EQUIDISTANT, always_xy=True)
+
+
 # API classes a point can fall in, most specific first; the status each one means.
 API_STATUS = (
     ("occupied_before_2022", "occupied"),
@@ -56,7 +64,7 @@ SOURCES = ("deepstate", "deepstate_api")
 
 def to_plane(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lon/lat to metres in :data:`EQUIDISTANT`."""
-    return _TO_PLANE.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return _to_plane().transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
 
 
 class Places:
@@ -629,8 +637,11 @@ def _compute_days(todo: list[tuple], inputs: dict[tuple, object], places: Places
     return [done[key] for key in keys]
 
 
-_STATUS_DICT = pa.array(STATUSES, pa.string())
-_API_CLASS_DICT = pa.array(API_CLASS_NAMES, pa.string())
+@cache
+def _dictionaries() -> tuple[pa.Array, pa.Array]:
+    """The status and API class dictionaries, built on first use: pyarrow imports pandas to build
+    an array from Python values (~0.5 s that a run with nothing to compute would pay at import)."""
+    return pa.array(STATUSES, pa.string()), pa.array(API_CLASS_NAMES, pa.string())
 
 
 def _status_frame(key: tuple, result: tuple, places: Places) -> pa.Table:
@@ -638,13 +649,14 @@ def _status_frame(key: tuple, result: tuple, places: Places) -> pa.Table:
     stores them as the same strings)."""
     (source, day), (status, api_class, signed) = key, result[:3]
     n = len(places.ids)
+    statuses, api_classes = _dictionaries()
     return pa.table(
         {
             "source": pa.DictionaryArray.from_arrays(np.zeros(n, np.int8), pa.array([source], pa.string())),
             "date": pa.array(np.full(n, np.datetime64(day, "D"))).cast(pa.date32()),
             "settlement_id": pa.array(places.ids, pa.int64()),
-            "status": pa.DictionaryArray.from_arrays(status, _STATUS_DICT),
-            "api_class": pa.DictionaryArray.from_arrays(pa.array(api_class, mask=api_class < 0), _API_CLASS_DICT),
+            "status": pa.DictionaryArray.from_arrays(status, statuses),
+            "api_class": pa.DictionaryArray.from_arrays(pa.array(api_class, mask=api_class < 0), api_classes),
             "distance_to_front_km": pa.array(signed, pa.float64(), mask=np.isnan(signed)),
         }
     )
