@@ -553,3 +553,18 @@ def _parquet(con, table, path) -> bytes:
     data = geoparquet.with_geo_metadata(table.name, publish._arrow_with_docs(con, table))
     pq.write_table(data, path, **publish.COMPRESSION)
     return path.read_bytes()
+
+
+def test_a_rebuild_in_batches_stores_what_one_batch_stores(built):
+    """A rebuild takes its days a batch at a time (its memory is one batch's): every stored row is
+    what computing them all at once stored, in worker batches and in one-process batches alike."""
+    con = built["con"]
+    tables = ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day")
+    con.execute("DELETE FROM core.settlement_day_inputs")  # every day computed again, all at once
+    days = status_step.update(con, batch_days=1_000)
+    assert days >= 29
+    before = {t: _rows(con, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    for batch_days in (3, 20):  # below and above region_step.PARALLEL_MIN_DAYS (workers)
+        con.execute("DELETE FROM core.settlement_day_inputs")
+        assert status_step.update(con, batch_days=batch_days) == days
+        assert {t: _rows(con, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before

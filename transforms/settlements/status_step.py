@@ -677,8 +677,15 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pa.Table) -> None
         con.unregister("incoming_settlement_rows")
 
 
-def update(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring the settlement tables up to date; returns how many (source, day) were computed."""
+# Days computed per batch of a rebuild: their inputs (a snapshot's polygons, ~0.1–1 MB each) and
+# results are held in memory together, so a rebuild's memory is that of one batch, not of the
+# whole history (issue 12: the full rebuild's peak was the settlement step holding all ~900 days).
+BATCH_DAYS = 128
+
+
+def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
+    """Bring the settlement tables up to date; returns how many (source, day) were computed.
+    The days to compute are taken ``batch_days`` at a time, all in one transaction."""
     all_wanted, settlements_sha, places = _wanted(con)
     regions_rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
     regions_sha = con.execute(
@@ -697,16 +704,11 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
     orphans = [k for k in stored if k not in key_of]
     if not todo and not orphans:
         return 0
-    results = []
-    if todo:
-        regions = region_step.Regions(regions_rows)
-        computed = _compute_days(todo, _inputs(con, todo), places, regions)
-        results = [((source, day), r) for (source, day, _, _), r in zip(todo, computed, strict=True)]
+    regions = region_step.Regions(regions_rows) if todo else None
     con.begin()
     try:
-        gone = orphans + [k for k, _ in results]
         # One DELETE per table for every replaced day (a rebuild replaces ~900 at once).
-        con.register("replaced_settlement_days", _keyed(gone, {}))
+        con.register("replaced_settlement_days", _keyed(orphans + [(s, d) for s, d, _, _ in todo], {}))
         try:
             for table in ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day"):
                 con.execute(
@@ -715,22 +717,27 @@ def update(con: duckdb.DuckDBPyConnection) -> int:
                 )
         finally:
             con.unregister("replaced_settlement_days")
-        if results:
-            keys = [key for key, _ in results]
-            names = ("sha256", "settlements_sha256", "regions_sha256", "method")
-            inputs = {name: [key_of[k][i] for k in keys] for i, name in enumerate(names)}
-            _insert(con, "core.settlement_day_inputs", _keyed(keys, inputs))
-            front = {
-                "length_km": pa.array([r[4] for _, r in results], pa.float64()),
-                "geometry_wkb": pa.array(shapely.to_wkb([r[3] for _, r in results]), pa.binary()),
-                "occupied_wkb": pa.array(shapely.to_wkb([r[5] for _, r in results]), pa.binary()),
-            }
-            _insert(con, "core.front_line_day", _keyed(keys, front))
-            _insert(
-                con, "core.settlement_day_status", pa.concat_tables(_status_frame(k, r, places) for k, r in results)
-            )
+        for start in range(0, len(todo), max(1, batch_days)):
+            batch = todo[start : start + max(1, batch_days)]
+            computed = _compute_days(batch, _inputs(con, batch), places, regions)
+            _insert_days(con, [((s, d), r) for (s, d, _, _), r in zip(batch, computed, strict=True)], key_of, places)
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return len(results)
+    return len(todo)
+
+
+def _insert_days(con: duckdb.DuckDBPyConnection, results: list[tuple], key_of: dict, places: Places) -> None:
+    """The rows of computed days: their input keys, front lines and settlement statuses."""
+    keys = [key for key, _ in results]
+    names = ("sha256", "settlements_sha256", "regions_sha256", "method")
+    inputs = {name: [key_of[k][i] for k in keys] for i, name in enumerate(names)}
+    _insert(con, "core.settlement_day_inputs", _keyed(keys, inputs))
+    front = {
+        "length_km": pa.array([r[4] for _, r in results], pa.float64()),
+        "geometry_wkb": pa.array(shapely.to_wkb([r[3] for _, r in results]), pa.binary()),
+        "occupied_wkb": pa.array(shapely.to_wkb([r[5] for _, r in results]), pa.binary()),
+    }
+    _insert(con, "core.front_line_day", _keyed(keys, front))
+    _insert(con, "core.settlement_day_status", pa.concat_tables(_status_frame(k, r, places) for k, r in results))
