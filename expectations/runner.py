@@ -197,7 +197,7 @@ def _bounds_frame(con: duckdb.DuckDBPyConnection, table: catalog.Table, today: d
 
 def frame_query(table: catalog.Table, frame: str) -> str | None:
     """The SQL query a frame is, row for row, or None for the frames that add values from code
-    (schema, freshness, bounds: fingerprinted from the frame itself). The validation cache
+    (schema, freshness, bounds: their source query, :func:`_source_query`). The validation cache
     fingerprints these queries inside DuckDB."""
     if frame == "table":
         return _table_query(table)
@@ -207,17 +207,21 @@ def frame_query(table: catalog.Table, frame: str) -> str | None:
     return render_sql(files[table.name]) if files and table.name in files else None
 
 
-def _source_query(table: catalog.Table, frame: str) -> tuple[str, dict[str, Any]] | None:
-    """The query (and its parameters) whose rows a frame built in code (schema, freshness, bounds)
-    is computed from, with the catalog entry, this package's code and (freshness) ``today``
-    (expectations.cache.code_version): fingerprinted in DuckDB like a query frame, so a frame
-    unchanged since its last validation is never built (nor pandas used)."""
+def _source_query(table: catalog.Table, frame: str, today: dt.date) -> tuple[str, dict[str, Any], list] | None:
+    """For a frame built in code (schema, freshness, bounds): the query (and its parameters) whose
+    rows it is computed from, and everything else it is computed from (the catalog entry, this
+    package's code, expectations.cache.code_version; for freshness, ``today`` and each source's
+    allowed lag, which lives in warehouse.ingest.sources). Fingerprinted in DuckDB like a query
+    frame, so a frame unchanged since its last validation is never built (nor pandas used)."""
+    depends = [validation_cache.code_version(), repr(table)]
     if frame == "schema":
-        return render_sql("schema.sql"), {"schema_name": table.schema, "table_name": table.name}
+        return render_sql("schema.sql"), {"schema_name": table.schema, "table_name": table.name}, depends
     if frame == "freshness" and table.name in FRESHNESS_SQL:
-        return render_sql(FRESHNESS_SQL[table.name][0]), {}
+        sql_file, sources = FRESHNESS_SQL[table.name]
+        depends += [today.isoformat(), [repr(CADENCE[s]) for s in sources]]
+        return render_sql(sql_file), {}, depends
     if frame == "bounds" and table.name in bounds.FRAME_SQL:
-        return render_sql(bounds.FRAME_SQL[table.name]), {}
+        return render_sql(bounds.FRAME_SQL[table.name]), {}, depends
     return None
 
 
@@ -582,11 +586,8 @@ def _run(con, table_name: str, today: dt.date | None, validate) -> SuiteOutcome:
                 if found is not None:
                     outcomes.update(found)
                     continue
-        elif validate is _validate_cached and (source := _source_query(table, frame)) is not None:
-            query, params = source
-            depends = [validation_cache.code_version(), repr(table)]
-            if frame == "freshness":  # computed from today and each source's allowed lag (its module)
-                depends += [today.isoformat(), [repr(CADENCE[s]) for s in FRESHNESS_SQL[table.name][1]]]
+        elif validate is _validate_cached and (source := _source_query(table, frame, today)) is not None:
+            query, params, depends = source
             key = validation_cache.query_fingerprint(con, table.name, frame, query, frame_specs, params, depends)
             stored = validation_cache.lookup(con, table.name, frame, key) if key else None
             if stored is not None:
