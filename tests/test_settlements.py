@@ -555,16 +555,20 @@ def _parquet(con, table, path) -> bytes:
     return path.read_bytes()
 
 
-def test_a_rebuild_in_batches_stores_what_one_batch_stores(built):
-    """A rebuild takes its days a batch at a time (its memory is one batch's): every stored row is
-    what computing them all at once stored, in worker batches and in one-process batches alike."""
+def test_a_rebuild_in_batches_stores_what_one_batch_stores(built, monkeypatch):
+    """A rebuild takes its days a batch at a time (its memory is one batch's), with many days in
+    one pool of workers fed batch by batch while the last batch is inserted: every stored row is
+    what computing them all at once in this process stored, in worker batches and in one-process
+    batches alike."""
     con = built["con"]
     tables = ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day")
+    monkeypatch.setenv("FRONTLINE_WORKERS", "1")
     con.execute("DELETE FROM core.settlement_day_inputs")  # every day computed again, all at once
     days = status_step.update(con, batch_days=1_000)
-    assert days >= 29
+    assert days >= region_step.PARALLEL_MIN_DAYS  # enough for the workers below
     before = {t: _rows(con, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
-    for batch_days in (3, 20):  # below and above region_step.PARALLEL_MIN_DAYS (workers)
+    for workers, batch_days in (("2", 3), ("2", 20), ("2", 1_000), ("1", 3)):
+        monkeypatch.setenv("FRONTLINE_WORKERS", workers)
         con.execute("DELETE FROM core.settlement_day_inputs")
         assert status_step.update(con, batch_days=batch_days) == days
-        assert {t: _rows(con, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before
+        assert {t: _rows(con, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before, (workers, batch_days)

@@ -24,6 +24,9 @@ results are exactly those of a day computed alone.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 
 import duckdb
@@ -533,14 +536,17 @@ def _wanted(con) -> tuple[list[tuple], str | None, Places | None]:
     return con.execute(load("transforms.settlements", "settlement_wanted_days")).fetchall(), rows[0][0], places
 
 
-def _inputs(con, todo: list[tuple]) -> dict[tuple, object]:
-    """Per (source, day) what its classes are made of: the archive polygon's WKB, or the API
-    snapshot's (class, WKB) features."""
-    out: dict[tuple, object] = {}
+def _inputs(con, todo: list[tuple]) -> dict[tuple, tuple]:
+    """Per (source, day) the task that computes it (:func:`_compute`): (source, what its classes
+    are made of, the API's united occupied layers): the archive polygon's WKB; or the API
+    snapshot's (class, WKB) features, with its occupied layers as the per-region step united
+    them (WKB of region_step.OCCUPIED_LAYERS; None when not stored for this snapshot's payload
+    and method: a function of the features, which alone key the day)."""
+    out: dict[tuple, tuple] = {}
     days = sorted(d for s, d, _, _ in todo if s == "deepstate")
     if days:
         for day, wkb in con.execute(load("transforms.territory", "deepstate_current_geometries"), [days]).fetchall():
-            out[("deepstate", day)] = wkb
+            out[("deepstate", day)] = ("deepstate", wkb, None)
     snapshots = {sid: (d, sha) for s, d, sha, sid in todo if s == "deepstate_api"}
     if snapshots:
         features = region_step.snapshot_features(con, snapshots)
@@ -552,38 +558,28 @@ def _inputs(con, todo: list[tuple]) -> dict[tuple, object]:
             if (sha, method) == (snapshots[snapshot_id][1], region_step.METHOD)
         }
         for snapshot_id, (day, _) in snapshots.items():
-            out[("deepstate_api", day)] = _ApiInputs(features.get(snapshot_id, []), united.get(snapshot_id))
+            task = ("deepstate_api", tuple(features.get(snapshot_id, [])), united.get(snapshot_id))
+            out[("deepstate_api", day)] = task
     return out
 
 
-class _ApiInputs(list):
-    """An API snapshot's (class, WKB) features, with its occupied layers as the per-region step
-    united them (WKB of region_step.OCCUPIED_LAYERS; None when not stored for this snapshot's
-    payload and method): a function of the features, which alone key the day."""
-
-    def __init__(self, features, united: tuple[bytes, ...] | None):
-        super().__init__(features)
-        self.united = united
-
-
-def _geometry_key(source: str, inputs) -> tuple:
+def _geometry_key(task: tuple) -> tuple:
     """Days with the same geometry (an archive file re-published with new metadata only, ~1 day
     in 8) have the same results: they are computed once. The key is the input itself (WKB bytes,
     or the API snapshot's (class, WKB) features): equal keys are equal inputs, byte for byte."""
-    return source, inputs if source == "deepstate" else tuple(inputs)
+    return task[:2]
 
 
-_places: Places | None = None  # inherited by the forked workers (transforms.territory.regions._in_workers)
-_land: LandMask | None = None
-
-
-def _compute_job(i: int) -> tuple:
-    source, inputs = region_step._items[i]
+def _compute(task: tuple, places: Places, land: LandMask, regions) -> tuple:
+    """compute_day of one task of :func:`_inputs`, its geometries as the WKB that is stored (a
+    worker sends back bytes, not geometries to rebuild and serialise again)."""
+    source, inputs, united = task
     if source == "deepstate":
         classes = {"occupied_total": shapely.from_wkb(inputs)}
     else:
-        classes = api_layers(inputs, region_step._regions, getattr(inputs, "united", None))
-    return compute_day(source, classes, _places, _land)
+        classes = api_layers(inputs, regions, united)
+    status, api_class, signed, line, length, outline = compute_day(source, classes, places, land)
+    return status, api_class, signed, shapely.to_wkb(line), length, shapely.to_wkb(outline)
 
 
 _UNITED = ("occupied_after_2022", "occupied_before_2022")
@@ -619,22 +615,54 @@ def api_layers(features: list[tuple[str, bytes]], regions, united: tuple[bytes, 
     return classes
 
 
-def _compute_days(todo: list[tuple], inputs: dict[tuple, object], places: Places, regions) -> list[tuple]:
-    """compute_day of every (source, day) of ``todo``, in order: each distinct geometry once, over
-    the cores when there are many (as the per-region step). The API days (~3× an archive day's
-    work) go to the workers first, in date order, then the archive's: the light days even out
-    the end of the pool."""
-    global _places, _land
-    keys = [_geometry_key(s, inputs[(s, d)]) for s, d, _, _ in todo]
+_worker: tuple = ()  # (places, land mask, regions) in a worker, set when it starts
+
+
+def _start_worker(places: Places, land: LandMask, regions) -> None:
+    region_step._worker_signals()
+    global _worker
+    _worker = (places, land, regions)
+
+
+def _worker_job(task: tuple) -> tuple:
+    return _compute(task, *_worker)
+
+
+@contextmanager
+def _computer(places: Places, regions, days: int) -> Iterator[Callable[[list[tuple]], Iterable[tuple]]]:
+    """A function that starts computing a batch of tasks (:func:`_compute`) and returns their
+    results, in order, as they come. With many days (as the per-region step: region_step.workers,
+    PARALLEL_MIN_DAYS) one pool of forked workers serves the whole update: it returns at once,
+    so the main process reads the next batch and inserts the last one while the workers compute,
+    and a worker carries its last day over from batch to batch. The workers inherit the places,
+    land mask and regions at the fork; each batch's inputs travel with its tasks."""
+    land = LandMask(regions.union)
+    n = region_step.workers()
+    if n < 2 or days < region_step.PARALLEL_MIN_DAYS:
+        yield lambda tasks: [_compute(task, places, land, regions) for task in tasks]
+        return
+    with mp.get_context("fork").Pool(n, initializer=_start_worker, initargs=(places, land, regions)) as pool:
+        yield lambda tasks: pool.imap(_worker_job, tasks, chunksize=max(1, len(tasks) // (n * 8)))
+        pool.close()  # workers exit on their own; leaving the block would SIGTERM them
+        pool.join()
+
+
+def _start_days(todo: list[tuple], inputs: dict[tuple, tuple], start) -> Callable[[], list[tuple]]:
+    """Starts computing every (source, day) of ``todo``, each distinct geometry once, through
+    ``start`` (:func:`_computer`); returns a function that waits for the results, in ``todo``'s
+    order. The API days (~3× an archive day's work) are handed over first, in date order, then
+    the archive's: the light days even out the end of the pool."""
+    keys = [_geometry_key(inputs[(s, d)]) for s, d, _, _ in todo]
     first = {}
     for (s, d, _, _), key in sorted(zip(todo, keys, strict=True), key=lambda job: job[0][0] != "deepstate_api"):
-        first.setdefault(key, (s, inputs[(s, d)]))
-    _places, _land = places, LandMask(regions.union)
-    try:
-        done = dict(zip(first, region_step._in_workers(_compute_job, list(first.values()), regions), strict=True))
-    finally:
-        _places, _land = None, None
-    return [done[key] for key in keys]
+        first.setdefault(key, inputs[(s, d)])
+    results = start(list(first.values()))
+
+    def done() -> list[tuple]:
+        by_key = dict(zip(first, results, strict=True))
+        return [by_key[key] for key in keys]
+
+    return done
 
 
 @cache
@@ -717,10 +745,16 @@ def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
                 )
         finally:
             con.unregister("replaced_settlement_days")
-        for start in range(0, len(todo), max(1, batch_days)):
-            batch = todo[start : start + max(1, batch_days)]
-            computed = _compute_days(batch, _inputs(con, batch), places, regions)
-            _insert_days(con, [((s, d), r) for (s, d, _, _), r in zip(batch, computed, strict=True)], key_of, places)
+        with _computer(places, regions, len(todo)) as start:
+            pending = None  # the last batch handed over, and its results when they are in
+            for first in range(0, len(todo), max(1, batch_days)):
+                batch = todo[first : first + max(1, batch_days)]
+                started = batch, _start_days(batch, _inputs(con, batch), start)
+                if pending is not None:
+                    _insert_days(con, pending[0], pending[1](), key_of, places)
+                pending = started
+            if pending is not None:
+                _insert_days(con, pending[0], pending[1](), key_of, places)
         con.commit()
     except BaseException:
         con.rollback()
@@ -728,16 +762,20 @@ def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
     return len(todo)
 
 
-def _insert_days(con: duckdb.DuckDBPyConnection, results: list[tuple], key_of: dict, places: Places) -> None:
-    """The rows of computed days: their input keys, front lines and settlement statuses."""
+def _insert_days(
+    con: duckdb.DuckDBPyConnection, todo: list[tuple], computed: list[tuple], key_of: dict, places: Places
+) -> None:
+    """The rows of computed days (``todo``'s, their results ``computed``): their input keys,
+    front lines and settlement statuses."""
+    results = [((s, d), r) for (s, d, _, _), r in zip(todo, computed, strict=True)]
     keys = [key for key, _ in results]
     names = ("sha256", "settlements_sha256", "regions_sha256", "method")
     inputs = {name: [key_of[k][i] for k in keys] for i, name in enumerate(names)}
     _insert(con, "core.settlement_day_inputs", _keyed(keys, inputs))
     front = {
         "length_km": pa.array([r[4] for _, r in results], pa.float64()),
-        "geometry_wkb": pa.array(shapely.to_wkb([r[3] for _, r in results]), pa.binary()),
-        "occupied_wkb": pa.array(shapely.to_wkb([r[5] for _, r in results]), pa.binary()),
+        "geometry_wkb": pa.array([r[3] for _, r in results], pa.binary()),
+        "occupied_wkb": pa.array([r[5] for _, r in results], pa.binary()),
     }
     _insert(con, "core.front_line_day", _keyed(keys, front))
     _insert(con, "core.settlement_day_status", pa.concat_tables(_status_frame(k, r, places) for k, r in results))
