@@ -630,8 +630,8 @@ def _worker_job(task: tuple) -> tuple:
 
 @contextmanager
 def _computer(places: Places, regions, days: int) -> Iterator[Callable[[list[tuple]], Iterable[tuple]]]:
-    """A function that starts computing a batch of tasks (:func:`_compute`) and returns their
-    results, in order, as they come. With many days (as the per-region step: region_step.workers,
+    """Yields a function that starts computing a batch of tasks (:func:`_compute`) and returns
+    their results, in order, as they come. With many days (as the per-region step: region_step.workers,
     PARALLEL_MIN_DAYS) one pool of forked workers serves the whole update: it returns at once,
     so the main process reads the next batch and inserts the last one while the workers compute,
     and a worker carries its last day over from batch to batch. The workers inherit the places,
