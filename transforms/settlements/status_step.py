@@ -34,6 +34,7 @@ from pyproj import Transformer
 
 from transforms.territory import overlay, region_step
 from transforms.territory.geometry import WGS84
+from warehouse.store.db import release_freed_memory
 from warehouse.store.sqlfiles import load
 
 # Bump with any change to what compute_day makes of the same inputs: every stored day is then
@@ -680,12 +681,17 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pa.Table) -> None
 # Days computed per batch of a rebuild: their inputs (a snapshot's polygons, ~0.1–1 MB each) and
 # results are held in memory together, so a rebuild's memory is that of one batch, not of the
 # whole history (issue 12: the full rebuild's peak was the settlement step holding all ~900 days).
+# Each batch is stored in its own transaction and DuckDB then gives back what storing it took:
+# rows inserted in an open transaction stay in memory until it commits (the whole history's
+# 1.85 M status rows, ~170 MB, when the rebuild was one transaction).
 BATCH_DAYS = 128
 
 
 def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
     """Bring the settlement tables up to date; returns how many (source, day) were computed.
-    The days to compute are taken ``batch_days`` at a time, all in one transaction."""
+    The days to compute are taken ``batch_days`` at a time. A day's rows are replaced in the
+    same transaction as its inputs' key: an interrupted rebuild leaves whole days, and the next
+    run computes the rest."""
     all_wanted, settlements_sha, places = _wanted(con)
     regions_rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
     regions_sha = con.execute(
@@ -705,10 +711,29 @@ def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
     if not todo and not orphans:
         return 0
     regions = region_step.Regions(regions_rows) if todo else None
+    _replace(con, orphans, [])
+    for start in range(0, len(todo), max(1, batch_days)):
+        batch = todo[start : start + max(1, batch_days)]
+        computed = _compute_days(batch, _inputs(con, batch), places, regions)
+        _replace(
+            con,
+            [(s, d) for s, d, _, _ in batch],
+            [((s, d), r) for (s, d, _, _), r in zip(batch, computed, strict=True)],
+            key_of,
+            places,
+        )
+        release_freed_memory(con)
+    return len(todo)
+
+
+def _replace(con: duckdb.DuckDBPyConnection, days: list[tuple], results: list[tuple], key_of=None, places=None) -> None:
+    """In one transaction: forget ``days`` (one DELETE per table for all of them) and store
+    ``results`` (computed days, :func:`_insert_days`) in their place."""
+    if not days:
+        return
     con.begin()
     try:
-        # One DELETE per table for every replaced day (a rebuild replaces ~900 at once).
-        con.register("replaced_settlement_days", _keyed(orphans + [(s, d) for s, d, _, _ in todo], {}))
+        con.register("replaced_settlement_days", _keyed(days, {}))
         try:
             for table in ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day"):
                 con.execute(
@@ -717,15 +742,12 @@ def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
                 )
         finally:
             con.unregister("replaced_settlement_days")
-        for start in range(0, len(todo), max(1, batch_days)):
-            batch = todo[start : start + max(1, batch_days)]
-            computed = _compute_days(batch, _inputs(con, batch), places, regions)
-            _insert_days(con, [((s, d), r) for (s, d, _, _), r in zip(batch, computed, strict=True)], key_of, places)
+        if results:
+            _insert_days(con, results, key_of, places)
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return len(todo)
 
 
 def _insert_days(con: duckdb.DuckDBPyConnection, results: list[tuple], key_of: dict, places: Places) -> None:
