@@ -405,3 +405,25 @@ def test_a_stray_polygon_far_from_ukraine_is_not_counted_as_ukrainian_grey_zone(
         [("grey_zone", shapely.to_wkb(stray)), ("grey_zone", shapely.to_wkb(donbas))], region_step.Regions(rows)
     )
     assert km2(classes["grey_zone"]) == pytest.approx(km2(donbas), rel=1e-9)
+
+
+def test_a_rebuild_in_batches_stores_what_one_batch_stores(built):
+    """A rebuild takes its days a batch at a time, each stored in its own transaction (its memory is
+    one batch's): every stored row is what computing them all at once stored, whether a batch's
+    first day has its previous day in the batch before or not."""
+    con = built["con"]
+    tables = ("core.region_day_inputs", "core.region_daily_area", "core.region_changes", "core.api_occupied_layers")
+    con.execute("DELETE FROM core.region_day_inputs")  # every day computed again, all at once
+    days = region_step.update(con, batch_days=1_000)
+    assert days == len(region_step.wanted(con)) >= len(ARCHIVE_DAYS) + len(API_IDS)
+    before = {t: _rows(con, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    seen = []
+    for batch_days in (1, 2, 3):
+        con.execute("DELETE FROM core.region_day_inputs")
+        assert (
+            region_step.update(con, batch_days=batch_days, on_day=lambda done, total: seen.append((done, total)))
+            == days
+        )
+        assert {t: _rows(con, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before, batch_days
+        assert seen == [(done, days) for done in range(1, days + 1)]  # progress counts the whole rebuild
+        seen.clear()

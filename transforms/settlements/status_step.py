@@ -37,6 +37,7 @@ from pyproj import Transformer
 
 from transforms.territory import overlay, region_step
 from transforms.territory.geometry import WGS84
+from warehouse.store.db import release_freed_memory
 from warehouse.store.sqlfiles import load
 
 # Bump with any change to what compute_day makes of the same inputs: every stored day is then
@@ -708,12 +709,17 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pa.Table) -> None
 # Days computed per batch of a rebuild: their inputs (a snapshot's polygons, ~0.1–1 MB each) and
 # results are held in memory together, so a rebuild's memory is that of one batch, not of the
 # whole history (issue 12: the full rebuild's peak was the settlement step holding all ~900 days).
+# Each batch is stored in its own transaction and DuckDB then gives back what storing it took:
+# rows inserted in an open transaction stay in memory until it commits (the whole history's
+# 1.85 M status rows, ~170 MB, when the rebuild was one transaction).
 BATCH_DAYS = 128
 
 
 def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
     """Bring the settlement tables up to date; returns how many (source, day) were computed.
-    The days to compute are taken ``batch_days`` at a time, all in one transaction."""
+    The days to compute are taken ``batch_days`` at a time. A day's rows are replaced in the
+    same transaction as its inputs' key: an interrupted rebuild leaves whole days, and the next
+    run computes the rest."""
     all_wanted, settlements_sha, places = _wanted(con)
     regions_rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
     regions_sha = con.execute(
@@ -732,11 +738,32 @@ def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
     orphans = [k for k in stored if k not in key_of]
     if not todo and not orphans:
         return 0
-    regions = region_step.Regions(regions_rows) if todo else None
+    _replace(con, orphans)
+    if not todo:
+        return 0
+    regions = region_step.Regions(regions_rows)
+    with _computer(places, regions, len(todo)) as start:
+        pending = None  # the last batch handed over, and its results when they are in
+        for first in range(0, len(todo), max(1, batch_days)):
+            batch = todo[first : first + max(1, batch_days)]
+            started = batch, _start_days(batch, _inputs(con, batch), start)
+            if pending is not None:
+                _replace(con, pending[0], pending[1](), key_of, places)
+            pending = started
+        if pending is not None:
+            _replace(con, pending[0], pending[1](), key_of, places)
+    return len(todo)
+
+
+def _replace(con: duckdb.DuckDBPyConnection, todo: list[tuple], computed=None, key_of=None, places=None) -> None:
+    """In one transaction: forget the days of ``todo`` ((source, date, ...) rows; one DELETE per
+    table for all of them) and store their results ``computed`` (:func:`_insert_days`) in their
+    place; then hand back the memory that took (:data:`BATCH_DAYS`)."""
+    if not todo:
+        return
     con.begin()
     try:
-        # One DELETE per table for every replaced day (a rebuild replaces ~900 at once).
-        con.register("replaced_settlement_days", _keyed(orphans + [(s, d) for s, d, _, _ in todo], {}))
+        con.register("replaced_settlement_days", _keyed([(s, d) for s, d, *_ in todo], {}))
         try:
             for table in ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day"):
                 con.execute(
@@ -745,21 +772,13 @@ def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
                 )
         finally:
             con.unregister("replaced_settlement_days")
-        with _computer(places, regions, len(todo)) as start:
-            pending = None  # the last batch handed over, and its results when they are in
-            for first in range(0, len(todo), max(1, batch_days)):
-                batch = todo[first : first + max(1, batch_days)]
-                started = batch, _start_days(batch, _inputs(con, batch), start)
-                if pending is not None:
-                    _insert_days(con, pending[0], pending[1](), key_of, places)
-                pending = started
-            if pending is not None:
-                _insert_days(con, pending[0], pending[1](), key_of, places)
+        if computed is not None:
+            _insert_days(con, todo, computed, key_of, places)
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return len(todo)
+    release_freed_memory(con)
 
 
 def _insert_days(

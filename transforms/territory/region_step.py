@@ -26,6 +26,7 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import duckdb
 import numpy as np
@@ -34,6 +35,7 @@ import shapely
 
 from transforms.territory.geometry import area_km2
 from transforms.territory.overlay import changes
+from warehouse.store.db import release_freed_memory
 from warehouse.store.sqlfiles import load
 
 OUTSIDE_UKRAINE = "RU-KRS"
@@ -492,9 +494,19 @@ def _store_layers(con: duckdb.DuckDBPyConnection, layers: list[tuple], all_wante
     _append(con, "core.api_occupied_layers", _LAYER_SCHEMA, layers)
 
 
-def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | None = None) -> int:
+# Days computed per batch of a rebuild, each batch stored in its own transaction: a batch's
+# parsed snapshots (the workers inherit them) and results are what the step holds in memory, not
+# the whole history's (issue 12: the main process held ~900 MB through a full rebuild's step).
+BATCH_DAYS = 128
+
+
+def update(
+    con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | None = None, batch_days: int = BATCH_DAYS
+) -> int:
     """Bring the per-region tables up to date; returns how many (source, day) were computed.
-    ``on_day(done, total)`` is called after each computed day (a first run computes ~900)."""
+    ``on_day(done, total)`` is called after each computed day (a first run computes ~900).
+    The days are computed and stored ``batch_days`` at a time; a day's rows are replaced in the
+    same transaction as its inputs' key, so an interrupted rebuild leaves only whole days."""
     all_wanted = wanted(con)
     todo = stale(con, all_wanted)
     keep = {(w.source, w.date) for w in all_wanted}
@@ -502,20 +514,37 @@ def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | 
     orphans = [key for key in stored if key not in keep]
     if not todo and not orphans:
         return 0
-    results, layers = [], []
-    if todo:
-        regions = Regions(con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall())
-        geoms = _geometries(con, todo, regions)
+    if orphans:
+        _store(con, orphans, [], [], all_wanted)
+    regions = (
+        Regions(con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()) if todo else None
+    )
+    size = max(1, batch_days)
+    for start in range(0, len(todo), size):
+        batch = todo[start : start + size]
+        geoms = _geometries(con, batch, regions)
         jobs = [
             (
                 w.source,
                 geoms[(w.source, w.date)],
                 geoms[(w.source, w.previous_date)] if w.previous_date is not None else None,
             )
-            for w in todo
+            for w in batch
         ]
-        results = [(w, *r) for w, r in zip(todo, _compute_days(jobs, regions, on_day), strict=True)]
-        layers = _occupied_layers(todo, geoms)
+        progress = None if on_day is None else partial(_progress, on_day, start, len(todo))
+        results = [(w, *r) for w, r in zip(batch, _compute_days(jobs, regions, progress), strict=True)]
+        _store(con, [], results, _occupied_layers(batch, geoms), all_wanted)
+        del geoms, jobs, results
+        release_freed_memory(con)
+    return len(todo)
+
+
+def _progress(on_day: Callable[[int, int], None], before: int, total: int, done: int, _: int) -> None:
+    on_day(before + done, total)
+
+
+def _store(con: duckdb.DuckDBPyConnection, orphans: list, results: list, layers: list, all_wanted: list) -> None:
+    """In one transaction: forget ``orphans`` and replace the computed days' rows by ``results``."""
     con.begin()
     try:
         for key in orphans + [(w.source, w.date) for w, _, _ in results]:
@@ -544,4 +573,3 @@ def update(con: duckdb.DuckDBPyConnection, on_day: Callable[[int, int], None] | 
     except BaseException:
         con.rollback()
         raise
-    return len(results)
