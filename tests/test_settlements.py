@@ -20,7 +20,7 @@ from shapely.geometry import Point, shape
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
 from transforms.models import MODELS, run_model
 from transforms.settlements import model_params, status_step
-from transforms.territory import region_step
+from transforms.territory import overlay, region_step
 from warehouse.ingest import land, sources
 from warehouse.ingest.parse import ParseError
 from warehouse.ingest.sources import deepstate_api
@@ -342,6 +342,31 @@ def test_front_line_leaves_out_the_coast_and_the_border():
     assert np.allclose(shapely.get_coordinates(line)[:, 0], 30.7)
     _, _, side = GEOD.inv(30.7, 48.0, 30.7, 48.9)
     assert side / 1000 - 2 * 2.5 < length < side / 1000  # margins of 2 km (± a 0.01° segment)
+
+
+def test_densified_rings_are_the_rings_of_the_densified_polygon(built):
+    """front_segments densifies each ring alone (no validity check of the whole polygon): the
+    same vertices, byte for byte, as the rings of ``shapely.segmentize`` of the polygon, on real
+    archive days from 2024 to 2026 and the API snapshot's occupied union, whose segments longer
+    than MAX_SEGMENT_DEG (some more than ten times it) are split."""
+    occupied = [
+        shape(json.loads(deepstate_file(day).read_text())["features"][0]["geometry"])
+        for day in (dt.date(2024, 7, 8), FLICKER_DAYS[0], dt.date(2025, 6, 1), dt.date(2026, 6, 30))
+    ]
+    api = _rows(
+        built["con"], "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [API_ID]
+    )
+    occupied.append(
+        shapely.union_all([shapely.make_valid(shapely.from_wkb(w)) for c, w in api if c.startswith("occupied_")])
+    )
+    for geom in occupied:
+        rings = status_step.densified_rings(geom)
+        expected = shapely.get_rings(shapely.get_parts(shapely.segmentize(geom, status_step.MAX_SEGMENT_DEG)))
+        assert shapely.get_coordinates(rings).tobytes() == shapely.get_coordinates(expected).tobytes()
+        assert list(shapely.get_num_coordinates(rings)) == list(shapely.get_num_coordinates(expected))
+        segments = overlay.boundary_segments(geom)
+        assert np.hypot(*(segments[:, 2:] - segments[:, :2]).T).max() > 10 * status_step.MAX_SEGMENT_DEG
+        assert len(shapely.get_coordinates(rings)) > len(segments) + len(shapely.get_rings(shapely.get_parts(geom)))
 
 
 def _merged_segments(a, b):

@@ -110,8 +110,7 @@ def front_segments(occupied: shapely.Geometry, land: LandMask) -> tuple[np.ndarr
     state border) and on the held mainland's edge (not a lake's)."""
     if occupied is None or occupied.is_empty:
         return np.empty((0, 2)), np.empty((0, 2))
-    # Long segments split first, so that the midpoint rule decides every ~500 m.
-    rings = shapely.get_rings(shapely.get_parts(shapely.segmentize(occupied, MAX_SEGMENT_DEG)))
+    rings = densified_rings(occupied)  # long segments split first: the midpoint rule decides every ~500 m
     coords = shapely.get_coordinates(rings)
     last = np.cumsum(shapely.get_num_coordinates(rings)) - 1  # closing vertex: no segment starts there
     starts = np.ones(len(coords), dtype=bool)
@@ -122,6 +121,18 @@ def front_segments(occupied: shapely.Geometry, land: LandMask) -> tuple[np.ndarr
     facing = _in_core(land, segments, mid)
     facing[facing] = _on_held_mainland(occupied, land, a[facing], b[facing], mid[facing], segments.subset(facing))
     return a[facing], b[facing]
+
+
+def densified_rings(occupied: shapely.Geometry) -> np.ndarray:
+    """The rings of ``occupied``'s polygons, each segment longer than :data:`MAX_SEGMENT_DEG`
+    split evenly (``shapely.segmentize`` of each ring). GEOS densifies every segment on its own,
+    the same arithmetic whether it densifies a ring or the polygon, so these are the rings of
+    ``shapely.segmentize(occupied)``, vertex for vertex, without that call's last step: a
+    validity check of the whole densified polygon (~80 % of its cost), which would repair it
+    (GeometryFixer) if the rounded split points made it invalid — never so on the mirror
+    (tests/test_settlements.py), and a repair would move the very boundary the front is read
+    from."""
+    return shapely.segmentize(shapely.get_rings(shapely.get_parts(occupied)), MAX_SEGMENT_DEG)
 
 
 class _Core:
