@@ -27,6 +27,7 @@ from warehouse.ingest.sources import deepstate_api
 from warehouse.ingest.sources import settlements as source
 from warehouse.store import db
 from warehouse.store.config import Settings
+from warehouse.store.sqlfiles import load
 
 GEOD = Geod(ellps="WGS84")
 # Toretsk's centre point flickers in and out of the archive's occupied polygon in this window.
@@ -255,6 +256,35 @@ def test_api_statuses_follow_its_layers(built):
         assert api_class == expected and status == meaning.get(expected, "ukraine"), (lon, lat, hits)
         counts[status] = counts.get(status, 0) + 1
     assert counts["occupied"] > 50 and counts["ukraine"] > 300 and counts.get("grey_zone", 0) >= 0
+
+
+def test_api_layers_carried_over_from_the_last_snapshot_are_those_made_afresh(built):
+    """A grey zone or liberated feature the last snapshot had keeps that snapshot's geometry (or
+    its exclusion): every layer the same, feature for feature, as one made with nothing carried
+    over — also after a snapshot with fewer features and others in another order, and not
+    carried over to other regions."""
+    con = built["con"]
+    features = _rows(con, "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [API_ID])
+    rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
+    regions, other_regions = region_step.Regions(rows), region_step.Regions(rows)
+
+    def layers(snapshot, regions, fresh: bool) -> dict:
+        if fresh:
+            status_step._last_features = None
+        out = status_step.api_layers(snapshot, regions)
+        return {c: [shapely.to_wkb(g) for g in out[c]] for c in ("grey_zone", "liberated")}
+
+    by_feature = [f for f in features if f[0] in ("grey_zone", "liberated")]
+    assert len(by_feature) > 20
+    fewer = features[::-1][::2]
+    for snapshot, regions_ in ((features, regions), (fewer, regions), (features, regions), (features, other_regions)):
+        expected = layers(snapshot, regions_, fresh=True)
+        layers(features, regions, fresh=True)  # the last snapshot: all features, the first regions
+        assert layers(snapshot, regions_, fresh=False) == expected
+    # what is left out stays out: a stray drawing far from Ukraine, carried over or not
+    stray = ("grey_zone", shapely.to_wkb(shapely.box(50.0, 10.0, 51.0, 11.0)))
+    for fresh in (True, False):
+        assert layers([*features, stray], regions, fresh)["grey_zone"] == expected["grey_zone"]
 
 
 def test_api_day_reads_the_occupied_layers_the_region_step_united(built):

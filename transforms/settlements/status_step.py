@@ -610,24 +610,43 @@ def api_layers(features: list[tuple[str, bytes]], regions, united: tuple[bytes, 
     stray drawing far from Ukraine, liberated Kursk): a place is in such a layer when one of its
     features contains it. That is the layer's union except for a place lying exactly on a
     boundary between two features (none on the whole mirror), and it spares uniting hundreds of
-    features per snapshot — the costliest part of an API day."""
+    features per snapshot — the costliest part of an API day. A feature the last snapshot this
+    process read also had (the same class and WKB: ~80 % of them) keeps that snapshot's geometry,
+    or its exclusion: what becomes of a feature depends on it and the regions alone."""
+    global _last_features
     if united is not None:
         classes = dict(zip(region_step.OCCUPIED_LAYERS, shapely.from_wkb(list(united)), strict=True))
     else:
         classes = region_step.api_classes([f for f in features if f[0] in _UNITED], regions)
+    last = _last_features[1] if _last_features is not None and _last_features[0] is regions else {}
+    seen: dict[tuple[str, bytes], shapely.Geometry | None] = {}
     for cls in _BY_FEATURE:
-        geoms = []
-        for c, wkb in features:
-            if c != cls:
-                continue
-            geom = shapely.from_wkb(wkb)
-            if not region_step.UKRAINE_ENVELOPE.intersects(geom):
-                continue
-            if cls == "liberated" and region_step.held_in_kursk(geom, regions):
-                continue
-            geoms.append(shapely.make_valid(geom))
-        classes[cls] = geoms
+        classes[cls] = []
+    for key in features:
+        if key[0] not in _BY_FEATURE:
+            continue
+        if key not in seen:
+            seen[key] = last[key] if key in last else _layer_feature(*key, regions)
+        if seen[key] is not None:
+            classes[key[0]].append(seen[key])
+    _last_features = (regions, seen)
     return classes
+
+
+# The grey zone and liberated features of the last snapshot api_layers read (with the regions
+# they were filtered against): (class, WKB) → geometry, None when left out.
+_last_features: tuple[object, dict] | None = None
+
+
+def _layer_feature(cls: str, wkb: bytes, regions) -> shapely.Geometry | None:
+    """A grey zone or liberated feature as a valid geometry; None for a stray drawing far from
+    Ukraine or liberated Kursk (:func:`api_layers`)."""
+    geom = shapely.from_wkb(wkb)
+    if not region_step.UKRAINE_ENVELOPE.intersects(geom):
+        return None
+    if cls == "liberated" and region_step.held_in_kursk(geom, regions):
+        return None
+    return shapely.make_valid(geom)
 
 
 def _compute_days(todo: list[tuple], inputs: dict[tuple, object], places: Places, regions) -> list[tuple]:
