@@ -287,6 +287,36 @@ def test_api_layers_carried_over_from_the_last_snapshot_are_those_made_afresh(bu
         assert layers([*features, stray], regions, fresh)["grey_zone"] == expected["grey_zone"]
 
 
+def test_api_classes_remembered_per_feature_are_those_asked_afresh(built):
+    """classify remembers which places lie within each grey zone or liberated feature of the
+    last API day: with the same features, fewer of them, or a new one, every place's status and
+    class are those of a classification with nothing remembered, and each layer holds the places
+    its features contain (shapely.contains_xy, feature by feature)."""
+    con = built["con"]
+    features = _rows(con, "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [API_ID])
+    rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
+    regions, places = region_step.Regions(rows), status_step._wanted(con)[2]
+    classes = status_step.api_layers(features, regions)
+    fewer = {**classes, "liberated": classes["liberated"][::2], "grey_zone": classes["grey_zone"][1:]}
+    added = {**classes, "grey_zone": [*classes["grey_zone"], shapely.box(34.0, 49.4, 34.8, 49.8)]}
+    for layers in (classes, fewer, classes, added):
+        status_step._last_within = None
+        expected = status_step.classify("deepstate_api", layers, places)
+        status_step.classify("deepstate_api", classes, places)  # the last day: every feature
+        got = status_step.classify("deepstate_api", layers, places)
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
+        for code, cls in enumerate(status_step.API_CLASS_NAMES):
+            if cls in ("grey_zone", "liberated"):
+                within = np.zeros(len(places.ids), dtype=bool)
+                for feature in layers[cls]:
+                    within |= shapely.contains_xy(feature, places.lon, places.lat)
+                earlier = np.isin(got[1], np.arange(code)) & (got[1] >= 0)
+                assert np.array_equal(got[1] == code, within & ~earlier), cls
+    grey = status_step.API_CLASS_NAMES.index("grey_zone")
+    before = status_step.classify("deepstate_api", classes, places)[1]
+    assert np.sum(got[1] == grey) > np.sum(before == grey)  # the added feature (Poltava) counts
+
+
 def test_api_day_reads_the_occupied_layers_the_region_step_united(built):
     """The per-region step stores each API snapshot's occupied layers; an API settlement day
     computed from them has exactly the rows of one that united the features itself (the fixture's,

@@ -503,15 +503,14 @@ def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) 
         shapely.prepare(occupied)
         status[shapely.contains_xy(occupied, places.lon, places.lat)] = STATUSES.index("occupied")
         return status, api_class
+    global _last_within
+    last = _last_within[1] if _last_within is not None and _last_within[0] is places else {}
+    now: dict[int, tuple[shapely.Geometry, np.ndarray]] = {}
     open_ = np.ones(n, dtype=bool)
     for code, (cls, meaning) in enumerate(API_STATUS):
         geom = classes.get(cls)
         if isinstance(geom, list):  # features of the layer (see api_layers)
-            hit = np.zeros(n, dtype=bool)
-            if geom:
-                candidates = np.flatnonzero(open_)
-                inside, _ = shapely.STRtree(geom).query(places.lonlat[candidates], predicate="within")
-                hit[candidates[inside]] = True
+            hit = open_ & _within_any(geom, places, last, now)
         elif geom is None or geom.is_empty:
             continue
         else:
@@ -519,7 +518,37 @@ def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) 
             hit = open_ & shapely.contains_xy(geom, places.lon, places.lat)
         status[hit], api_class[hit] = STATUSES.index(meaning), code
         open_ &= ~hit
+    _last_within = (places, now)
     return status, api_class
+
+
+# The places within each grey zone or liberated feature of the last API day classified in this
+# process: id(feature) → (the feature, which keeps the id its own, indices of the places).
+_last_within: tuple[Places, dict[int, tuple[shapely.Geometry, np.ndarray]]] | None = None
+_place_tree: tuple[Places, shapely.STRtree] | None = None
+
+
+def _within_any(features: list, places: Places, last: dict, now: dict) -> np.ndarray:
+    """Whether each place lies within (in the interior of) one of ``features``. Asked from the
+    features' side (``contains``, the same relation: each feature prepared once, tested against
+    the places in its box) and remembered per feature: one that :func:`api_layers` carried over
+    from the last snapshot keeps the last day's answer (a feature's places depend on it alone).
+    ``last``/``now``: that memory (see :data:`_last_within`)."""
+    global _place_tree
+    inside = np.zeros(len(places.ids), dtype=bool)
+    for f in features:
+        if id(f) in last and last[id(f)][0] is f:
+            now[id(f)] = last[id(f)]
+    new = [f for f in features if id(f) not in now]
+    if new:
+        if _place_tree is None or _place_tree[0] is not places:
+            _place_tree = (places, shapely.STRtree(places.lonlat))
+        feature, place = _place_tree[1].query(new, predicate="contains")
+        for i, f in enumerate(new):
+            now[id(f)] = (f, place[feature == i])
+    for f in features:
+        inside[now[id(f)][1]] = True
+    return inside
 
 
 def compute_day(
