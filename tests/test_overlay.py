@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
@@ -45,6 +46,23 @@ def test_changes_in_far_apart_places_each_land_in_their_own_box():
     assert _same_set(lost, shapely.difference(before, today)) < 1e-12
     assert shapely.area(gained) == pytest.approx(0.2 * 0.2 + 0.5 * 0.5, abs=1e-9)
     assert lost.is_empty
+
+
+def test_change_boxes_group_segments_by_cell_with_a_margin_and_merge_overlaps():
+    m = overlay.MARGIN_DEG
+    segments = np.array(
+        [
+            [30.01, 45.01, 30.02, 45.02],
+            [30.04, 45.03, 30.03, 45.0],  # either end may be the smaller
+            [35.0, 48.0, 35.001, 48.002],  # far away: its own box
+            [30.055, 45.01, 30.06, 45.02],  # the next cell, its box overlapping the first's: merged
+        ]
+    )
+    assert overlay.change_boxes(segments) == [
+        [30.01 - m, 45.0 - m, 30.06 + m, 45.03 + m],
+        [35.0 - m, 48.0 - m, 35.001 + m, 48.002 + m],
+    ]
+    assert overlay.change_boxes(np.empty((0, 4))) == []
 
 
 def test_identical_snapshots_change_nothing():

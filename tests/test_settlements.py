@@ -20,13 +20,14 @@ from shapely.geometry import Point, shape
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
 from transforms.models import MODELS, run_model
 from transforms.settlements import model_params, status_step
-from transforms.territory import region_step
+from transforms.territory import overlay, region_step
 from warehouse.ingest import land, sources
 from warehouse.ingest.parse import ParseError
 from warehouse.ingest.sources import deepstate_api
 from warehouse.ingest.sources import settlements as source
 from warehouse.store import db
 from warehouse.store.config import Settings
+from warehouse.store.sqlfiles import load
 
 GEOD = Geod(ellps="WGS84")
 # Toretsk's centre point flickers in and out of the archive's occupied polygon in this window.
@@ -257,6 +258,65 @@ def test_api_statuses_follow_its_layers(built):
     assert counts["occupied"] > 50 and counts["ukraine"] > 300 and counts.get("grey_zone", 0) >= 0
 
 
+def test_api_layers_carried_over_from_the_last_snapshot_are_those_made_afresh(built):
+    """A grey zone or liberated feature the last snapshot had keeps that snapshot's geometry (or
+    its exclusion): every layer the same, feature for feature, as one made with nothing carried
+    over — also after a snapshot with fewer features and others in another order, and not
+    carried over to other regions."""
+    con = built["con"]
+    features = _rows(con, "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [API_ID])
+    rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
+    regions, other_regions = region_step.Regions(rows), region_step.Regions(rows)
+
+    def layers(snapshot, regions, fresh: bool) -> dict:
+        if fresh:
+            status_step._last_features = None
+        out = status_step.api_layers(snapshot, regions)
+        return {c: [shapely.to_wkb(g) for g in out[c]] for c in ("grey_zone", "liberated")}
+
+    by_feature = [f for f in features if f[0] in ("grey_zone", "liberated")]
+    assert len(by_feature) > 20
+    fewer = features[::-1][::2]
+    for snapshot, regions_ in ((features, regions), (fewer, regions), (features, regions), (features, other_regions)):
+        expected = layers(snapshot, regions_, fresh=True)
+        layers(features, regions, fresh=True)  # the last snapshot: all features, the first regions
+        assert layers(snapshot, regions_, fresh=False) == expected
+    # what is left out stays out: a stray drawing far from Ukraine, carried over or not
+    stray = ("grey_zone", shapely.to_wkb(shapely.box(50.0, 10.0, 51.0, 11.0)))
+    for fresh in (True, False):
+        assert layers([*features, stray], regions, fresh)["grey_zone"] == expected["grey_zone"]
+
+
+def test_api_classes_remembered_per_feature_are_those_asked_afresh(built):
+    """classify remembers which places lie within each grey zone or liberated feature of the
+    last API day: with the same features, fewer of them, or a new one, every place's status and
+    class are those of a classification with nothing remembered, and each layer holds the places
+    its features contain (shapely.contains_xy, feature by feature)."""
+    con = built["con"]
+    features = _rows(con, "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [API_ID])
+    rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
+    regions, places = region_step.Regions(rows), status_step._wanted(con)[2]
+    classes = status_step.api_layers(features, regions)
+    fewer = {**classes, "liberated": classes["liberated"][::2], "grey_zone": classes["grey_zone"][1:]}
+    added = {**classes, "grey_zone": [*classes["grey_zone"], shapely.box(34.0, 49.4, 34.8, 49.8)]}
+    for layers in (classes, fewer, classes, added):
+        status_step._last_within = None
+        expected = status_step.classify("deepstate_api", layers, places)
+        status_step.classify("deepstate_api", classes, places)  # the last day: every feature
+        got = status_step.classify("deepstate_api", layers, places)
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
+        for code, cls in enumerate(status_step.API_CLASS_NAMES):
+            if cls in ("grey_zone", "liberated"):
+                within = np.zeros(len(places.ids), dtype=bool)
+                for feature in layers[cls]:
+                    within |= shapely.contains_xy(feature, places.lon, places.lat)
+                earlier = np.isin(got[1], np.arange(code)) & (got[1] >= 0)
+                assert np.array_equal(got[1] == code, within & ~earlier), cls
+    grey = status_step.API_CLASS_NAMES.index("grey_zone")
+    before = status_step.classify("deepstate_api", classes, places)[1]
+    assert np.sum(got[1] == grey) > np.sum(before == grey)  # the added feature (Poltava) counts
+
+
 def test_api_day_reads_the_occupied_layers_the_region_step_united(built):
     """The per-region step stores each API snapshot's occupied layers; an API settlement day
     computed from them has exactly the rows of one that united the features itself (the fixture's,
@@ -342,6 +402,31 @@ def test_front_line_leaves_out_the_coast_and_the_border():
     assert np.allclose(shapely.get_coordinates(line)[:, 0], 30.7)
     _, _, side = GEOD.inv(30.7, 48.0, 30.7, 48.9)
     assert side / 1000 - 2 * 2.5 < length < side / 1000  # margins of 2 km (± a 0.01° segment)
+
+
+def test_densified_rings_are_the_rings_of_the_densified_polygon(built):
+    """front_segments densifies each ring alone (no validity check of the whole polygon): the
+    same vertices, byte for byte, as the rings of ``shapely.segmentize`` of the polygon, on real
+    archive days from 2024 to 2026 and the API snapshot's occupied union, whose segments longer
+    than MAX_SEGMENT_DEG (some more than ten times it) are split."""
+    occupied = [
+        shape(json.loads(deepstate_file(day).read_text())["features"][0]["geometry"])
+        for day in (dt.date(2024, 7, 8), FLICKER_DAYS[0], dt.date(2025, 6, 1), dt.date(2026, 6, 30))
+    ]
+    api = _rows(
+        built["con"], "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [API_ID]
+    )
+    occupied.append(
+        shapely.union_all([shapely.make_valid(shapely.from_wkb(w)) for c, w in api if c.startswith("occupied_")])
+    )
+    for geom in occupied:
+        rings = status_step.densified_rings(geom)
+        expected = shapely.get_rings(shapely.get_parts(shapely.segmentize(geom, status_step.MAX_SEGMENT_DEG)))
+        assert shapely.get_coordinates(rings).tobytes() == shapely.get_coordinates(expected).tobytes()
+        assert list(shapely.get_num_coordinates(rings)) == list(shapely.get_num_coordinates(expected))
+        segments = overlay.boundary_segments(geom)
+        assert np.hypot(*(segments[:, 2:] - segments[:, :2]).T).max() > 10 * status_step.MAX_SEGMENT_DEG
+        assert len(shapely.get_coordinates(rings)) > len(segments) + len(shapely.get_rings(shapely.get_parts(geom)))
 
 
 def _merged_segments(a, b):

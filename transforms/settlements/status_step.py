@@ -114,8 +114,7 @@ def front_segments(occupied: shapely.Geometry, land: LandMask) -> tuple[np.ndarr
     state border) and on the held mainland's edge (not a lake's)."""
     if occupied is None or occupied.is_empty:
         return np.empty((0, 2)), np.empty((0, 2))
-    # Long segments split first, so that the midpoint rule decides every ~500 m.
-    rings = shapely.get_rings(shapely.get_parts(shapely.segmentize(occupied, MAX_SEGMENT_DEG)))
+    rings = densified_rings(occupied)  # long segments split first: the midpoint rule decides every ~500 m
     coords = shapely.get_coordinates(rings)
     last = np.cumsum(shapely.get_num_coordinates(rings)) - 1  # closing vertex: no segment starts there
     starts = np.ones(len(coords), dtype=bool)
@@ -126,6 +125,18 @@ def front_segments(occupied: shapely.Geometry, land: LandMask) -> tuple[np.ndarr
     facing = _in_core(land, segments, mid)
     facing[facing] = _on_held_mainland(occupied, land, a[facing], b[facing], mid[facing], segments.subset(facing))
     return a[facing], b[facing]
+
+
+def densified_rings(occupied: shapely.Geometry) -> np.ndarray:
+    """The rings of ``occupied``'s polygons, each segment longer than :data:`MAX_SEGMENT_DEG`
+    split evenly (``shapely.segmentize`` of each ring). GEOS densifies every segment on its own,
+    the same arithmetic whether it densifies a ring or the polygon, so these are the rings of
+    ``shapely.segmentize(occupied)``, vertex for vertex, without that call's last step: a
+    validity check of the whole densified polygon (~80 % of its cost), which would repair it
+    (GeometryFixer) if the rounded split points made it invalid — never so on the mirror
+    (tests/test_settlements.py), and a repair would move the very boundary the front is read
+    from."""
+    return shapely.segmentize(shapely.get_rings(shapely.get_parts(occupied)), MAX_SEGMENT_DEG)
 
 
 class _Core:
@@ -496,15 +507,14 @@ def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) 
         shapely.prepare(occupied)
         status[shapely.contains_xy(occupied, places.lon, places.lat)] = STATUSES.index("occupied")
         return status, api_class
+    global _last_within
+    last = _last_within[1] if _last_within is not None and _last_within[0] is places else {}
+    now: dict[int, tuple[shapely.Geometry, np.ndarray]] = {}
     open_ = np.ones(n, dtype=bool)
     for code, (cls, meaning) in enumerate(API_STATUS):
         geom = classes.get(cls)
         if isinstance(geom, list):  # features of the layer (see api_layers)
-            hit = np.zeros(n, dtype=bool)
-            if geom:
-                candidates = np.flatnonzero(open_)
-                inside, _ = shapely.STRtree(geom).query(places.lonlat[candidates], predicate="within")
-                hit[candidates[inside]] = True
+            hit = open_ & _within_any(geom, places, last, now)
         elif geom is None or geom.is_empty:
             continue
         else:
@@ -512,7 +522,37 @@ def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) 
             hit = open_ & shapely.contains_xy(geom, places.lon, places.lat)
         status[hit], api_class[hit] = STATUSES.index(meaning), code
         open_ &= ~hit
+    _last_within = (places, now)
     return status, api_class
+
+
+# The places within each grey zone or liberated feature of the last API day classified in this
+# process: id(feature) → (the feature, which keeps the id its own, indices of the places).
+_last_within: tuple[Places, dict[int, tuple[shapely.Geometry, np.ndarray]]] | None = None
+_place_tree: tuple[Places, shapely.STRtree] | None = None
+
+
+def _within_any(features: list, places: Places, last: dict, now: dict) -> np.ndarray:
+    """Whether each place lies within (in the interior of) one of ``features``. Asked from the
+    features' side (``contains``, the same relation: each feature prepared once, tested against
+    the places in its box) and remembered per feature: one that :func:`api_layers` carried over
+    from the last snapshot keeps the last day's answer (a feature's places depend on it alone).
+    ``last``/``now``: that memory (see :data:`_last_within`)."""
+    global _place_tree
+    inside = np.zeros(len(places.ids), dtype=bool)
+    for f in features:
+        if id(f) in last and last[id(f)][0] is f:
+            now[id(f)] = last[id(f)]
+    new = [f for f in features if id(f) not in now]
+    if new:
+        if _place_tree is None or _place_tree[0] is not places:
+            _place_tree = (places, shapely.STRtree(places.lonlat))
+        feature, place = _place_tree[1].query(new, predicate="contains")
+        for i, f in enumerate(new):
+            now[id(f)] = (f, place[feature == i])
+    for f in features:
+        inside[now[id(f)][1]] = True
+    return inside
 
 
 def compute_day(
@@ -596,24 +636,43 @@ def api_layers(features: list[tuple[str, bytes]], regions, united: tuple[bytes, 
     stray drawing far from Ukraine, liberated Kursk): a place is in such a layer when one of its
     features contains it. That is the layer's union except for a place lying exactly on a
     boundary between two features (none on the whole mirror), and it spares uniting hundreds of
-    features per snapshot — the costliest part of an API day."""
+    features per snapshot — the costliest part of an API day. A feature the last snapshot this
+    process read also had (the same class and WKB: ~80 % of them) keeps that snapshot's geometry,
+    or its exclusion: what becomes of a feature depends on it and the regions alone."""
+    global _last_features
     if united is not None:
         classes = dict(zip(region_step.OCCUPIED_LAYERS, shapely.from_wkb(list(united)), strict=True))
     else:
         classes = region_step.api_classes([f for f in features if f[0] in _UNITED], regions)
+    last = _last_features[1] if _last_features is not None and _last_features[0] is regions else {}
+    seen: dict[tuple[str, bytes], shapely.Geometry | None] = {}
     for cls in _BY_FEATURE:
-        geoms = []
-        for c, wkb in features:
-            if c != cls:
-                continue
-            geom = shapely.from_wkb(wkb)
-            if not region_step.UKRAINE_ENVELOPE.intersects(geom):
-                continue
-            if cls == "liberated" and region_step.held_in_kursk(geom, regions):
-                continue
-            geoms.append(shapely.make_valid(geom))
-        classes[cls] = geoms
+        classes[cls] = []
+    for key in features:
+        if key[0] not in _BY_FEATURE:
+            continue
+        if key not in seen:
+            seen[key] = last[key] if key in last else _layer_feature(*key, regions)
+        if seen[key] is not None:
+            classes[key[0]].append(seen[key])
+    _last_features = (regions, seen)
     return classes
+
+
+# The grey zone and liberated features of the last snapshot api_layers read (with the regions
+# they were filtered against): (class, WKB) → geometry, None when left out.
+_last_features: tuple[object, dict] | None = None
+
+
+def _layer_feature(cls: str, wkb: bytes, regions) -> shapely.Geometry | None:
+    """A grey zone or liberated feature as a valid geometry; None for a stray drawing far from
+    Ukraine or liberated Kursk (:func:`api_layers`)."""
+    geom = shapely.from_wkb(wkb)
+    if not region_step.UKRAINE_ENVELOPE.intersects(geom):
+        return None
+    if cls == "liberated" and region_step.held_in_kursk(geom, regions):
+        return None
+    return shapely.make_valid(geom)
 
 
 _worker: tuple = ()  # (places, land mask, regions) in a worker, set when it starts

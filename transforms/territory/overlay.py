@@ -90,18 +90,11 @@ def change_boxes(segments: np.ndarray) -> list[list[float]]:
     cells = np.floor(np.column_stack([xmin, ymin]) / CELL_DEG).astype(np.int64)
     _, group = np.unique(cells, axis=0, return_inverse=True)
     group = group.ravel()
-    boxes = []
-    for g in range(group.max() + 1):
-        sel = group == g
-        boxes.append(
-            [
-                xmin[sel].min() - MARGIN_DEG,
-                ymin[sel].min() - MARGIN_DEG,
-                xmax[sel].max() + MARGIN_DEG,
-                ymax[sel].max() + MARGIN_DEG,
-            ]
-        )
-    return _disjoint(boxes)
+    lo = np.full((group.max() + 1, 2), np.inf)
+    hi = np.full((group.max() + 1, 2), -np.inf)
+    np.minimum.at(lo, group, np.column_stack([xmin, ymin]))
+    np.maximum.at(hi, group, np.column_stack([xmax, ymax]))
+    return _disjoint(np.hstack([lo - MARGIN_DEG, hi + MARGIN_DEG]).tolist())
 
 
 def differences(a: shapely.Geometry, b: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry] | None:
