@@ -99,6 +99,26 @@ def _arrow_safe(table) -> bool:
     return True
 
 
+def _arrow_table(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None):
+    """The result of ``sql`` as Arrow, its strings with 64-bit offsets (``large_string``): what
+    pandas' Arrow-backed strings hold, so pandas takes them as they are. DuckDB's default 32-bit
+    offsets made pandas copy every string column (a third of reading the settlement table)."""
+    import duckdb
+
+    setting = "arrow_large_buffer_size"
+    try:
+        before = con.execute("SELECT current_setting(?)", [setting]).fetchall()[0][0]
+        if not before:
+            con.execute(f"SET {setting} = true")
+    except duckdb.Error:  # a connection whose configuration is locked: DuckDB's default layout
+        before = True
+    try:
+        return con.sql(sql, params=params or None).to_arrow_table()
+    finally:
+        if not before:
+            con.execute(f"SET {setting} = false")
+
+
 def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     """The result of ``sql`` as the pandas frame DuckDB's ``.df()`` builds, through Arrow: ``.df()``
     makes a Python object per string cell first, which for the settlement tables (millions of rows)
@@ -107,7 +127,7 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
     import pyarrow as pa
 
     con.complete()  # a result another caller left unfinished (DuckDB runs nothing else until it ends)
-    table = con.sql(sql, params=params or None).to_arrow_table()
+    table = _arrow_table(con, sql, params)
     if table.nbytes > 64 << 20:  # what DuckDB used to build a large result, before pandas' copy
         db.release_freed_memory(con)
     if not _arrow_safe(table):
