@@ -2,7 +2,8 @@
 
 One ephemeral GX context per process (a cache, never a channel for results: created on first
 use, ~10 s of imports on a cold start), one pandas Data Source in it with one dataframe asset,
-and one GX validation per frame and row_condition (:func:`validate_specs`):
+and one GX validation per frame and row_condition, or on a large frame per expectation, each
+given only the columns it reads (:func:`validate_specs`):
 ``batch.validate(ExpectationSuite, result_format=COMPLETE)``. A pipeline run validates in a *session* (its run id): each outcome is
 recorded in ``audit.check_results`` under it, and the run's report (expectations.report) is
 rendered from those rows, read back by run id in whichever process publishes: every suite runs
