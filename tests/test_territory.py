@@ -124,9 +124,11 @@ def test_api_over_http_lands_every_layer_once(tmp_path, api_server):
     assert any(u.endswith("/api/history/public") for u in uris)
     assert any(u.endswith(f"/api/history/{API_IDS[0]}/geojson") for u in uris)
     # Requests to one host are spaced by the interval (listing + 3 snapshots, then the listing again).
+    # The server sees them with its own delays (a loaded machine: up to ~60 ms seen), so the bound
+    # leaves room for that; without the spacing the gaps are a few milliseconds.
     arrivals = api_server.arrivals(base)
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
-    assert len(arrivals) == 5 and min(gaps) > 0.35, gaps
+    assert len(arrivals) == 5 and min(gaps) > 0.25, gaps
 
 
 def test_an_unknown_layer_name_is_quarantined_with_source_snapshot_and_name(tmp_path):
