@@ -71,6 +71,17 @@ def _frames(con, table: catalog.Table, frames, today):
     return out
 
 
+def failing_frame(warehouse, table_name: str, spec: Spec):
+    """(table, frame of ``spec`` on the case that fails it, every spec of that frame): what the
+    tests comparing frontline's validation with GX's own start from."""
+    t = catalog.table(table_name)
+    c = case_for(t, spec)
+    today = c.today or TODAY
+    with defect_applied(warehouse, c) as con:
+        df = _frames(con, t, [spec.frame], today)[spec.frame]
+    return t, df, [s for s in specs_for(table_name, today) if s.frame == spec.frame]
+
+
 def evaluate(con, table_name: str, today: dt.date, good=None) -> dict[str, ExpectationOutcome]:
     """The table's suite on `con`, as run_suite would report it; with `good` (frames and outcomes
     of the good warehouse, same `today`), expectations whose inputs are unchanged keep their verdict."""
@@ -185,12 +196,7 @@ def test_row_condition_filtered_once_reports_what_gx_reports(warehouse, table, s
     """validate_specs filters each row_condition's rows once and validates them without it; on the
     case that fails this expectation, every outcome of its frame (counts, examples, observed values,
     exceptions) equals GX's own row_condition validation of the whole frame."""
-    t = catalog.table(table)
-    c = case_for(t, spec)
-    today = c.today or TODAY
-    with defect_applied(warehouse, c) as con:
-        df = _frames(con, t, [spec.frame], today)[spec.frame]
-    specs = [s for s in specs_for(table, today) if s.frame == spec.frame]
+    t, df, specs = failing_frame(warehouse, table, spec)
     keys = frame_keys(t, spec.frame)
     vres = validate_frame(t.name, spec.frame, df, specs)
     by_name = {r.expectation_config.meta["name"]: r for r in vres.results}

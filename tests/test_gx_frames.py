@@ -13,8 +13,7 @@ import pytest
 
 from expectations import runner, specs_for
 from expectations.suites import frame_keys
-from tests.expectation_cases import case_for
-from tests.test_expectation_cases import _frames, defect_applied
+from tests.test_expectation_cases import failing_frame
 from tests.test_expectations import TODAY, warehouse  # noqa: F401 (module fixture)
 from warehouse.store import catalog
 
@@ -40,12 +39,7 @@ def _gx_whole_frame(table: catalog.Table, frame: str, df, specs):
 
 @pytest.mark.parametrize(("table", "spec"), SAMPLE, ids=[f"{t}.{s.name}" for t, s in SAMPLE])
 def test_narrow_frames_report_what_gx_reports_on_the_whole_frame(warehouse, table, spec, monkeypatch):  # noqa: F811
-    t = catalog.table(table)
-    c = case_for(t, spec)
-    today = c.today or TODAY
-    with defect_applied(warehouse, c) as con:
-        df = _frames(con, t, [spec.frame], today)[spec.frame]
-    specs = [s for s in specs_for(table, today) if s.frame == spec.frame]
+    t, df, specs = failing_frame(warehouse, table, spec)
     whole = _gx_whole_frame(t, spec.frame, df, specs)
     assert not whole[spec.name].success and whole[spec.name].exception is None
     assert whole[spec.name].unexpected_count > 0 or whole[spec.name].observed_value == 0
