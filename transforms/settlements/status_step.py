@@ -800,6 +800,7 @@ def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
     _replace(con, orphans)
     if not todo:
         return 0
+    present = set(con.execute(load("transforms.settlements", "settlement_stored_days")).fetchall())
     regions = region_step.Regions(regions_rows)
     with _computer(places, regions, len(todo)) as start:
         pending = None  # the last batch handed over, and its results when they are in
@@ -807,30 +808,29 @@ def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
             batch = todo[first : first + max(1, batch_days)]
             started = batch, _start_days(batch, _inputs(con, batch), start)
             if pending is not None:
-                _replace(con, pending[0], pending[1](), key_of, places)
+                _replace(con, pending[0], pending[1](), key_of, places, present)
             pending = started
         if pending is not None:
-            _replace(con, pending[0], pending[1](), key_of, places)
+            _replace(con, pending[0], pending[1](), key_of, places, present)
     return len(todo)
 
 
-def _replace(con: duckdb.DuckDBPyConnection, todo: list[tuple], computed=None, key_of=None, places=None) -> None:
+def _replace(
+    con: duckdb.DuckDBPyConnection, todo: list[tuple], computed=None, key_of=None, places=None, stored=None
+) -> None:
     """In one transaction: forget the days of ``todo`` ((source, date, ...) rows; one DELETE per
     table for all of them) and store their results ``computed`` (:func:`_insert_days`) in their
-    place; then hand back the memory that took (:data:`BATCH_DAYS`)."""
+    place; then hand back the memory that took (:data:`BATCH_DAYS`). With ``stored`` (the days
+    that had rows when the step began: settlement_stored_days), only those are forgotten: a
+    rebuild's DELETEs would otherwise scan the rows its earlier batches inserted, finding
+    nothing."""
     if not todo:
         return
+    forget = [(s, d) for s, d, *_ in todo if stored is None or (s, d) in stored]
     con.begin()
     try:
-        con.register("replaced_settlement_days", _keyed([(s, d) for s, d, *_ in todo], {}))
-        try:
-            for table in ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day"):
-                con.execute(
-                    f"DELETE FROM {table} AS t USING replaced_settlement_days AS r"  # noqa: S608 - fixed names
-                    " WHERE t.source = r.source AND t.date = r.date"
-                )
-        finally:
-            con.unregister("replaced_settlement_days")
+        if forget:
+            _forget(con, forget)
         if computed is not None:
             _insert_days(con, todo, computed, key_of, places)
         con.commit()
@@ -838,6 +838,19 @@ def _replace(con: duckdb.DuckDBPyConnection, todo: list[tuple], computed=None, k
         con.rollback()
         raise
     release_freed_memory(con)
+
+
+def _forget(con: duckdb.DuckDBPyConnection, days: list[tuple]) -> None:
+    """Delete the rows of ``days`` ((source, date) pairs) from the step's tables."""
+    con.register("replaced_settlement_days", _keyed(days, {}))
+    try:
+        for table in ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day"):
+            con.execute(
+                f"DELETE FROM {table} AS t USING replaced_settlement_days AS r"  # noqa: S608 - fixed names
+                " WHERE t.source = r.source AND t.date = r.date"
+            )
+    finally:
+        con.unregister("replaced_settlement_days")
 
 
 def _insert_days(
