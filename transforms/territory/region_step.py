@@ -519,6 +519,7 @@ def update(
     regions = (
         Regions(con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()) if todo else None
     )
+    present = set(con.execute(load("transforms.territory", "region_stored_days")).fetchall())
     size = max(1, batch_days)
     for start in range(0, len(todo), size):
         batch = todo[start : start + size]
@@ -533,7 +534,7 @@ def update(
         ]
         progress = None if on_day is None else partial(_progress, on_day, start, len(todo))
         results = [(w, *r) for w, r in zip(batch, _compute_days(jobs, regions, progress), strict=True)]
-        _store(con, [], results, _occupied_layers(batch, geoms), all_wanted)
+        _store(con, [], results, _occupied_layers(batch, geoms), all_wanted, present)
         del geoms, jobs, results
         release_freed_memory(con)
     return len(todo)
@@ -543,11 +544,17 @@ def _progress(on_day: Callable[[int, int], None], before: int, total: int, done:
     on_day(before + done, total)
 
 
-def _store(con: duckdb.DuckDBPyConnection, orphans: list, results: list, layers: list, all_wanted: list) -> None:
-    """In one transaction: forget ``orphans`` and replace the computed days' rows by ``results``."""
+def _store(
+    con: duckdb.DuckDBPyConnection, orphans: list, results: list, layers: list, all_wanted: list, present=None
+) -> None:
+    """In one transaction: forget ``orphans`` and replace the computed days' rows by ``results``.
+    With ``present`` (the days that had rows when the step began: region_stored_days), only their
+    rows are deleted: a rebuild would otherwise run three DELETEs per day, each scanning what its
+    earlier batches stored, to find nothing."""
+    computed = [(w.source, w.date) for w, _, _ in results]
     con.begin()
     try:
-        for key in orphans + [(w.source, w.date) for w, _, _ in results]:
+        for key in orphans + [key for key in computed if present is None or key in present]:
             for table in ("core.region_day_inputs", "core.region_daily_area", "core.region_changes"):
                 con.execute(f"DELETE FROM {table} WHERE source = ? AND date = ?", list(key))  # noqa: S608 - fixed names
         con.executemany(
