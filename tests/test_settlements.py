@@ -101,6 +101,32 @@ def test_settlements_land_once_with_package_version_and_data_hash(built):
     assert source.ingest(con, settings).status == "unchanged"
 
 
+def test_the_data_digest_is_remembered_only_while_the_file_is_the_same(tmp_path):
+    import os
+    import time
+
+    path, memo = tmp_path / "cities500.json", tmp_path / "home" / "cache" / "digest.json"
+    path.write_bytes(b'{"1": "first"}')
+    # just written: may change again within its timestamp, so hashed every time
+    source.data_digest(path, memo)
+    memo.write_text(json.dumps({**json.loads(memo.read_text()), "sha256": "remembered"}))
+    assert source.data_digest(path, memo) == hashlib.sha256(b'{"1": "first"}').hexdigest()
+    time.sleep(source.SETTLED_NS / 1e9 + 0.2)
+    first = source.data_digest(path, memo)
+    assert first == hashlib.sha256(b'{"1": "first"}').hexdigest() == json.loads(memo.read_text())["sha256"]
+    # the remembered digest is what the next run uses (written here to tell the two apart)
+    memo.write_text(json.dumps({**json.loads(memo.read_text()), "sha256": "remembered"}))
+    assert source.data_digest(path, memo) == "remembered"
+    # same size, mtime set back as it was: the bytes changed, ctime says so, the file is hashed again
+    before = path.stat()
+    path.write_bytes(b'{"1": "other"}')
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    assert source.data_digest(path, memo) == hashlib.sha256(b'{"1": "other"}').hexdigest()
+    memo.write_text("not json")  # an unreadable memo: the file is hashed
+    assert source.data_digest(path, memo) == hashlib.sha256(b'{"1": "other"}').hexdigest()
+
+
 def test_a_place_outside_ukraine_is_quarantined_naming_id_and_value(tmp_path):
     doc = {"1": {"geonameid": 4242, "name": "Nowhere", "latitude": 12.5, "longitude": 30.0, "countrycode": "UA",
                  "population": 600, "admin1code": "05", "alternatenames": []}}  # fmt: skip

