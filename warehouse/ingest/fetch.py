@@ -17,11 +17,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+if TYPE_CHECKING:  # imported for the first HTTP request: a folder or file:// mirror needs neither
+    import requests
 
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 120
@@ -61,6 +61,10 @@ class Payload:
 
 
 def _session() -> requests.Session:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
     retry = Retry(
         total=HTTP_RETRIES,
         backoff_factor=float(os.environ.get(HTTP_BACKOFF_ENV, "1")),
@@ -94,6 +98,8 @@ def _pace(host: str, interval_s: float) -> None:
 def fetch(uri: str, *, interval_s: float = 0.0) -> Payload | None:
     scheme = urlparse(uri).scheme
     if scheme in ("http", "https"):
+        import requests
+
         global _SESSION
         _SESSION = _SESSION or _session()
         _pace(urlparse(uri).netloc, interval_s)
