@@ -143,8 +143,7 @@ def _by_day(spec: Spec, day: str) -> bool:
 
 
 def _days(con: duckdb.DuckDBPyConnection, frame: DayFrame) -> dict[Any, tuple[int, int, int]]:
-    """Per value of the day column: row count and two sums of 64-bit row hashes (as the frame
-    fingerprint, expectations/cache.py)."""
+    """Per value of the day column: row count and two sums of 64-bit row hashes (two seeds)."""
     rows = con.execute(_DAYS_SQL.format(day=sql_identifier(frame.day), rows=frame.rows)).fetchall()
     return {d: (int(n), int(a), int(b)) for d, n, a, b in rows}
 
