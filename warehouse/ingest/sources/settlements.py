@@ -174,12 +174,15 @@ def data_digest(path: Path, memo: Path | None = None) -> str:
     hashed_ns = time.time_ns()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if memo is not None and _identity(path) == identity:  # not written to while it was read
-        memo.parent.mkdir(parents=True, exist_ok=True)
         partial = memo.with_name(memo.name + ".partial")
-        partial.write_text(
-            json.dumps({"identity": identity, "hashed_ns": hashed_ns, "sha256": digest}), encoding="utf-8"
-        )
-        partial.replace(memo)
+        try:
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(
+                json.dumps({"identity": identity, "hashed_ns": hashed_ns, "sha256": digest}), encoding="utf-8"
+            )
+            partial.replace(memo)
+        except OSError:
+            pass  # not remembered: hashed again next time
     return digest
 
 
