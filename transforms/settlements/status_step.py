@@ -816,17 +816,17 @@ def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
 
 
 def _replace(
-    con: duckdb.DuckDBPyConnection, todo: list[tuple], computed=None, key_of=None, places=None, stored=None
+    con: duckdb.DuckDBPyConnection, todo: list[tuple], computed=None, key_of=None, places=None, present=None
 ) -> None:
     """In one transaction: forget the days of ``todo`` ((source, date, ...) rows; one DELETE per
     table for all of them) and store their results ``computed`` (:func:`_insert_days`) in their
-    place; then hand back the memory that took (:data:`BATCH_DAYS`). With ``stored`` (the days
+    place; then hand back the memory that took (:data:`BATCH_DAYS`). With ``present`` (the days
     that had rows when the step began: settlement_stored_days), only those are forgotten: a
     rebuild's DELETEs would otherwise scan the rows its earlier batches inserted, finding
     nothing."""
     if not todo:
         return
-    forget = [(s, d) for s, d, *_ in todo if stored is None or (s, d) in stored]
+    forget = [(s, d) for s, d, *_ in todo if present is None or (s, d) in present]
     con.begin()
     try:
         if forget:
