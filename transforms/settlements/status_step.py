@@ -476,13 +476,7 @@ def _changed_places(last: _Front, keys, found, pa_, pb, places: Places) -> np.nd
         return np.empty(0, dtype=np.int64)
     seg_lo = np.concatenate([np.minimum(pa_[added], pb[added]), np.minimum(last.pa[removed], last.pb[removed])])
     seg_hi = np.concatenate([np.maximum(pa_[added], pb[added]), np.maximum(last.pa[removed], last.pb[removed])])
-    cells = np.floor(seg_lo / CHANGE_CELL_M).astype(np.int64)
-    _, group = np.unique(cells, axis=0, return_inverse=True)
-    group = group.ravel()
-    lo = np.full((group.max() + 1, 2), np.inf)
-    hi = np.full((group.max() + 1, 2), -np.inf)
-    np.minimum.at(lo, group, seg_lo)
-    np.maximum.at(hi, group, seg_hi)
+    lo, hi = overlay.cell_bounds(seg_lo, seg_hi, CHANGE_CELL_M)
     lo, hi = lo - 1.0, hi + 1.0  # a metre of slack for rounding
     xy = places.xy
     dx = np.maximum(np.maximum(lo[:, None, 0] - xy[None, :, 0], xy[None, :, 0] - hi[:, None, 0]), 0.0)

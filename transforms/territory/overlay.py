@@ -87,14 +87,21 @@ def change_boxes(segments: np.ndarray) -> list[list[float]]:
     xmax = np.maximum(segments[:, 0], segments[:, 2])
     ymin = np.minimum(segments[:, 1], segments[:, 3])
     ymax = np.maximum(segments[:, 1], segments[:, 3])
-    cells = np.floor(np.column_stack([xmin, ymin]) / CELL_DEG).astype(np.int64)
-    _, group = np.unique(cells, axis=0, return_inverse=True)
-    group = group.ravel()
-    lo = np.full((group.max() + 1, 2), np.inf)
-    hi = np.full((group.max() + 1, 2), -np.inf)
-    np.minimum.at(lo, group, np.column_stack([xmin, ymin]))
-    np.maximum.at(hi, group, np.column_stack([xmax, ymax]))
+    lo, hi = cell_bounds(np.column_stack([xmin, ymin]), np.column_stack([xmax, ymax]), CELL_DEG)
     return _disjoint(np.hstack([lo - MARGIN_DEG, hi + MARGIN_DEG]).tolist())
+
+
+def cell_bounds(lo: np.ndarray, hi: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """Segments given by their boxes' lower (``lo``) and upper (``hi``) corners, shape (n, 2),
+    grouped by the grid cell of size ``cell`` their lower corner lies in: the (lower, upper)
+    corners of each group's box, one row per occupied cell."""
+    _, group = np.unique(np.floor(lo / cell).astype(np.int64), axis=0, return_inverse=True)
+    group = group.ravel()
+    out_lo = np.full((group.max() + 1, 2), np.inf)
+    out_hi = np.full((group.max() + 1, 2), -np.inf)
+    np.minimum.at(out_lo, group, lo)
+    np.maximum.at(out_hi, group, hi)
+    return out_lo, out_hi
 
 
 def differences(a: shapely.Geometry, b: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry] | None:
