@@ -19,7 +19,8 @@ from shapely.geometry import Point, shape
 
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
 from transforms.models import MODELS, run_model
-from transforms.settlements import model_params, status_step
+from transforms.settlements import classify, model_params, plane, status_step
+from transforms.settlements import front as front_geometry
 from transforms.territory import overlay, region_step
 from warehouse.ingest import land, sources
 from warehouse.ingest.parse import ParseError
@@ -193,8 +194,8 @@ def test_projection_distances_are_within_half_a_percent_of_geodesic():
     lon1, lat1 = rng.uniform(22.2, 40.2, 400), rng.uniform(44.4, 52.3, 400)
     bearing, length = rng.uniform(0, 360, 400), rng.uniform(1_000, 300_000, 400)
     lon2, lat2, _ = GEOD.fwd(lon1, lat1, bearing, length)
-    x1, y1 = status_step.to_plane(lon1, lat1)
-    x2, y2 = status_step.to_plane(lon2, lat2)
+    x1, y1 = plane.to_plane(lon1, lat1)
+    x2, y2 = plane.to_plane(lon2, lat2)
     planar = np.hypot(x2 - x1, y2 - y1)
     assert np.max(np.abs(planar / length - 1)) < 0.005
 
@@ -232,7 +233,7 @@ def test_statuses_and_distances_match_an_independent_computation(built):
     and pyproj.Geod on a densified front: status exact, distance within 0.5 % (+0.15 km for the
     densification and the segment-midpoint rule near the margin)."""
     con = built["con"]
-    core, land = _land_core_utm(status_step.FRONT_MARGIN_KM), _land()
+    core, land = _land_core_utm(front_geometry.FRONT_MARGIN_KM), _land()
     for day in (dt.date(2024, 10, 16), dt.date(2024, 11, 9)):
         occupied = shape(json.loads(deepstate_file(day).read_text())["features"][0]["geometry"])
         front = _independent_front(occupied, core, land)
@@ -274,11 +275,11 @@ def test_api_statuses_follow_its_layers(built):
         [API_DATE],
     )
     assert len(rows) == 5488
-    meaning = dict(status_step.API_STATUS)
+    meaning = dict(classify.API_STATUS)
     counts = {}
     for lon, lat, status, api_class in rows[::7]:
         hits = [cls for cls, g in features if cls in meaning and g.covers(Point(lon, lat))]
-        expected = next((c for c, _ in status_step.API_STATUS if c in hits), None)
+        expected = next((c for c, _ in classify.API_STATUS if c in hits), None)
         assert api_class == expected and status == meaning.get(expected, "ukraine"), (lon, lat, hits)
         counts[status] = counts.get(status, 0) + 1
     assert counts["occupied"] > 50 and counts["ukraine"] > 300 and counts.get("grey_zone", 0) >= 0
@@ -296,8 +297,8 @@ def test_api_layers_carried_over_from_the_last_snapshot_are_those_made_afresh(bu
 
     def layers(snapshot, regions, fresh: bool) -> dict:
         if fresh:
-            status_step._last_features = None
-        out = status_step.api_layers(snapshot, regions)
+            classify._last_features = None
+        out = classify.api_layers(snapshot, regions)
         return {c: [shapely.to_wkb(g) for g in out[c]] for c in ("grey_zone", "liberated")}
 
     by_feature = [f for f in features if f[0] in ("grey_zone", "liberated")]
@@ -322,24 +323,24 @@ def test_api_classes_remembered_per_feature_are_those_asked_afresh(built):
     features = _rows(con, "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [API_ID])
     rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
     regions, places = region_step.Regions(rows), status_step._wanted(con)[2]
-    classes = status_step.api_layers(features, regions)
+    classes = classify.api_layers(features, regions)
     fewer = {**classes, "liberated": classes["liberated"][::2], "grey_zone": classes["grey_zone"][1:]}
     added = {**classes, "grey_zone": [*classes["grey_zone"], shapely.box(34.0, 49.4, 34.8, 49.8)]}
     for layers in (classes, fewer, classes, added):
-        status_step._last_within = None
-        expected = status_step.classify("deepstate_api", layers, places)
-        status_step.classify("deepstate_api", classes, places)  # the last day: every feature
-        got = status_step.classify("deepstate_api", layers, places)
+        classify._last_within = None
+        expected = classify.classify("deepstate_api", layers, places)
+        classify.classify("deepstate_api", classes, places)  # the last day: every feature
+        got = classify.classify("deepstate_api", layers, places)
         assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
-        for code, cls in enumerate(status_step.API_CLASS_NAMES):
+        for code, cls in enumerate(classify.API_CLASS_NAMES):
             if cls in ("grey_zone", "liberated"):
                 within = np.zeros(len(places.ids), dtype=bool)
                 for feature in layers[cls]:
                     within |= shapely.contains_xy(feature, places.lon, places.lat)
                 earlier = np.isin(got[1], np.arange(code)) & (got[1] >= 0)
                 assert np.array_equal(got[1] == code, within & ~earlier), cls
-    grey = status_step.API_CLASS_NAMES.index("grey_zone")
-    before = status_step.classify("deepstate_api", classes, places)[1]
+    grey = classify.API_CLASS_NAMES.index("grey_zone")
+    before = classify.classify("deepstate_api", classes, places)[1]
     assert np.sum(got[1] == grey) > np.sum(before == grey)  # the added feature (Poltava) counts
 
 
@@ -423,8 +424,8 @@ def test_front_line_leaves_out_the_coast_and_the_border():
     beyond it: only the western side of the occupied square is front, ~100 km minus the margins."""
     land = shapely.box(30.0, 48.0, 31.35, 48.9)  # ~100 km × 100 km at 48.5°N
     occupied = shapely.box(30.7, 47.5, 32.0, 49.5)
-    a, b = status_step.front_segments(shapely.segmentize(occupied, 0.01), status_step.LandMask(land))
-    line, length = status_step.front_line(a, b)
+    a, b = front_geometry.front_segments(shapely.segmentize(occupied, 0.01), front_geometry.LandMask(land))
+    line, length = front_geometry.front_line(a, b)
     assert np.allclose(shapely.get_coordinates(line)[:, 0], 30.7)
     _, _, side = GEOD.inv(30.7, 48.0, 30.7, 48.9)
     assert side / 1000 - 2 * 2.5 < length < side / 1000  # margins of 2 km (± a 0.01° segment)
@@ -446,12 +447,12 @@ def test_densified_rings_are_the_rings_of_the_densified_polygon(built):
         shapely.union_all([shapely.make_valid(shapely.from_wkb(w)) for c, w in api if c.startswith("occupied_")])
     )
     for geom in occupied:
-        rings = status_step.densified_rings(geom)
-        expected = shapely.get_rings(shapely.get_parts(shapely.segmentize(geom, status_step.MAX_SEGMENT_DEG)))
+        rings = front_geometry.densified_rings(geom)
+        expected = shapely.get_rings(shapely.get_parts(shapely.segmentize(geom, front_geometry.MAX_SEGMENT_DEG)))
         assert shapely.get_coordinates(rings).tobytes() == shapely.get_coordinates(expected).tobytes()
         assert list(shapely.get_num_coordinates(rings)) == list(shapely.get_num_coordinates(expected))
         segments = overlay.boundary_segments(geom)
-        assert np.hypot(*(segments[:, 2:] - segments[:, :2]).T).max() > 10 * status_step.MAX_SEGMENT_DEG
+        assert np.hypot(*(segments[:, 2:] - segments[:, :2]).T).max() > 10 * front_geometry.MAX_SEGMENT_DEG
         assert len(shapely.get_coordinates(rings)) > len(segments) + len(shapely.get_rings(shapely.get_parts(geom)))
 
 
@@ -466,9 +467,9 @@ def test_front_line_sews_runs_exactly_as_line_merge_sews_segments():
     its rules (a loop starting mid-run, a node of degree 3, runs meeting head to head, a
     zero-length segment)."""
     occupied = shape(json.loads(deepstate_file(FLICKER_DAYS[0]).read_text())["features"][0]["geometry"])
-    a, b = status_step.front_segments(occupied, status_step.LandMask(_land()))
-    assert len(a) > 1000 and status_step._runs(a, b) is not None
-    assert len(status_step._runs(a, b)[1]) < len(a) / 10  # runs, not segments
+    a, b = front_geometry.front_segments(occupied, front_geometry.LandMask(_land()))
+    assert len(a) > 1000 and front_geometry._runs(a, b) is not None
+    assert len(front_geometry._runs(a, b)[1]) < len(a) / 10  # runs, not segments
     square = np.array([[1, 1], [2, 1], [2, 2], [1, 2.0], [0.5, 1.5]])
     cases = [
         (a, b),
@@ -477,9 +478,9 @@ def test_front_line_sews_runs_exactly_as_line_merge_sews_segments():
         (np.array([[0, 0], [1, 0], [3, 0], [2, 0.0]]), np.array([[1, 0], [1.5, 0], [2, 0], [1.5, 0.0]])),
     ]
     for case_a, case_b in cases:
-        line, _ = status_step.front_line(case_a, case_b)
+        line, _ = front_geometry.front_line(case_a, case_b)
         assert shapely.to_wkb(line) == shapely.to_wkb(_merged_segments(case_a, case_b))
-    assert status_step._runs(*cases[-1]) is None  # head to head: merged segment by segment
+    assert front_geometry._runs(*cases[-1]) is None  # head to head: merged segment by segment
 
 
 def test_front_line_is_inside_the_land_and_shorter_than_the_boundary(built):
@@ -495,7 +496,7 @@ def test_front_line_is_inside_the_land_and_shorter_than_the_boundary(built):
     assert 900 < length < GEOD.geometry_length(occupied.boundary) / 1000 / 2
     # every vertex of the front lies inside the land shrunk by a bit less than the margin
     vertices = shapely.points(shapely.get_coordinates(line))
-    assert shapely.contains(_land_core_utm(status_step.FRONT_MARGIN_KM - 0.5), vertices).all()
+    assert shapely.contains(_land_core_utm(front_geometry.FRONT_MARGIN_KM - 0.5), vertices).all()
 
 
 def test_toretsk_flicker_is_one_change_and_every_flip_is_kept(built):

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-from transforms.settlements import status_step
+from transforms.settlements.plane import to_plane
 from transforms.tables import replace_from_frame
 from warehouse.store import catalog
 from warehouse.store.sqlfiles import load
@@ -33,10 +33,8 @@ def place_in_regions(lon: np.ndarray, lat: np.ndarray, regions: list[tuple[str, 
         codes[hit], match[hit] = code, "contains"
     outside = np.flatnonzero(codes == None)  # noqa: E711
     if len(outside):
-        plane = [
-            shapely.transform(g, lambda xy: np.column_stack(status_step.to_plane(xy[:, 0], xy[:, 1]))) for g in geoms
-        ]
-        x, y = status_step.to_plane(lon[outside], lat[outside])
+        plane = [shapely.transform(g, lambda xy: np.column_stack(to_plane(xy[:, 0], xy[:, 1]))) for g in geoms]
+        x, y = to_plane(lon[outside], lat[outside])
         (point_i, region_i), dist = shapely.STRtree(plane).query_nearest(
             shapely.points(x, y), return_distance=True, all_matches=False
         )

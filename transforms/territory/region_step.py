@@ -51,7 +51,7 @@ API_CLASSES = (
 )
 
 # The API classes the settlement step needs as they are united here (api_classes): it reads
-# them from core.api_occupied_layers (transforms.settlements.status_step.api_layers).
+# them from core.api_occupied_layers (transforms.settlements.classify.api_layers).
 OCCUPIED_LAYERS = ("occupied_after_2022", "occupied_before_2022", "occupied_total")
 
 
