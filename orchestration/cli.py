@@ -7,6 +7,7 @@ starts fast.
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import sys
 
@@ -18,6 +19,27 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+
+
+def _seconds(text: str) -> float:
+    """A time limit in seconds: finite and > 0 (DuckDB reads a limit of 0 ms as no limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"not a number of seconds > 0: {text!r}")
+    return value
+
+
+def _row_cap(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of rows >= 1: {text!r}")
+    return value
 
 
 def cmd_run(args, settings: Settings) -> int:
@@ -52,7 +74,7 @@ def cmd_query(args, settings: Settings) -> int:
         result = query.run_query(
             snapshot,
             args.sql,
-            max_execution_time_ms=int(args.timeout * 1000),
+            max_execution_time_ms=math.ceil(args.timeout * 1000),  # 0.1 ms is 1 ms, never 0 (no limit)
             memory_limit=args.memory_limit,
             max_rows=args.max_rows,
         )
@@ -276,9 +298,11 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--version", help="a published version (default: latest)")
-    query.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped (default 30)")
+    query.add_argument(
+        "--timeout", type=_seconds, default=30.0, help="seconds before the query is stopped (default 30)"
+    )
     query.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit (default 1GB)")
-    query.add_argument("--max-rows", type=int, default=1_000_000, help="refuse results longer than this")
+    query.add_argument("--max-rows", type=_row_cap, default=1_000_000, help="refuse results longer than this")
     query.set_defaults(func=cmd_query)
 
     serve = sub.add_parser("serve", help="serve downloads, manifest, report and a status page over HTTP")
