@@ -6,6 +6,7 @@ starts fast.
 
 import argparse
 import datetime as dt
+import errno
 import json
 import math
 import os
@@ -39,6 +40,16 @@ def _row_cap(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"not a whole number of rows >= 1: {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port (0-65535, 0 = any free one): {text!r}")
     return value
 
 
@@ -91,7 +102,12 @@ def cmd_query(args, settings: Settings) -> int:
 def cmd_serve(args, settings: Settings) -> int:
     from warehouse.serve.serve import serve
 
-    serve(settings.published_dir, args.host, args.port, lambda: settings.today, verbose=args.verbose)
+    try:
+        serve(settings.published_dir, args.host, args.port, lambda: settings.today, verbose=args.verbose)
+    except OSError as exc:  # the port is taken, the host is not an address of this machine
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        print(f"frontline serve: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -307,7 +323,7 @@ def parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve downloads, manifest, report and a status page over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--port", type=_port, default=8080)
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     serve.set_defaults(func=cmd_serve)
 
@@ -318,14 +334,14 @@ def parser() -> argparse.ArgumentParser:
     postgres.set_defaults(func=cmd_postgres)
 
     dev = sub.add_parser("dev", help="open the Dagster UI on this FRONTLINE_HOME")
-    dev.add_argument("--port", type=int, default=3000)
+    dev.add_argument("--port", type=_port, default=3000)
     dev.set_defaults(func=cmd_dev)
 
     daemon = sub.add_parser("daemon", help="run dagster-daemon on this FRONTLINE_HOME: schedule, sensors, alerts, runs")
     daemon.set_defaults(func=cmd_service)
     webserver = sub.add_parser("webserver", help="run dagster-webserver (the UI, production) on this FRONTLINE_HOME")
     webserver.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    webserver.add_argument("--port", type=int, default=3000)
+    webserver.add_argument("--port", type=_port, default=3000)
     webserver.set_defaults(func=cmd_service)
 
     quarantine = sub.add_parser("quarantine", help="payloads held back because they failed parsing")

@@ -251,3 +251,25 @@ def test_status_page_reports_each_sources_newest_day_from_the_mirror(server, pub
     for entry in manifest["tables"].values():
         assert f'href="extracts/latest/{entry["file"]}"' in page
         assert entry["sha256"] in page
+
+
+def test_serve_refuses_a_port_out_of_range_and_names_a_port_in_use(published, monkeypatch, capsys):
+    """A bad --port is a usage error (exit 2) and a port another process holds is a one-line error
+    naming the address, not a traceback."""
+    import socket
+
+    from orchestration.cli import main
+
+    monkeypatch.setenv("FRONTLINE_HOME", str(published["home"]))
+    for port in ("70000", "-1", "http"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["serve", "--port", port])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and "--port" in err and port in err and "Traceback" not in err, err
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        assert main(["serve", "--port", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{taken}" in err and "in use" in err and "Traceback" not in err, err
