@@ -273,3 +273,24 @@ def test_serve_refuses_a_port_out_of_range_and_names_a_port_in_use(published, mo
         assert main(["serve", "--port", str(taken)]) == 2
     err = capsys.readouterr().err
     assert f"127.0.0.1:{taken}" in err and "in use" in err and "Traceback" not in err, err
+
+
+def test_a_connection_that_sends_nothing_is_closed_after_the_idle_timeout(published):
+    """Each connection holds a server thread: one that never sends a request (or stops halfway)
+    is closed, so silent clients cannot pile up threads; a request in time is still answered."""
+    import socket
+
+    from warehouse.serve import serve
+
+    assert 0 < serve.IDLE_TIMEOUT <= 300
+    srv = make_server(published["home"] / "published", port=0, today=lambda: dt.date(2026, 7, 1), idle_timeout=1)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        for sent in (b"", b"GET / HTTP/1.1\r\nHost: x\r\n"):  # silent; a request line and no end of headers
+            with socket.create_connection(srv.server_address[:2], timeout=30) as client:
+                client.sendall(sent)
+                assert client.recv(1024) == b""  # closed by the server (our 30 s timeout would raise)
+        assert _get(srv, "/versions.json")[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()

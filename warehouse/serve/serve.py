@@ -43,6 +43,10 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
 }
+# Seconds a connection may send nothing (an idle keep-alive, a request trickled in) or accept no
+# bytes before it is closed: each connection holds a thread, so without it a client that opens
+# connections and never speaks would pile up threads on a server reachable from the network.
+IDLE_TIMEOUT = 60.0
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 CHUNK = 1 << 16
@@ -298,10 +302,12 @@ def make_server(
     host: str = "127.0.0.1",
     port: int = 8080,
     today: Callable[[], dt.date] | None = None,
+    idle_timeout: float = IDLE_TIMEOUT,
 ) -> Server:
-    """A server bound to host:port (port 0 = any free port) serving `published_dir`."""
+    """A server bound to host:port (port 0 = any free port) serving `published_dir`; a connection
+    silent for `idle_timeout` seconds is closed."""
     site = Site(published_dir, today or (lambda: dt.datetime.now(dt.UTC).date()))
-    handler = type("FrontlineHandler", (Handler,), {"site": site})
+    handler = type("FrontlineHandler", (Handler,), {"site": site, "timeout": idle_timeout})
     return Server((host, port), handler)
 
 
