@@ -12,7 +12,7 @@ import math
 import os
 import sys
 
-from warehouse.store.config import Settings
+from warehouse.store.config import SettingError, Settings
 
 
 def _date(text: str) -> dt.date:
@@ -379,7 +379,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "action", None) == "show" and not args.id:
         parser().error("quarantine show needs an id")
-    return args.func(args, Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except SettingError as exc:
+        print(f"frontline: {exc}", file=sys.stderr)
+        return 2
+    return args.func(args, settings)
 
 
 if __name__ == "__main__":
