@@ -43,6 +43,17 @@ def _row_cap(text: str) -> int:
     return value
 
 
+def _memory(text: str) -> str:
+    """A DuckDB memory size (1GB, 512MiB, ...), checked by DuckDB itself."""
+    import duckdb
+
+    try:
+        duckdb.connect(":memory:", config={"memory_limit": text}).close()
+    except duckdb.Error:
+        raise argparse.ArgumentTypeError(f"not a DuckDB memory size such as 1GB or 512MiB: {text!r}") from None
+    return text
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -317,7 +328,7 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument(
         "--timeout", type=_seconds, default=30.0, help="seconds before the query is stopped (default 30)"
     )
-    query.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit (default 1GB)")
+    query.add_argument("--memory-limit", type=_memory, default="1GB", help="DuckDB memory limit (default 1GB)")
     query.add_argument("--max-rows", type=_row_cap, default=1_000_000, help="refuse results longer than this")
     query.set_defaults(func=cmd_query)
 

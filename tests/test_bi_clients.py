@@ -170,6 +170,7 @@ def test_security_probes_through_frontline_query_fail_cleanly(published, monkeyp
         (["--timeout", "inf"], "--timeout"),
         (["--max-rows", "0"], "--max-rows"),
         (["--max-rows", "-5"], "--max-rows"),
+        (["--memory-limit", "lots"], "--memory-limit"),
     ],
 )
 def test_query_limits_that_would_disable_a_limit_are_refused(published, monkeypatch, capsys, flags, named):
