@@ -294,3 +294,27 @@ def test_a_connection_that_sends_nothing_is_closed_after_the_idle_timeout(publis
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_serve_listens_on_an_ipv6_address(published):
+    """``--host ::1`` (the server's own list of loopback names has it) binds an IPv6 socket instead
+    of failing with "address family not supported"."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    srv = make_server(published["home"] / "published", host="::1", port=0, today=lambda: dt.date(2026, 7, 1))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        conn = http.client.HTTPConnection("::1", srv.server_address[1], timeout=30)
+        conn.request("GET", "/versions.json")
+        response = conn.getresponse()
+        body = json.loads(response.read())
+        conn.close()
+        assert response.status == 200 and body == publish.list_versions(published["home"] / "published")
+    finally:
+        srv.shutdown()
+        srv.server_close()

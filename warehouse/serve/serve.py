@@ -25,6 +25,7 @@ import http.server
 import json
 import mimetypes
 import re
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -308,13 +309,15 @@ def make_server(
     silent for `idle_timeout` seconds is closed."""
     site = Site(published_dir, today or (lambda: dt.datetime.now(dt.UTC).date()))
     handler = type("FrontlineHandler", (Handler,), {"site": site, "timeout": idle_timeout})
-    return Server((host, port), handler)
+    server = Server if ":" not in host else type("Server6", (Server,), {"address_family": socket.AF_INET6})
+    return server((host, port), handler)
 
 
 def serve(published_dir: Path, host: str, port: int, today: Callable[[], dt.date], verbose: bool = False) -> None:
     server = make_server(published_dir, host, port, today)
     server.verbose = verbose
     bound_host, bound_port = server.server_address[:2]
+    bound_host = f"[{bound_host}]" if ":" in bound_host else bound_host  # an IPv6 address in a URL
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {host}, reachable from other machines", file=sys.stderr)
     print(
