@@ -6,11 +6,13 @@ starts fast.
 
 import argparse
 import datetime as dt
+import errno
 import json
+import math
 import os
 import sys
 
-from warehouse.store.config import Settings
+from warehouse.store.config import SettingError, Settings
 
 
 def _date(text: str) -> dt.date:
@@ -18,6 +20,48 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+
+
+def _seconds(text: str) -> float:
+    """A time limit in seconds: finite and > 0 (DuckDB reads a limit of 0 ms as no limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"not a number of seconds > 0: {text!r}")
+    return value
+
+
+def _row_cap(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of rows >= 1: {text!r}")
+    return value
+
+
+def _memory(text: str) -> str:
+    """A DuckDB memory size (1GB, 512MiB, ...), checked by DuckDB itself."""
+    import duckdb
+
+    try:
+        duckdb.connect(":memory:", config={"memory_limit": text}).close()
+    except duckdb.Error:
+        raise argparse.ArgumentTypeError(f"not a DuckDB memory size such as 1GB or 512MiB: {text!r}") from None
+    return text
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port (0-65535, 0 = any free one): {text!r}")
+    return value
 
 
 def cmd_run(args, settings: Settings) -> int:
@@ -52,7 +96,7 @@ def cmd_query(args, settings: Settings) -> int:
         result = query.run_query(
             snapshot,
             args.sql,
-            max_execution_time_ms=int(args.timeout * 1000),
+            max_execution_time_ms=math.ceil(args.timeout * 1000),  # 0.1 ms is 1 ms, never 0 (no limit)
             memory_limit=args.memory_limit,
             max_rows=args.max_rows,
         )
@@ -69,7 +113,12 @@ def cmd_query(args, settings: Settings) -> int:
 def cmd_serve(args, settings: Settings) -> int:
     from warehouse.serve.serve import serve
 
-    serve(settings.published_dir, args.host, args.port, lambda: settings.today, verbose=args.verbose)
+    try:
+        serve(settings.published_dir, args.host, args.port, lambda: settings.today, verbose=args.verbose)
+    except OSError as exc:  # the port is taken, the host is not an address of this machine
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        print(f"frontline serve: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -276,14 +325,16 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--version", help="a published version (default: latest)")
-    query.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped (default 30)")
-    query.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit (default 1GB)")
-    query.add_argument("--max-rows", type=int, default=1_000_000, help="refuse results longer than this")
+    query.add_argument(
+        "--timeout", type=_seconds, default=30.0, help="seconds before the query is stopped (default 30)"
+    )
+    query.add_argument("--memory-limit", type=_memory, default="1GB", help="DuckDB memory limit (default 1GB)")
+    query.add_argument("--max-rows", type=_row_cap, default=1_000_000, help="refuse results longer than this")
     query.set_defaults(func=cmd_query)
 
     serve = sub.add_parser("serve", help="serve downloads, manifest, report and a status page over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--port", type=_port, default=8080)
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     serve.set_defaults(func=cmd_serve)
 
@@ -294,14 +345,14 @@ def parser() -> argparse.ArgumentParser:
     postgres.set_defaults(func=cmd_postgres)
 
     dev = sub.add_parser("dev", help="open the Dagster UI on this FRONTLINE_HOME")
-    dev.add_argument("--port", type=int, default=3000)
+    dev.add_argument("--port", type=_port, default=3000)
     dev.set_defaults(func=cmd_dev)
 
     daemon = sub.add_parser("daemon", help="run dagster-daemon on this FRONTLINE_HOME: schedule, sensors, alerts, runs")
     daemon.set_defaults(func=cmd_service)
     webserver = sub.add_parser("webserver", help="run dagster-webserver (the UI, production) on this FRONTLINE_HOME")
     webserver.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    webserver.add_argument("--port", type=int, default=3000)
+    webserver.add_argument("--port", type=_port, default=3000)
     webserver.set_defaults(func=cmd_service)
 
     quarantine = sub.add_parser("quarantine", help="payloads held back because they failed parsing")
@@ -339,7 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "action", None) == "show" and not args.id:
         parser().error("quarantine show needs an id")
-    return args.func(args, Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except SettingError as exc:
+        print(f"frontline: {exc}", file=sys.stderr)
+        return 2
+    return args.func(args, settings)
 
 
 if __name__ == "__main__":

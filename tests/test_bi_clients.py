@@ -159,3 +159,41 @@ def test_security_probes_through_frontline_query_fail_cleanly(published, monkeyp
         assert main(["query", "--format", "json", check]) == 0
         assert json.loads(capsys.readouterr().out) == [{"n": manifest["tables"]["fact_losses_daily"]["rows"]}]
     assert not target.exists() and not other.exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--timeout", "0"], "--timeout"),  # 0 ms is DuckDB's "no limit": a runaway query would never stop
+        (["--timeout", "-1"], "--timeout"),
+        (["--timeout", "nan"], "--timeout"),
+        (["--timeout", "inf"], "--timeout"),
+        (["--max-rows", "0"], "--max-rows"),
+        (["--max-rows", "-5"], "--max-rows"),
+        (["--memory-limit", "lots"], "--memory-limit"),
+    ],
+)
+def test_query_limits_that_would_disable_a_limit_are_refused(published, monkeypatch, capsys, flags, named):
+    monkeypatch.setenv("FRONTLINE_HOME", str(published["home"]))
+    with pytest.raises(SystemExit) as exit_:
+        main(["query", *flags, "SELECT 1"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and named in err and flags[1] in err and "Traceback" not in err, err
+
+
+def test_a_sub_millisecond_timeout_still_stops_a_runaway_query(published):
+    """--timeout 0.0001 is 0.1 ms: rounded down to 0 it would turn DuckDB's limit off."""
+    import sys
+
+    env = {**os.environ, "FRONTLINE_HOME": str(published["home"])}
+    code = "import sys; from orchestration.cli import main; sys.exit(main(sys.argv[1:]))"
+    bomb = "SELECT count(*) FROM range(1000000) a, range(1000000) b"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "query", "--timeout", "0.0001", bomb],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "maximum execution time" in done.stderr, done.stderr

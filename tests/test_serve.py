@@ -251,3 +251,70 @@ def test_status_page_reports_each_sources_newest_day_from_the_mirror(server, pub
     for entry in manifest["tables"].values():
         assert f'href="extracts/latest/{entry["file"]}"' in page
         assert entry["sha256"] in page
+
+
+def test_serve_refuses_a_port_out_of_range_and_names_a_port_in_use(published, monkeypatch, capsys):
+    """A bad --port is a usage error (exit 2) and a port another process holds is a one-line error
+    naming the address, not a traceback."""
+    import socket
+
+    from orchestration.cli import main
+
+    monkeypatch.setenv("FRONTLINE_HOME", str(published["home"]))
+    for port in ("70000", "-1", "http"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["serve", "--port", port])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and "--port" in err and port in err and "Traceback" not in err, err
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        assert main(["serve", "--port", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{taken}" in err and "in use" in err and "Traceback" not in err, err
+
+
+def test_a_connection_that_sends_nothing_is_closed_after_the_idle_timeout(published):
+    """Each connection holds a server thread: one that never sends a request (or stops halfway)
+    is closed, so silent clients cannot pile up threads; a request in time is still answered."""
+    import socket
+
+    from warehouse.serve import serve
+
+    assert 0 < serve.IDLE_TIMEOUT <= 300
+    srv = make_server(published["home"] / "published", port=0, today=lambda: dt.date(2026, 7, 1), idle_timeout=1)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        for sent in (b"", b"GET / HTTP/1.1\r\nHost: x\r\n"):  # silent; a request line and no end of headers
+            with socket.create_connection(srv.server_address[:2], timeout=30) as client:
+                client.sendall(sent)
+                assert client.recv(1024) == b""  # closed by the server (our 30 s timeout would raise)
+        assert _get(srv, "/versions.json")[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_serve_listens_on_an_ipv6_address(published):
+    """``--host ::1`` (the server's own list of loopback names has it) binds an IPv6 socket instead
+    of failing with "address family not supported"."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    srv = make_server(published["home"] / "published", host="::1", port=0, today=lambda: dt.date(2026, 7, 1))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        conn = http.client.HTTPConnection("::1", srv.server_address[1], timeout=30)
+        conn.request("GET", "/versions.json")
+        response = conn.getresponse()
+        body = json.loads(response.read())
+        conn.close()
+        assert response.status == 200 and body == publish.list_versions(published["home"] / "published")
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -86,3 +86,24 @@ def test_the_default_range_rechecks_the_newest_days_held():
         dt.date(2024, 12, 29),
         dt.date(2025, 1, 1),
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("FRONTLINE_KEEP_VERSIONS", "ten", "a whole number"),
+        ("FRONTLINE_RECHECK_DAYS", "3.5", "a whole number"),
+        ("FRONTLINE_HTTP_INTERVAL", "1s", "a number"),
+        ("FRONTLINE_TODAY", "2026-13-01", "a date (YYYY-MM-DD)"),
+    ],
+)
+def test_a_malformed_variable_is_named_with_its_value_not_a_traceback(monkeypatch, capsys, variable, value, expected):
+    """An operator's typo in the environment: every command says which variable, what it holds and
+    what it should hold, and exits 2 (usage), instead of Python's "invalid literal for int()"."""
+    from orchestration.cli import main
+
+    monkeypatch.setenv(variable, value)
+    assert main(["versions"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("frontline: ") and f"{variable}={value!r}" in err and expected in err, err
+    assert "Traceback" not in err

@@ -376,6 +376,35 @@ def test_published_version_carries_the_geoparquet_change_maps(published):
         assert total == pytest.approx(facts[(day, source)], rel=1e-4, abs=0.01)
 
 
+WKB_TYPES = {1: "Point", 2: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon"}
+
+
+def test_published_geoparquet_is_iso_wkb_with_its_z_geometry_types(published):
+    """GeoParquet 1.1: geometries in ISO WKB (3D types coded 1001-1007, not EWKB's 0x80000000
+    flag) and ``geometry_types`` strictly correct: a 3D type gets a " Z" suffix. The API's
+    polygons carry a (zero) Z; each type is read from the WKB header bytes here, not by shapely."""
+    import struct
+
+    import pyarrow.parquet as pq
+
+    manifest = json.loads((published["dir"] / "manifest.json").read_text())
+    geo_files = [e["file"] for e in manifest["tables"].values() if e.get("format", "").startswith("GeoParquet")]
+    assert sorted(geo_files) == ["control_changes_daily.parquet", "dim_settlement.parquet", "front_line_daily.parquet"]
+    z_types = set()
+    for file in geo_files:
+        parquet = pq.ParquetFile(published["dir"] / file)
+        geo = json.loads(parquet.schema_arrow.metadata[b"geo"])
+        for column, meta in geo["columns"].items():
+            seen = set()
+            for wkb in parquet.read(columns=[column]).column(column).to_pylist():
+                code = struct.unpack("<I" if wkb[0] == 1 else ">I", wkb[1:5])[0]
+                assert code % 1000 in WKB_TYPES and code // 1000 in (0, 1), f"{file} {column}: WKB type {code:#x}"
+                seen.add(WKB_TYPES[code % 1000] + (" Z" if code // 1000 else ""))
+            assert meta["geometry_types"] == sorted(seen), (file, column)
+            z_types |= {t for t in seen if t.endswith(" Z")}
+    assert "MultiPolygon Z" in z_types  # the test would pass vacuously on 2D data only
+
+
 def pq_rows(published, table):
     import pyarrow.parquet as pq
 

@@ -140,7 +140,7 @@ def _date_range(data: pa.Table, table: catalog.Table) -> list[str] | None:
 
 # Everything the bytes of an extract depend on besides the table's rows: bump EXTRACT_FORMAT when
 # how _write_extracts encodes a table changes in a way the versions below do not capture.
-EXTRACT_FORMAT = "1"
+EXTRACT_FORMAT = "2"  # 2: GeoParquet geometries in ISO WKB, " Z" geometry types
 COMPRESSION = {"compression": "zstd", "compression_level": 9}
 
 
@@ -268,14 +268,15 @@ def _write_extracts(con, folder: Path, reuse: dict[str, dict], previous: Path | 
             _link_or_copy(previous / old["file"], path)
             entries[table.name] = _entry(table, path.name, old["rows"], old["bytes"], old["sha256"], old["date_range"])
             continue
-        data = geoparquet.with_geo_metadata(table.name, _arrow_with_docs(con, table))
+        rows = _arrow_with_docs(con, table)
+        data = geoparquet.with_geo_metadata(table.name, rows)
         pq.write_table(data, path, **COMPRESSION)
-        _snapshot_table(con, table, data)
+        _snapshot_table(con, table, rows)  # the warehouse's bytes, as when written from SQL
         entries[table.name] = _entry(
             table, path.name, data.num_rows, path.stat().st_size, _sha256(path), _date_range(data, table)
         )
         if data.nbytes > 64 << 20:  # a large table's frame and DuckDB's sort for it, gone before the next
-            del data
+            del data, rows
             release_freed_memory(con)
     return entries
 

@@ -25,6 +25,7 @@ import http.server
 import json
 import mimetypes
 import re
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -43,6 +44,10 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
 }
+# Seconds a connection may send nothing (an idle keep-alive, a request trickled in) or accept no
+# bytes before it is closed: each connection holds a thread, so without it a client that opens
+# connections and never speaks would pile up threads on a server reachable from the network.
+IDLE_TIMEOUT = 60.0
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 CHUNK = 1 << 16
@@ -298,17 +303,21 @@ def make_server(
     host: str = "127.0.0.1",
     port: int = 8080,
     today: Callable[[], dt.date] | None = None,
+    idle_timeout: float = IDLE_TIMEOUT,
 ) -> Server:
-    """A server bound to host:port (port 0 = any free port) serving `published_dir`."""
+    """A server bound to host:port (port 0 = any free port) serving `published_dir`; a connection
+    silent for `idle_timeout` seconds is closed."""
     site = Site(published_dir, today or (lambda: dt.datetime.now(dt.UTC).date()))
-    handler = type("FrontlineHandler", (Handler,), {"site": site})
-    return Server((host, port), handler)
+    handler = type("FrontlineHandler", (Handler,), {"site": site, "timeout": idle_timeout})
+    server = Server if ":" not in host else type("Server6", (Server,), {"address_family": socket.AF_INET6})
+    return server((host, port), handler)
 
 
 def serve(published_dir: Path, host: str, port: int, today: Callable[[], dt.date], verbose: bool = False) -> None:
     server = make_server(published_dir, host, port, today)
     server.verbose = verbose
     bound_host, bound_port = server.server_address[:2]
+    bound_host = f"[{bound_host}]" if ":" in bound_host else bound_host  # an IPv6 address in a URL
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {host}, reachable from other machines", file=sys.stderr)
     print(

@@ -81,12 +81,27 @@ class Settings:
         for f in fields(cls):
             raw = os.environ.get(f.metadata["env"]) or None
             if raw is not None:
-                values[f.name] = _parse(hints[f.name], raw)
+                try:
+                    values[f.name] = _parse(hints[f.name], raw)
+                except ValueError:
+                    raise SettingError(f"{f.metadata['env']}={raw!r}: expected {_EXPECTED[hints[f.name]]}") from None
         values["home"] = values.get("home", Path.home() / ".frontline").expanduser().resolve()
         values.setdefault("sources", None)
         if values.get("ui_url"):
             values["ui_url"] = values["ui_url"].rstrip("/") or None
         return cls(**values)
+
+
+class SettingError(ValueError):
+    """A variable holds a value its setting cannot take (the message names both)."""
+
+
+_EXPECTED = {
+    int: "a whole number",
+    float: "a number",
+    dt.date: "a date (YYYY-MM-DD)",
+    dt.date | None: "a date (YYYY-MM-DD)",
+}
 
 
 def _parse(hint, raw: str):
