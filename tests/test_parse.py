@@ -122,3 +122,78 @@ def test_isw_non_numeric_area():
     with pytest.raises(parse.ParseError, match="non-numeric area 'n/a'") as err:
         isw.isw_area(payload(text.encode(), "isw/area_assessed_as_controlled_by_russia.csv"))
     assert err.value.row == "line 2"
+
+
+# --- CSV files read wrong at the byte or line level: always a ParseError naming the line --------
+
+CSV_FILES = {
+    "isw": "isw/area_assessed_as_controlled_by_russia.csv",
+    "mediazona_2024": "mediazona/meduza_2024.csv",
+    "mediazona_2025": "mediazona/meduza_2025_weekly.csv",
+    "mediazona_2026": "mediazona/meduza_2026_weekly.csv",
+    "official_estimates": "estimates/official_estimates.csv",
+}
+
+
+def _csv_source(name):
+    from warehouse.ingest import sources
+
+    return sources.BY_NAME[name]
+
+
+def _parse_csv(name, content: bytes):
+    return _csv_source(name).parse(payload(content, CSV_FILES[name]), "all")
+
+
+def _lines(name) -> tuple[bytes, list[bytes]]:
+    """The file's BOM (if any) and its lines, as bytes, read here without the csv module."""
+    content = (MIRROR / CSV_FILES[name]).read_bytes()
+    bom = b"\xef\xbb\xbf" if content.startswith(b"\xef\xbb\xbf") else b""
+    return bom, content[len(bom) :].splitlines()
+
+
+@pytest.mark.parametrize("name", list(CSV_FILES))
+def test_a_csv_line_cut_off_or_with_extra_fields_is_refused_with_its_line(name):
+    """A line with fewer fields than the header (a download cut mid-line) would be read with its
+    missing cells empty, one with more would have its extra cells ignored: both refused."""
+    bom, lines = _lines(name)
+    width = lines[0].count(b",") + 1 - sum(h.count(b",") for h in lines[0].split(b'"')[1::2])
+    number = 3  # a data line with no quoted field in any of the five files
+    assert b'"' not in lines[number - 1] and lines[number - 1].count(b",") + 1 == width
+    first_two = b",".join(lines[number - 1].split(b",")[:2])
+    cut = [*lines[: number - 1], first_two, *lines[number:]]
+    with pytest.raises(parse.ParseError) as err:
+        _parse_csv(name, bom + b"\n".join(cut) + b"\n")
+    assert err.value.row == f"line {number}" and err.value.source == name
+    assert err.value.message == f"2 fields where the header has {width} (a line cut off or split?)"
+    extra = [*lines[: number - 1], lines[number - 1] + b",1,2", *lines[number:]]
+    with pytest.raises(parse.ParseError) as err:
+        _parse_csv(name, bom + b"\n".join(extra) + b"\n")
+    assert err.value.row == f"line {number}"
+    assert err.value.message == f"{width + 2} fields where the header has {width} (a line cut off or split?)"
+
+
+@pytest.mark.parametrize("name", list(CSV_FILES))
+def test_a_csv_that_the_csv_module_cannot_read_is_a_parse_error(name):
+    """Old-Mac line endings (CR only) and a repeated header column are named, not a traceback
+    (csv.Error) or a column silently overwritten by its namesake."""
+    bom, lines = _lines(name)
+    with pytest.raises(parse.ParseError, match="unreadable CSV: new-line character") as err:
+        _parse_csv(name, bom + b"\r".join(lines) + b"\r")
+    assert err.value.row == "line 1" and CSV_FILES[name] in str(err.value)
+    header = lines[0].split(b",")
+    repeated = [header[0], header[0], *header[2:]]
+    with pytest.raises(parse.ParseError) as err:
+        _parse_csv(name, bom + b"\n".join([b",".join(repeated), *lines[1:]]) + b"\n")
+    assert err.value.row == "line 1"
+    assert err.value.message == f"columns [{header[0].decode()!r}] appear more than once"
+
+
+def test_isw_not_utf8_is_a_parse_error_not_a_traceback():
+    """ISW read its bytes itself and raised UnicodeDecodeError: no quarantine, and Dagster retried
+    the step three times for a file that would never decode."""
+    content = (MIRROR / CSV_FILES["isw"]).read_bytes().replace(b"date,", b"d\xe9te,", 1)
+    with pytest.raises(parse.ParseError, match=r"not UTF-8: 'utf-8' codec can't decode byte 0xe9 in position 1"):
+        _parse_csv("isw", content)
+    with pytest.raises(parse.ParseError, match="empty payload"):
+        _parse_csv("isw", b"")
