@@ -116,6 +116,13 @@ def _api_snapshot(change_doc=None, data: bytes | None = None):
     return apply
 
 
+def _api_snapshot_cut_off(mirror):
+    """List the next real snapshot and serve its gzip bytes cut in half (a transfer cut off)."""
+    _api_snapshot()(mirror)
+    gz = (MIRROR / "deepstate_api" / f"{NEXT_SNAPSHOT}.geojson.gz").read_bytes()
+    _replace(mirror / "deepstate_api" / f"{NEXT_SNAPSHOT}.geojson.gz", gz[: len(gz) // 2])
+
+
 def _occupied_features(doc):
     from transforms.territory.layers import classify
 
@@ -257,6 +264,14 @@ PARSE_CASES = [
         _api_snapshot(data=HTML),
         None,
         "invalid JSON",
+    ),
+    (
+        "api-snapshot-gzip-cut-off",
+        "deepstate_api",
+        f"{NEXT_SNAPSHOT}.geojson.gz",
+        _api_snapshot_cut_off,
+        None,
+        "not a readable gzip file (cut off?)",
     ),
     (
         "api-snapshot-latlon-swapped",

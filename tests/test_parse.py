@@ -197,3 +197,87 @@ def test_isw_not_utf8_is_a_parse_error_not_a_traceback():
         _parse_csv("isw", content)
     with pytest.raises(parse.ParseError, match="empty payload"):
         _parse_csv("isw", b"")
+
+
+# --- GeoJSON whose members have the wrong JSON type, or a NaN GEOS refuses first ----------------
+
+API_SNAPSHOT = 1720385367
+
+
+def _geojson_doc(name) -> dict:
+    import gzip
+
+    if name == "deepstate":
+        return json.loads(deepstate_file(DAY).read_bytes())
+    if name == "deepstate_api":
+        return json.loads(gzip.decompress((MIRROR / f"deepstate_api/{API_SNAPSHOT}.geojson.gz").read_bytes()))
+    return json.loads((MIRROR / "boundaries/ukraine_oblasts.geojson").read_bytes())
+
+
+def _parse_geojson(name, doc: dict):
+    from warehouse.ingest.sources import boundaries, deepstate_api
+
+    content = json.dumps(doc).encode()  # NaN written as NaN, as a sloppy exporter does
+    if name == "deepstate":
+        return deepstate_archive.deepstate_snapshot(payload(content))
+    if name == "deepstate_api":
+        return deepstate_api.parse_snapshot(payload(content, f"deepstate_api/{API_SNAPSHOT}.geojson.gz"), API_SNAPSHOT)
+    return boundaries.parse(payload(content, "boundaries/ukraine_oblasts.geojson"))
+
+
+def _first_polygon(doc) -> int:
+    return next(i for i, f in enumerate(doc["features"]) if f["geometry"]["type"] in ("Polygon", "MultiPolygon"))
+
+
+def _nan_first_vertex(feature):
+    ring = feature["geometry"]["coordinates"][0]
+    ring = ring[0] if feature["geometry"]["type"] == "MultiPolygon" else ring
+    ring[0] = [float("nan"), ring[0][1]]  # the ring no longer closes: GEOS refused it before the NaN check
+
+
+@pytest.mark.parametrize("name", ["deepstate", "deepstate_api", "oblast_boundaries"])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda doc, i: doc["features"].__setitem__(i, "feature"), "a feature must be a JSON object, got str"),
+        (lambda doc, i: doc["features"][i].__setitem__("geometry", "POLYGON"), "'geometry' must be a JSON object"),
+        (lambda doc, i: doc["features"][i].__setitem__("properties", ["x"]), "'properties' must be a JSON object"),
+        (lambda doc, i: _nan_first_vertex(doc["features"][i]), "a coordinate is not a finite number (NaN or infinite)"),
+    ],
+    ids=["feature-a-string", "geometry-a-string", "properties-a-list", "nan-first-vertex"],
+)
+def test_geojson_of_the_wrong_shape_names_the_feature(name, change, message):
+    """An AttributeError or GEOSException escaped before: no quarantine, and Dagster retried."""
+    doc = _geojson_doc(name)
+    index = _first_polygon(doc)
+    change(doc, index)
+    if message.startswith("'properties'") and name == "deepstate":
+        _parse_geojson(name, doc)  # the archive reads no properties: a list there changes nothing
+        return
+    with pytest.raises(parse.ParseError) as err:
+        _parse_geojson(name, doc)
+    assert err.value.source == name and err.value.row == f"feature {index}"
+    assert err.value.message.startswith(message), err.value.message
+
+
+def test_an_api_snapshot_cut_off_in_its_gzip_stream_is_a_parse_error():
+    """EOFError and zlib.error escaped from gzip.decompress before; a UTF-8 BOM, as every other
+    JSON reader allows, is read."""
+    import gzip
+
+    from warehouse.ingest.sources import deepstate_api
+
+    uri = f"deepstate_api/{API_SNAPSHOT}.geojson.gz"
+    content = (MIRROR / uri).read_bytes()
+    for broken, reason in (
+        (content[: len(content) // 2], "Compressed file ended"),
+        (content[:30] + content[60:], "Error -3"),
+    ):
+        with pytest.raises(parse.ParseError, match=f"not a readable gzip file \\(cut off\\?\\): {reason}") as err:
+            deepstate_api.parse_snapshot(payload(broken, uri), API_SNAPSHOT)
+        assert err.value.source == "deepstate_api" and err.value.uri == uri
+    listing = (MIRROR / "deepstate_api/index.json").read_bytes()
+    ids = [i for i, _ in deepstate_api.parse_index(payload(b"\xef\xbb\xbf" + listing, "deepstate_api/index.json"))]
+    assert ids == sorted(e["id"] for e in json.loads(listing))
+    with pytest.raises(parse.ParseError, match="not a readable gzip file"):
+        deepstate_api.parse_index(payload(gzip.compress(listing)[:100], "deepstate_api/index.json"))

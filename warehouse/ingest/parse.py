@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 import shapely
+from shapely.geometry import shape
 
 from warehouse.ingest.fetch import Payload
 
@@ -99,6 +100,35 @@ def feature_geometries(content: bytes) -> FeatureGeometries | None:
         if not isinstance(declared, dict) or declared.get("type") != geom.geom_type:
             return None
     return FeatureGeometries(document, geometries)
+
+
+def _has_non_finite(coordinates) -> bool:
+    if isinstance(coordinates, float):
+        return not math.isfinite(coordinates)
+    return isinstance(coordinates, list) and any(_has_non_finite(c) for c in coordinates)
+
+
+def feature_object(source: str, uri: str, row: str, feature, key: str):
+    """``feature[key]`` (``properties``, ``geometry``) of a GeoJSON feature, None when absent; a
+    feature or member of the wrong JSON type (a string, a list) is named, not an AttributeError."""
+    if not isinstance(feature, dict):
+        raise ParseError(source, uri, row, f"a feature must be a JSON object, got {type(feature).__name__}")
+    value = feature.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise ParseError(source, uri, row, f"'{key}' must be a JSON object or null, got {type(value).__name__}")
+    return value
+
+
+def read_geometry(source: str, uri: str, row: str, geometry: dict):
+    """``shapely.geometry.shape(geometry)``, or a ParseError naming the feature: a NaN or infinite
+    coordinate as such (GEOS may refuse it as an unclosed ring first), anything else unreadable
+    with GEOS's or shapely's reason."""
+    try:
+        return shape(geometry)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, shapely.errors.GEOSException) as exc:
+        if _has_non_finite(geometry.get("coordinates")):
+            raise ParseError(source, uri, row, "a coordinate is not a finite number (NaN or infinite)") from exc
+        raise ParseError(source, uri, row, f"unreadable geometry: {exc}") from exc
 
 
 def csv_reader(source: str, payload: Payload) -> csv.DictReader:

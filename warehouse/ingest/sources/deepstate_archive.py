@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import shapely
-from shapely.geometry import shape
 
 from warehouse.ingest import plausibility
 from warehouse.ingest.fetch import Payload
-from warehouse.ingest.parse import Parsed, ParseError, feature_geometries, read_json
+from warehouse.ingest.parse import Parsed, ParseError, feature_geometries, feature_object, read_geometry, read_json
 from warehouse.ingest.sources.base import RawTable, Source
 
 DEEPSTATE_FIRST_DAY = dt.date(2024, 7, 8)
@@ -33,15 +32,14 @@ def deepstate_snapshot(payload: Payload, source: str = "deepstate") -> tuple[byt
     features = doc.get("features")
     if not features:
         raise ParseError(source, payload.uri, None, "FeatureCollection has no features")
+    if not isinstance(features, list):
+        raise ParseError(source, payload.uri, None, f"'features' must be a JSON array, got {type(features).__name__}")
     parts = []
     for i, feature in enumerate(features):
-        geometry = (feature or {}).get("geometry")
+        geometry = feature_object(source, payload.uri, f"feature {i}", feature, "geometry")
         if not geometry:
             raise ParseError(source, payload.uri, f"feature {i}", "feature has no geometry")
-        try:
-            geom = fast.geometries[i] if fast else shape(geometry)
-        except (ValueError, TypeError, AttributeError, IndexError) as exc:
-            raise ParseError(source, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
+        geom = fast.geometries[i] if fast else read_geometry(source, payload.uri, f"feature {i}", geometry)
         if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
             raise ParseError(source, payload.uri, f"feature {i}", f"expected a (Multi)Polygon, got {geom.geom_type}")
         plausibility.geometry(source, payload.uri, f"feature {i}", geom)
