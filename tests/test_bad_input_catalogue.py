@@ -221,6 +221,14 @@ PARSE_CASES = [
     ("archive-metres", "deepstate", DAY_FILE, _day_coords(_metres), "feature 0", "outside the WGS84 box"),
     ("archive-nan-coordinate", "deepstate", DAY_FILE, _day_nan, "feature 0", "is not a finite number"),
     ("archive-displaced-off-ukraine", "deepstate", DAY_FILE, _day_coords(_shift(0, 4)), None, "lie on Ukraine"),
+    (
+        "archive-another-days-file",
+        "deepstate",
+        DAY_FILE,
+        _day_raw((MIRROR / "deepstate" / "deepstatemap_data_20240709.geojson").read_bytes()),
+        None,
+        "names itself 'deepstatemap_data_20240709', not the day 2024-07-10",
+    ),
     ("archive-point-geometry", "deepstate", DAY_FILE, _day_point, "feature 0", "expected a (Multi)Polygon, got Point"),
     # DeepState API: listing and snapshots
     (

@@ -281,3 +281,26 @@ def test_an_api_snapshot_cut_off_in_its_gzip_stream_is_a_parse_error():
     assert ids == sorted(e["id"] for e in json.loads(listing))
     with pytest.raises(parse.ParseError, match="not a readable gzip file"):
         deepstate_api.parse_index(payload(gzip.compress(listing)[:100], "deepstate_api/index.json"))
+
+
+def test_an_archive_file_that_names_another_day_is_refused():
+    """Yesterday's file served under today's name (a stale CDN copy, a script that re-uploaded
+    the old file) parsed, landed and was published as today's map."""
+    day, previous = dt.date(2024, 7, 10), dt.date(2024, 7, 9)
+    uri = f"deepstate/deepstatemap_data_{day:%Y%m%d}.geojson"
+    stale = deepstate_file(previous).read_bytes()
+    assert json.loads(stale)["name"] == "deepstatemap_data_20240709"
+    with pytest.raises(parse.ParseError) as err:
+        deepstate_archive.DEEPSTATE.parse(payload(stale, uri), day.isoformat())
+    assert err.value.source == "deepstate" and err.value.uri == uri
+    assert err.value.message == (
+        "the file names itself 'deepstatemap_data_20240709', not the day 2024-07-10 it was fetched for "
+        "(a stale or misplaced copy?)"
+    )
+    own = deepstate_archive.DEEPSTATE.parse(payload(deepstate_file(day).read_bytes(), uri), day.isoformat())
+    assert own.rows[0][0] == day
+    unnamed = json.loads(stale)
+    del unnamed["name"]  # a file without the name is read by its URL's day, as before
+    assert (
+        deepstate_archive.DEEPSTATE.parse(payload(json.dumps(unnamed).encode(), uri), day.isoformat()).rows[0][0] == day
+    )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import shapely
 
@@ -21,14 +22,28 @@ TABLE = RawTable(
 )
 
 
-def deepstate_snapshot(payload: Payload, source: str = "deepstate") -> tuple[bytes, bool]:
+# Every archive file names its own day ("name": "deepstatemap_data_YYYYMMDD", all 717 of the mirror).
+_NAMED_DAY = re.compile(r"deepstatemap_data_(\d{8})")
+
+
+def deepstate_snapshot(payload: Payload, source: str = "deepstate", day: dt.date | None = None) -> tuple[bytes, bool]:
     """The day's occupied territory as WKB (polygons oriented counter-clockwise) and whether
     ``shapely.make_valid`` had to repair it. Several polygonal features are unioned. Read by
-    GEOS when it can (:func:`~warehouse.ingest.parse.feature_geometries`), else walked in Python."""
+    GEOS when it can (:func:`~warehouse.ingest.parse.feature_geometries`), else walked in Python.
+    ``day``: the day the file was fetched for; a file that names another day is refused (a stale
+    or misplaced copy served under this day's name would otherwise land as this day's map)."""
     fast = feature_geometries(payload.content)
     doc = fast.document if fast else read_json(source, payload)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ParseError(source, payload.uri, None, "not a GeoJSON FeatureCollection")
+    named = _NAMED_DAY.fullmatch(str(doc.get("name") or ""))
+    if day is not None and named and named.group(1) != f"{day:%Y%m%d}":
+        raise ParseError(
+            source,
+            payload.uri,
+            None,
+            f"the file names itself {doc['name']!r}, not the day {day} it was fetched for (a stale or misplaced copy?)",
+        )
     features = doc.get("features")
     if not features:
         raise ParseError(source, payload.uri, None, "FeatureCollection has no features")
@@ -53,9 +68,10 @@ def deepstate_snapshot(payload: Payload, source: str = "deepstate") -> tuple[byt
 
 
 def _rows(payload: Payload, key: str) -> Parsed:
-    wkb, repaired = deepstate_snapshot(payload)
+    day = dt.date.fromisoformat(key)
+    wkb, repaired = deepstate_snapshot(payload, day=day)
     quirks = ["geometry repaired with make_valid"] if repaired else []
-    return Parsed([(dt.date.fromisoformat(key), payload.sha256, wkb, repaired)], quirks)
+    return Parsed([(day, payload.sha256, wkb, repaired)], quirks)
 
 
 def _on_ukraine(con, source: Source, key: str, payload: Payload, parsed: Parsed, current_version, today) -> list[str]:
