@@ -116,6 +116,13 @@ def _api_snapshot(change_doc=None, data: bytes | None = None):
     return apply
 
 
+def _api_snapshot_cut_off(mirror):
+    """List the next real snapshot and serve its gzip bytes cut in half (a transfer cut off)."""
+    _api_snapshot()(mirror)
+    gz = (MIRROR / "deepstate_api" / f"{NEXT_SNAPSHOT}.geojson.gz").read_bytes()
+    _replace(mirror / "deepstate_api" / f"{NEXT_SNAPSHOT}.geojson.gz", gz[: len(gz) // 2])
+
+
 def _occupied_features(doc):
     from transforms.territory.layers import classify
 
@@ -214,6 +221,14 @@ PARSE_CASES = [
     ("archive-metres", "deepstate", DAY_FILE, _day_coords(_metres), "feature 0", "outside the WGS84 box"),
     ("archive-nan-coordinate", "deepstate", DAY_FILE, _day_nan, "feature 0", "is not a finite number"),
     ("archive-displaced-off-ukraine", "deepstate", DAY_FILE, _day_coords(_shift(0, 4)), None, "lie on Ukraine"),
+    (
+        "archive-another-days-file",
+        "deepstate",
+        DAY_FILE,
+        _day_raw((MIRROR / "deepstate" / "deepstatemap_data_20240709.geojson").read_bytes()),
+        None,
+        "names itself 'deepstatemap_data_20240709', not the day 2024-07-10",
+    ),
     ("archive-point-geometry", "deepstate", DAY_FILE, _day_point, "feature 0", "expected a (Multi)Polygon, got Point"),
     # DeepState API: listing and snapshots
     (
@@ -257,6 +272,14 @@ PARSE_CASES = [
         _api_snapshot(data=HTML),
         None,
         "invalid JSON",
+    ),
+    (
+        "api-snapshot-gzip-cut-off",
+        "deepstate_api",
+        f"{NEXT_SNAPSHOT}.geojson.gz",
+        _api_snapshot_cut_off,
+        None,
+        "not a readable gzip file (cut off?)",
     ),
     (
         "api-snapshot-latlon-swapped",

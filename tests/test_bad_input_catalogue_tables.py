@@ -11,6 +11,7 @@ import json
 import pytest
 
 from orchestration.cli import main
+from tests.conftest import MIRROR
 from tests.test_bad_input import TODAY, case  # noqa: F401 (fixture)
 from tests.test_bad_input_catalogue import (
     CORRECTIONS,
@@ -29,6 +30,18 @@ from tests.test_bad_input_catalogue import (
     assert_refused_at_the_raw_layer,
     assert_refused_by_a_physical_bound,
 )
+
+
+def _whole_bytes(source_path: str, change):
+    """A whole-history file of the mirror, changed as bytes."""
+
+    def apply(mirror):
+        path = mirror / source_path
+        data = change((MIRROR / source_path).read_bytes())
+        path.unlink(missing_ok=True)
+        path.write_bytes(data)
+
+    return apply
 
 
 def _set(rows, row, column, value):
@@ -236,6 +249,23 @@ PARSE_CASES = [
         _csv_rows(ESTIMATES, lambda r: r.insert(2, list(r[1]))),
         "line 3",
         "appears twice",
+    ),
+    # Read wrong at the byte or line level (a traceback and no quarantine before)
+    (
+        "isw-not-utf8",
+        "isw",
+        "area_assessed_as_controlled_by_russia.csv",
+        _whole_bytes(ISW, lambda b: b.replace(b"date,", b"d\xe9te,", 1)),  # a Latin-1 export
+        None,
+        "not UTF-8",
+    ),
+    (
+        "estimates-line-cut-off",
+        "official_estimates",
+        "official_estimates.csv",
+        _csv_rows(ESTIMATES, lambda r: r.__setitem__(len(r) - 1, r[-1][:4])),  # its last four fields lost
+        "line 125",
+        "4 fields where the header has 9",
     ),
 ]
 

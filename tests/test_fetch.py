@@ -82,3 +82,51 @@ def test_an_unreachable_host_fails_the_step_once_with_the_reason(tmp_path):
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
     reason = failure.user_failure_data.description if failure.user_failure_data else _root_cause(failure.error)
     assert f"{base}/{ISW}: cannot reach {base[7:]} after 4 retries" in reason and "refused" in reason.lower()
+
+
+class _Stalling(http.server.SimpleHTTPRequestHandler):
+    """/slow answers after 1.5 s; /hangup closes the connection without answering (an overloaded
+    origin or a proxy cutting idle connections)."""
+
+    def do_GET(self):
+        if self.path == "/slow":
+            import time
+
+            time.sleep(1.5)
+            body = b"late"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.close_connection = True  # no status line at all
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_host_that_answers_too_slowly_or_hangs_up_is_retried_not_called_unreachable(
+    http_mirror, monkeypatch, tmp_path
+):
+    """requests reports a read timeout (and a dropped connection) that outlasted urllib3's retries
+    as a ConnectionError: both were reported as "cannot reach" the host and failed the step at once,
+    without the step retries the README promises for a timeout. Only a connection never made is."""
+    from warehouse.ingest import fetch as fetch_module
+
+    monkeypatch.setenv("FRONTLINE_HTTP_BACKOFF", "0")
+    monkeypatch.setattr(fetch_module, "_SESSION", None)
+    monkeypatch.setattr(fetch_module, "READ_TIMEOUT_S", 0.5)
+    base = http_mirror(tmp_path, _Stalling)
+    host = base[len("http://") :]
+    with pytest.raises(FetchError) as err:
+        fetch(f"{base}/slow")
+    assert err.value.retryable
+    assert str(err.value).startswith(f"{base}/slow: timed out after 4 retries: ") and "Read timed out" in str(err.value)
+    with pytest.raises(FetchError) as err:
+        fetch(f"{base}/hangup")
+    assert err.value.retryable and "cannot reach" not in str(err.value)
+    assert str(err.value).startswith(f"{base}/hangup: {host} failed after 4 retries: ")
+    refused = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(FetchError, match=f"cannot reach {refused[7:]} after 4 retries") as err:
+        fetch(f"{refused}/x.csv")
+    assert not err.value.retryable

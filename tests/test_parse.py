@@ -122,3 +122,185 @@ def test_isw_non_numeric_area():
     with pytest.raises(parse.ParseError, match="non-numeric area 'n/a'") as err:
         isw.isw_area(payload(text.encode(), "isw/area_assessed_as_controlled_by_russia.csv"))
     assert err.value.row == "line 2"
+
+
+# --- CSV files read wrong at the byte or line level: always a ParseError naming the line --------
+
+CSV_FILES = {
+    "isw": "isw/area_assessed_as_controlled_by_russia.csv",
+    "mediazona_2024": "mediazona/meduza_2024.csv",
+    "mediazona_2025": "mediazona/meduza_2025_weekly.csv",
+    "mediazona_2026": "mediazona/meduza_2026_weekly.csv",
+    "official_estimates": "estimates/official_estimates.csv",
+}
+
+
+def _csv_source(name):
+    from warehouse.ingest import sources
+
+    return sources.BY_NAME[name]
+
+
+def _parse_csv(name, content: bytes):
+    return _csv_source(name).parse(payload(content, CSV_FILES[name]), "all")
+
+
+def _lines(name) -> tuple[bytes, list[bytes]]:
+    """The file's BOM (if any) and its lines, as bytes, read here without the csv module."""
+    content = (MIRROR / CSV_FILES[name]).read_bytes()
+    bom = b"\xef\xbb\xbf" if content.startswith(b"\xef\xbb\xbf") else b""
+    return bom, content[len(bom) :].splitlines()
+
+
+@pytest.mark.parametrize("name", list(CSV_FILES))
+def test_a_csv_line_cut_off_or_with_extra_fields_is_refused_with_its_line(name):
+    """A line with fewer fields than the header (a download cut mid-line) would be read with its
+    missing cells empty, one with more would have its extra cells ignored: both refused."""
+    bom, lines = _lines(name)
+    width = lines[0].count(b",") + 1 - sum(h.count(b",") for h in lines[0].split(b'"')[1::2])
+    number = 3  # a data line with no quoted field in any of the five files
+    assert b'"' not in lines[number - 1] and lines[number - 1].count(b",") + 1 == width
+    first_two = b",".join(lines[number - 1].split(b",")[:2])
+    cut = [*lines[: number - 1], first_two, *lines[number:]]
+    with pytest.raises(parse.ParseError) as err:
+        _parse_csv(name, bom + b"\n".join(cut) + b"\n")
+    assert err.value.row == f"line {number}" and err.value.source == name
+    assert err.value.message == f"2 fields where the header has {width} (a line cut off or split?)"
+    extra = [*lines[: number - 1], lines[number - 1] + b",1,2", *lines[number:]]
+    with pytest.raises(parse.ParseError) as err:
+        _parse_csv(name, bom + b"\n".join(extra) + b"\n")
+    assert err.value.row == f"line {number}"
+    assert err.value.message == f"{width + 2} fields where the header has {width} (a line cut off or split?)"
+
+
+@pytest.mark.parametrize("name", list(CSV_FILES))
+def test_a_csv_that_the_csv_module_cannot_read_is_a_parse_error(name):
+    """Old-Mac line endings (CR only) and a repeated header column are named, not a traceback
+    (csv.Error) or a column silently overwritten by its namesake."""
+    bom, lines = _lines(name)
+    with pytest.raises(parse.ParseError, match="unreadable CSV: new-line character") as err:
+        _parse_csv(name, bom + b"\r".join(lines) + b"\r")
+    assert err.value.row == "line 1" and CSV_FILES[name] in str(err.value)
+    header = lines[0].split(b",")
+    repeated = [header[0], header[0], *header[2:]]
+    with pytest.raises(parse.ParseError) as err:
+        _parse_csv(name, bom + b"\n".join([b",".join(repeated), *lines[1:]]) + b"\n")
+    assert err.value.row == "line 1"
+    assert err.value.message == f"columns [{header[0].decode()!r}] appear more than once"
+
+
+def test_isw_not_utf8_is_a_parse_error_not_a_traceback():
+    """ISW read its bytes itself and raised UnicodeDecodeError: no quarantine, and Dagster retried
+    the step three times for a file that would never decode."""
+    content = (MIRROR / CSV_FILES["isw"]).read_bytes().replace(b"date,", b"d\xe9te,", 1)
+    with pytest.raises(parse.ParseError, match=r"not UTF-8: 'utf-8' codec can't decode byte 0xe9 in position 1"):
+        _parse_csv("isw", content)
+    with pytest.raises(parse.ParseError, match="empty payload"):
+        _parse_csv("isw", b"")
+
+
+# --- GeoJSON whose members have the wrong JSON type, or a NaN GEOS refuses first ----------------
+
+API_SNAPSHOT = 1720385367
+
+
+def _geojson_doc(name) -> dict:
+    import gzip
+
+    if name == "deepstate":
+        return json.loads(deepstate_file(DAY).read_bytes())
+    if name == "deepstate_api":
+        return json.loads(gzip.decompress((MIRROR / f"deepstate_api/{API_SNAPSHOT}.geojson.gz").read_bytes()))
+    return json.loads((MIRROR / "boundaries/ukraine_oblasts.geojson").read_bytes())
+
+
+def _parse_geojson(name, doc: dict):
+    from warehouse.ingest.sources import boundaries, deepstate_api
+
+    content = json.dumps(doc).encode()  # NaN written as NaN, as a sloppy exporter does
+    if name == "deepstate":
+        return deepstate_archive.deepstate_snapshot(payload(content))
+    if name == "deepstate_api":
+        return deepstate_api.parse_snapshot(payload(content, f"deepstate_api/{API_SNAPSHOT}.geojson.gz"), API_SNAPSHOT)
+    return boundaries.parse(payload(content, "boundaries/ukraine_oblasts.geojson"))
+
+
+def _first_polygon(doc) -> int:
+    return next(i for i, f in enumerate(doc["features"]) if f["geometry"]["type"] in ("Polygon", "MultiPolygon"))
+
+
+def _nan_first_vertex(feature):
+    ring = feature["geometry"]["coordinates"][0]
+    ring = ring[0] if feature["geometry"]["type"] == "MultiPolygon" else ring
+    ring[0] = [float("nan"), ring[0][1]]  # the ring no longer closes: GEOS refused it before the NaN check
+
+
+@pytest.mark.parametrize("name", ["deepstate", "deepstate_api", "oblast_boundaries"])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda doc, i: doc["features"].__setitem__(i, "feature"), "a feature must be a JSON object, got str"),
+        (lambda doc, i: doc["features"][i].__setitem__("geometry", "POLYGON"), "'geometry' must be a JSON object"),
+        (lambda doc, i: doc["features"][i].__setitem__("properties", ["x"]), "'properties' must be a JSON object"),
+        (lambda doc, i: _nan_first_vertex(doc["features"][i]), "a coordinate is not a finite number (NaN or infinite)"),
+    ],
+    ids=["feature-a-string", "geometry-a-string", "properties-a-list", "nan-first-vertex"],
+)
+def test_geojson_of_the_wrong_shape_names_the_feature(name, change, message):
+    """An AttributeError or GEOSException escaped before: no quarantine, and Dagster retried."""
+    doc = _geojson_doc(name)
+    index = _first_polygon(doc)
+    change(doc, index)
+    if message.startswith("'properties'") and name == "deepstate":
+        _parse_geojson(name, doc)  # the archive reads no properties: a list there changes nothing
+        return
+    with pytest.raises(parse.ParseError) as err:
+        _parse_geojson(name, doc)
+    assert err.value.source == name and err.value.row == f"feature {index}"
+    assert err.value.message.startswith(message), err.value.message
+
+
+def test_an_api_snapshot_cut_off_in_its_gzip_stream_is_a_parse_error():
+    """EOFError and zlib.error escaped from gzip.decompress before; a UTF-8 BOM, as every other
+    JSON reader allows, is read."""
+    import gzip
+
+    from warehouse.ingest.sources import deepstate_api
+
+    uri = f"deepstate_api/{API_SNAPSHOT}.geojson.gz"
+    content = (MIRROR / uri).read_bytes()
+    for broken, reason in (
+        (content[: len(content) // 2], "Compressed file ended"),
+        (content[:30] + content[60:], "Error -3"),
+    ):
+        with pytest.raises(parse.ParseError, match=f"not a readable gzip file \\(cut off\\?\\): {reason}") as err:
+            deepstate_api.parse_snapshot(payload(broken, uri), API_SNAPSHOT)
+        assert err.value.source == "deepstate_api" and err.value.uri == uri
+    listing = (MIRROR / "deepstate_api/index.json").read_bytes()
+    ids = [i for i, _ in deepstate_api.parse_index(payload(b"\xef\xbb\xbf" + listing, "deepstate_api/index.json"))]
+    assert ids == sorted(e["id"] for e in json.loads(listing))
+    with pytest.raises(parse.ParseError, match="not a readable gzip file"):
+        deepstate_api.parse_index(payload(gzip.compress(listing)[:100], "deepstate_api/index.json"))
+
+
+def test_an_archive_file_that_names_another_day_is_refused():
+    """Yesterday's file served under today's name (a stale CDN copy, a script that re-uploaded
+    the old file) parsed, landed and was published as today's map."""
+    day, previous = dt.date(2024, 7, 10), dt.date(2024, 7, 9)
+    uri = f"deepstate/deepstatemap_data_{day:%Y%m%d}.geojson"
+    stale = deepstate_file(previous).read_bytes()
+    assert json.loads(stale)["name"] == "deepstatemap_data_20240709"
+    with pytest.raises(parse.ParseError) as err:
+        deepstate_archive.DEEPSTATE.parse(payload(stale, uri), day.isoformat())
+    assert err.value.source == "deepstate" and err.value.uri == uri
+    assert err.value.message == (
+        "the file names itself 'deepstatemap_data_20240709', not the day 2024-07-10 it was fetched for "
+        "(a stale or misplaced copy?)"
+    )
+    own = deepstate_archive.DEEPSTATE.parse(payload(deepstate_file(day).read_bytes(), uri), day.isoformat())
+    assert own.rows[0][0] == day
+    unnamed = json.loads(stale)
+    del unnamed["name"]  # a file without the name is read by its URL's day, as before
+    assert (
+        deepstate_archive.DEEPSTATE.parse(payload(json.dumps(unnamed).encode(), uri), day.isoformat()).rows[0][0] == day
+    )

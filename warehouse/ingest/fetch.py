@@ -47,6 +47,26 @@ def _reason(exc: requests.RequestException) -> str:
     return str(getattr(reason, "reason", reason))
 
 
+def _cause(exc: requests.RequestException):
+    reason = exc.args[0] if exc.args else exc
+    return getattr(reason, "reason", reason)
+
+
+def _timed_out(exc: requests.RequestException) -> bool:
+    from urllib3.exceptions import ReadTimeoutError
+
+    return isinstance(_cause(exc), ReadTimeoutError)
+
+
+def _unreachable(exc: requests.RequestException) -> bool:
+    """No connection could be made at all (no such name, connection refused; urllib3's
+    NewConnectionError, which it also counts as a timeout): not a host that answered slowly or
+    broke off its answer, which the step's retries are for."""
+    from urllib3.exceptions import NewConnectionError
+
+    return isinstance(_cause(exc), NewConnectionError)
+
+
 @dataclass(frozen=True)
 class Payload:
     """Bytes as received, with where and when they came from."""
@@ -110,9 +130,14 @@ def fetch(uri: str, *, interval_s: float = 0.0) -> Payload | None:
             raise FetchError(f"{uri}: timed out after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
         except requests.ConnectionError as exc:
             host = urlparse(uri).netloc
-            raise FetchError(
-                f"{uri}: cannot reach {host} after {HTTP_RETRIES} retries: {_reason(exc)}", retryable=False
-            ) from exc
+            if _unreachable(exc):
+                raise FetchError(
+                    f"{uri}: cannot reach {host} after {HTTP_RETRIES} retries: {_reason(exc)}", retryable=False
+                ) from exc
+            if _timed_out(exc):  # requests reports a read timeout that outlasted the retries this way
+                raise FetchError(f"{uri}: timed out after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
+            # reached, but the answer broke off: may well work later
+            raise FetchError(f"{uri}: {host} failed after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
         except requests.RequestException as exc:
             raise FetchError(f"{uri}: {_reason(exc)}") from exc
         if response.status_code == 404:

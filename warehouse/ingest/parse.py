@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 import shapely
+from shapely.geometry import shape
 
 from warehouse.ingest.fetch import Payload
 
@@ -101,6 +102,35 @@ def feature_geometries(content: bytes) -> FeatureGeometries | None:
     return FeatureGeometries(document, geometries)
 
 
+def _has_non_finite(coordinates) -> bool:
+    if isinstance(coordinates, float):
+        return not math.isfinite(coordinates)
+    return isinstance(coordinates, list) and any(_has_non_finite(c) for c in coordinates)
+
+
+def feature_object(source: str, uri: str, row: str, feature, key: str):
+    """``feature[key]`` (``properties``, ``geometry``) of a GeoJSON feature, None when absent; a
+    feature or member of the wrong JSON type (a string, a list) is named, not an AttributeError."""
+    if not isinstance(feature, dict):
+        raise ParseError(source, uri, row, f"a feature must be a JSON object, got {type(feature).__name__}")
+    value = feature.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise ParseError(source, uri, row, f"'{key}' must be a JSON object or null, got {type(value).__name__}")
+    return value
+
+
+def read_geometry(source: str, uri: str, row: str, geometry: dict):
+    """``shapely.geometry.shape(geometry)``, or a ParseError naming the feature: a NaN or infinite
+    coordinate as such (GEOS may refuse it as an unclosed ring first), anything else unreadable
+    with GEOS's or shapely's reason."""
+    try:
+        return shape(geometry)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, shapely.errors.GEOSException) as exc:
+        if _has_non_finite(geometry.get("coordinates")):
+            raise ParseError(source, uri, row, "a coordinate is not a finite number (NaN or infinite)") from exc
+        raise ParseError(source, uri, row, f"unreadable geometry: {exc}") from exc
+
+
 def csv_reader(source: str, payload: Payload) -> csv.DictReader:
     """A dict reader over the payload's CSV text (BOM allowed)."""
     if not payload.content.strip():
@@ -111,7 +141,16 @@ def csv_reader(source: str, payload: Payload) -> csv.DictReader:
         text = payload.content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(source, payload.uri, None, f"not UTF-8: {exc}") from exc
-    return csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        reader.fieldnames  # noqa: B018 - reads the header now, so a broken one is named here
+    except csv.Error as exc:
+        raise ParseError(source, payload.uri, "line 1", f"unreadable CSV: {exc}") from exc
+    header = reader.fieldnames or []
+    if repeated := sorted({c for c in header if header.count(c) > 1}):
+        # read by name, the last of them would win without a word
+        raise ParseError(source, payload.uri, "line 1", f"columns {repeated} appear more than once")
+    return reader
 
 
 def iso_date(source: str, uri: str, row: str, value) -> dt.date:
@@ -121,11 +160,33 @@ def iso_date(source: str, uri: str, row: str, value) -> dt.date:
         raise ParseError(source, uri, row, f"bad date {value!r}") from exc
 
 
-def data_rows(reader: csv.DictReader, out: Parsed):
-    """Yield ("line N", record) for every non-empty row; empty rows are reported as quirks."""
-    for record in reader:
+def records(source: str, uri: str, reader: csv.DictReader):
+    """Yield ("line N", record) for every row of ``reader``. A row with more or fewer fields than
+    the header (a line cut off mid-download, split, or with a stray delimiter) is an error: read
+    by name, its missing cells would be empty and its extra ones ignored, without a word. So is
+    text the csv module cannot read (a lone CR line ending, a NUL byte)."""
+    width = len(reader.fieldnames or ())
+    rows = iter(reader)
+    while True:
+        try:
+            record = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ParseError(source, uri, f"line {reader.line_num}", f"unreadable CSV: {exc}") from exc
         line = f"line {reader.line_num}"
-        if not any((v or "").strip() for v in record.values()):
+        if None in record or None in record.values():
+            fields = width + len(record[None]) if None in record else sum(v is not None for v in record.values())
+            raise ParseError(
+                source, uri, line, f"{fields} fields where the header has {width} (a line cut off or split?)"
+            )
+        yield line, record
+
+
+def data_rows(source: str, uri: str, reader: csv.DictReader, out: Parsed):
+    """:func:`records`, with empty rows reported as quirks and skipped."""
+    for line, record in records(source, uri, reader):
+        if not any(v.strip() for v in record.values()):
             out.quirks.append(f"{line}: empty row skipped")
             continue
         yield line, record

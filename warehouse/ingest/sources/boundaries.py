@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 
 import shapely
-from shapely.geometry import shape
 
 from warehouse.ingest import plausibility
-from warehouse.ingest.parse import Parsed, ParseError
+from warehouse.ingest.parse import Parsed, ParseError, feature_object, read_geometry
 from warehouse.ingest.sources.base import RawTable, Source
 
 SOURCE = "oblast_boundaries"
@@ -30,11 +29,11 @@ def parse(payload) -> list[tuple]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(SOURCE, payload.uri, None, f"invalid GeoJSON: {exc}") from exc
     features = doc.get("features") if isinstance(doc, dict) else None
-    if not features:
+    if not features or not isinstance(features, list):
         raise ParseError(SOURCE, payload.uri, None, "not a FeatureCollection with features")
     rows, seen = [], set()
     for i, feature in enumerate(features):
-        props = feature.get("properties") or {}
+        props = feature_object(SOURCE, payload.uri, f"feature {i}", feature, "properties") or {}
         code = props.get("iso3166-2")
         name_en, name_uk = props.get("name:en"), props.get("name:uk") or props.get("name")
         if not (isinstance(code, str) and code.startswith("UA-") and name_en and name_uk):
@@ -44,10 +43,10 @@ def parse(payload) -> list[tuple]:
         if code in seen:
             raise ParseError(SOURCE, payload.uri, f"feature {i}", f"region {code} appears twice")
         seen.add(code)
-        try:
-            geom = shape(feature["geometry"])
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ParseError(SOURCE, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
+        geometry = feature_object(SOURCE, payload.uri, f"feature {i}", feature, "geometry")
+        if not geometry:
+            raise ParseError(SOURCE, payload.uri, f"feature {i}", "feature has no geometry")
+        geom = read_geometry(SOURCE, payload.uri, f"feature {i}", geometry)
         plausibility.geometry(SOURCE, payload.uri, f"feature {i} ({code})", geom)
         repaired = not geom.is_valid
         if repaired:

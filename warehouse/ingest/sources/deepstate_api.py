@@ -24,18 +24,18 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import duckdb
 import shapely
-from shapely.geometry import shape
 
 from transforms.territory.layers import UnknownLayer, classify_or_raise
 from warehouse.ingest import land, plausibility
 from warehouse.ingest.fetch import Payload, fetch
-from warehouse.ingest.parse import Parsed, ParseError, feature_geometries
+from warehouse.ingest.parse import Parsed, ParseError, feature_geometries, feature_object, read_geometry
 from warehouse.ingest.sources.base import RawTable, Source
 from warehouse.store.config import Settings
 
@@ -76,7 +76,12 @@ def snapshot_uri(base: str | None, snapshot_id: int) -> str:
 
 
 def _decoded(payload: Payload) -> bytes:
-    return gzip.decompress(payload.content) if payload.content[:2] == b"\x1f\x8b" else payload.content
+    if payload.content[:2] != b"\x1f\x8b":
+        return payload.content
+    try:
+        return gzip.decompress(payload.content)
+    except (EOFError, OSError, zlib.error) as exc:  # cut off in transfer, or corrupt
+        raise ParseError(NAME, payload.uri, None, f"not a readable gzip file (cut off?): {exc}") from exc
 
 
 def _json(payload: Payload, row: str | None = None):
@@ -84,7 +89,7 @@ def _json(payload: Payload, row: str | None = None):
     if not content.strip():
         raise ParseError(NAME, payload.uri, row, "empty payload")
     try:
-        return json.loads(content.decode("utf-8"))
+        return json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(NAME, payload.uri, row, f"invalid JSON: {exc}") from exc
 
@@ -156,7 +161,8 @@ def parse_snapshot(payload: Payload, snapshot_id: int) -> Snapshot:
         raise ParseError(NAME, payload.uri, None, "not a GeoJSON FeatureCollection")
     out = Snapshot()
     for i, feature in enumerate(doc["features"]):
-        geometry = (feature or {}).get("geometry") or {}
+        geometry = feature_object(NAME, payload.uri, f"feature {i}", feature, "geometry") or {}
+        properties = feature_object(NAME, payload.uri, f"feature {i}", feature, "properties") or {}
         kind = geometry.get("type")
         if kind in ("Point", "MultiPoint", "LineString", "MultiLineString"):
             out.points += 1  # directions of attack, units, labels: not territory
@@ -168,10 +174,10 @@ def parse_snapshot(payload: Payload, snapshot_id: int) -> Snapshot:
                 f"feature {i}",
                 f"unexpected geometry type {kind!r}",
             )
-        name = str(((feature.get("properties") or {}).get("name")) or "")
+        name = str(properties.get("name") or "")
+        as_published = fast.geometries[i] if fast else read_geometry(NAME, payload.uri, f"feature {i}", geometry)
         try:
             cls = classify_or_raise(name, NAME, f"{snapshot_id} ({payload.uri}) feature {i}")
-            as_published = fast.geometries[i] if fast else shape(geometry)
             out.quirks.extend(plausibility.api_layer(payload.uri, f"feature {i}", cls, as_published))
             geom, dropped = _polygonal(as_published)
         except (ValueError, TypeError, AttributeError, IndexError) as exc:

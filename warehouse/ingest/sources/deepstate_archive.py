@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import shapely
-from shapely.geometry import shape
 
 from warehouse.ingest import plausibility
 from warehouse.ingest.fetch import Payload
-from warehouse.ingest.parse import Parsed, ParseError, feature_geometries, read_json
+from warehouse.ingest.parse import Parsed, ParseError, feature_geometries, feature_object, read_geometry, read_json
 from warehouse.ingest.sources.base import RawTable, Source
 
 DEEPSTATE_FIRST_DAY = dt.date(2024, 7, 8)
@@ -22,26 +22,39 @@ TABLE = RawTable(
 )
 
 
-def deepstate_snapshot(payload: Payload, source: str = "deepstate") -> tuple[bytes, bool]:
+# Every archive file names its own day ("name": "deepstatemap_data_YYYYMMDD", all 717 of the mirror).
+_NAMED_DAY = re.compile(r"deepstatemap_data_(\d{8})")
+
+
+def deepstate_snapshot(payload: Payload, source: str = "deepstate", day: dt.date | None = None) -> tuple[bytes, bool]:
     """The day's occupied territory as WKB (polygons oriented counter-clockwise) and whether
     ``shapely.make_valid`` had to repair it. Several polygonal features are unioned. Read by
-    GEOS when it can (:func:`~warehouse.ingest.parse.feature_geometries`), else walked in Python."""
+    GEOS when it can (:func:`~warehouse.ingest.parse.feature_geometries`), else walked in Python.
+    ``day``: the day the file was fetched for; a file that names another day is refused (a stale
+    or misplaced copy served under this day's name would otherwise land as this day's map)."""
     fast = feature_geometries(payload.content)
     doc = fast.document if fast else read_json(source, payload)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ParseError(source, payload.uri, None, "not a GeoJSON FeatureCollection")
+    named = _NAMED_DAY.fullmatch(str(doc.get("name") or ""))
+    if day is not None and named and named.group(1) != f"{day:%Y%m%d}":
+        raise ParseError(
+            source,
+            payload.uri,
+            None,
+            f"the file names itself {doc['name']!r}, not the day {day} it was fetched for (a stale or misplaced copy?)",
+        )
     features = doc.get("features")
     if not features:
         raise ParseError(source, payload.uri, None, "FeatureCollection has no features")
+    if not isinstance(features, list):
+        raise ParseError(source, payload.uri, None, f"'features' must be a JSON array, got {type(features).__name__}")
     parts = []
     for i, feature in enumerate(features):
-        geometry = (feature or {}).get("geometry")
+        geometry = feature_object(source, payload.uri, f"feature {i}", feature, "geometry")
         if not geometry:
             raise ParseError(source, payload.uri, f"feature {i}", "feature has no geometry")
-        try:
-            geom = fast.geometries[i] if fast else shape(geometry)
-        except (ValueError, TypeError, AttributeError, IndexError) as exc:
-            raise ParseError(source, payload.uri, f"feature {i}", f"unreadable geometry: {exc}") from exc
+        geom = fast.geometries[i] if fast else read_geometry(source, payload.uri, f"feature {i}", geometry)
         if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
             raise ParseError(source, payload.uri, f"feature {i}", f"expected a (Multi)Polygon, got {geom.geom_type}")
         plausibility.geometry(source, payload.uri, f"feature {i}", geom)
@@ -55,9 +68,10 @@ def deepstate_snapshot(payload: Payload, source: str = "deepstate") -> tuple[byt
 
 
 def _rows(payload: Payload, key: str) -> Parsed:
-    wkb, repaired = deepstate_snapshot(payload)
+    day = dt.date.fromisoformat(key)
+    wkb, repaired = deepstate_snapshot(payload, day=day)
     quirks = ["geometry repaired with make_valid"] if repaired else []
-    return Parsed([(dt.date.fromisoformat(key), payload.sha256, wkb, repaired)], quirks)
+    return Parsed([(day, payload.sha256, wkb, repaired)], quirks)
 
 
 def _on_ukraine(con, source: Source, key: str, payload: Payload, parsed: Parsed, current_version, today) -> list[str]:

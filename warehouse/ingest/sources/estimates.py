@@ -55,7 +55,7 @@ def official_estimates(payload: Payload, source: str = "official_estimates") -> 
     reader = csv_reader(source, payload)
     require_columns(source, payload, reader, [*ESTIMATE_COLUMNS, WARRING_FLAG])
     out = Parsed(rows=[])
-    for line, record in data_rows(reader, out):
+    for line, record in data_rows(source, payload.uri, reader, out):
         try:
             day = dt.datetime.strptime(record["date"].strip(), "%d/%m/%Y").date()
         except ValueError as exc:

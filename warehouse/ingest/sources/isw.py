@@ -3,13 +3,11 @@ whole history, landed in ``raw.isw_area`` (schema: ``sql/isw.sql``)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 
 from warehouse.ingest.fetch import Payload
-from warehouse.ingest.parse import Parsed, ParseError, iso_date, looks_like_html
+from warehouse.ingest.parse import Parsed, ParseError, csv_reader, iso_date, records
 from warehouse.ingest.sources.base import RawTable, Source
 
 TABLE = RawTable("raw.isw_area", ("line", "date", "area_m2"))
@@ -22,17 +20,13 @@ def isw_area(payload: Payload, source: str = "isw") -> Parsed:
     """Rows ``(line, date, area_m2)``. A date repeated with the same area (2026-04-04 upstream)
     is a documented quirk: the first row is kept and the repeat reported; a repeat with a
     different area is an error."""
-    if looks_like_html(payload.content):
-        raise ParseError(source, payload.uri, None, "got an HTML page, not CSV (an error page served with 200?)")
-    text = payload.content.decode("utf-8-sig", errors="strict")
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv_reader(source, payload)
     missing = {ISW_DATE, ISW_AREA} - set(reader.fieldnames or ())
     if missing:
         raise ParseError(source, payload.uri, "line 1", f"missing columns {sorted(missing)}")
     out = Parsed(rows=[])
     seen: dict[dt.date, float] = {}
-    for record in reader:
-        line = f"line {reader.line_num}"
+    for line, record in records(source, payload.uri, reader):
         day = iso_date(source, payload.uri, line, record[ISW_DATE])
         try:
             area = float(record[ISW_AREA])

@@ -98,7 +98,7 @@ def _dated_layout(
     out = Parsed(rows=[])
     weeks: list[tuple[int, dt.date, dict[str, float]]] = []
     seen: set[dt.date] = set()
-    for line, record in data_rows(reader, out):
+    for line, record in data_rows(source, payload.uri, reader, out):
         try:
             day = dt.datetime.strptime(record["Date"].strip(), date_format).date()
         except ValueError as exc:
@@ -155,7 +155,7 @@ def mediazona_2026(payload: Payload, source: str = "mediazona_2026") -> Parsed:
     weeks = []
     seen: set[dt.date] = set()
     out = Parsed(rows=[])
-    for line, record in data_rows(reader, out):
+    for line, record in data_rows(source, payload.uri, reader, out):
         try:
             day = dt.date.fromisocalendar(int(record["Year"]), int(record["Week"]), 1)
         except (TypeError, ValueError) as exc:
