@@ -317,7 +317,7 @@ def test_a_day_computed_by_another_method_is_recomputed_once(built):
     assert _api_day_digest(con) == digest
     # What this method makes of that day. When a change to transforms/territory/region_step.py or geometry.py
     # moves it, the stored days of every warehouse are stale: bump region_step.METHOD, then this pair.
-    assert (region_step.METHOD, digest) == ("3", "6071829448838d33")
+    assert (region_step.METHOD, digest) == ("4", "6071829448838d33")
 
 
 def test_change_maps_are_geoparquet_and_add_up_to_the_facts(built, tmp_path):
@@ -429,13 +429,43 @@ def test_only_the_last_snapshot_of_a_kyiv_day_is_used():
 
 
 def test_a_stray_polygon_far_from_ukraine_is_not_counted_as_ukrainian_grey_zone():
-    rows = [(code, shapely.to_wkb(g)) for code, g in oblasts().items()]
+    """Alone, as one part of a feature, or inside a collection: a polygon far from Ukraine is
+    class ``other``, the rest of its feature still counts."""
+    regions = region_step.Regions([(code, shapely.to_wkb(g)) for code, g in oblasts().items()])
     stray = shapely.box(64.16, 14.36, 64.50, 14.64)  # as drawn in the API's 2023 snapshots
     donbas = shapely.box(37.5, 48.0, 37.6, 48.1)
-    classes = region_step.api_classes(
-        [("grey_zone", shapely.to_wkb(stray)), ("grey_zone", shapely.to_wkb(donbas))], region_step.Regions(rows)
+    cases = (
+        [stray, donbas],
+        [shapely.MultiPolygon([donbas, stray])],
+        [shapely.GeometryCollection([stray, donbas])],
     )
-    assert km2(classes["grey_zone"]) == pytest.approx(km2(donbas), rel=1e-9)
+    for features in cases:
+        classes = region_step.api_classes([("grey_zone", shapely.to_wkb(g)) for g in features], regions)
+        assert km2(classes["grey_zone"]) == pytest.approx(km2(donbas), rel=1e-9), features
+    assert region_step.api_classes([("grey_zone", shapely.to_wkb(stray))], regions)["grey_zone"].is_empty
+
+
+def test_the_real_stray_part_of_2023_is_left_out_of_the_grey_zone():
+    """Upstream, the square is the second part of a grey-zone MultiPolygon whose first part is in
+    Ukraine (snapshot of 2023-02-06): the grey zone is that feature's union with the others minus
+    the square, measured independently with pyproj."""
+    from warehouse.ingest.fetch import Payload
+
+    path = MIRROR / "deepstate_api" / "1675640322.geojson.gz"
+    features = [
+        (cls, wkb)
+        for _, _, cls, wkb in deepstate_api.parse_snapshot(Payload(str(path), path.read_bytes(), None), 0).rows
+    ]
+    grey = [shapely.from_wkb(wkb) for cls, wkb in features if cls == "grey_zone"]
+    parts = [p for g in grey for p in shapely.get_parts(g)]
+    far = [p for p in parts if p.bounds[0] > 60]
+    assert len(far) == 1 and any(len(shapely.get_parts(g)) > 1 and far[0] in shapely.get_parts(g) for g in grey)
+    expected = km2(shapely.union_all([p for p in parts if p.bounds[0] < 60]))
+    regions = region_step.Regions([(code, shapely.to_wkb(g)) for code, g in oblasts().items()])
+    got = region_step.api_classes(features, regions)["grey_zone"]
+    assert km2(got) == pytest.approx(expected, rel=1e-9)
+    assert km2(shapely.union_all(grey)) - km2(got) == pytest.approx(km2(far[0]), rel=1e-6)  # the 527 km²
+    assert km2(far[0]) == pytest.approx(527.0, abs=0.5)
 
 
 def test_a_rebuild_in_batches_stores_what_one_batch_stores(built):

@@ -122,10 +122,10 @@ _last_features: tuple[object, dict] | None = None
 
 
 def _layer_feature(cls: str, wkb: bytes, regions) -> shapely.Geometry | None:
-    """A grey zone or liberated feature as a valid geometry; None for a stray drawing far from
-    Ukraine or liberated Kursk (:func:`api_layers`)."""
-    geom = shapely.from_wkb(wkb)
-    if not region_step.UKRAINE_ENVELOPE.intersects(geom):
+    """A grey zone or liberated feature as a valid geometry, without its parts far from Ukraine
+    (region_step.near_ukraine); None when nothing is left or for liberated Kursk (:func:`api_layers`)."""
+    geom = region_step.near_ukraine(shapely.from_wkb(wkb))
+    if geom is None:
         return None
     if cls == "liberated" and region_step.held_in_kursk(geom, regions):
         return None
