@@ -19,6 +19,7 @@ from pyproj import CRS
 
 GEOMETRY_COLUMNS = {
     "control_changes_daily": "geometry",
+    "dim_region": "geometry_wkb",
     "dim_settlement": "geometry",
     "front_line_daily": "geometry",
 }

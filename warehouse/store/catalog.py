@@ -304,7 +304,8 @@ DIM_REGION = Table(
     description=(
         "Ukraine's 25 first-level regions (oblasts, Crimea; Kyiv city and Sevastopol are inside "
         "their oblasts) from OpenStreetMap (ODbL), three invalid polygons repaired with make_valid, "
-        "plus the pseudo-regions used in the control facts: UA, UNATTRIBUTED and RU-KRS."
+        "plus the pseudo-regions used in the control facts: UA, UNATTRIBUTED and RU-KRS. Also "
+        "published as GeoParquet (polygons) that geopandas and QGIS open directly."
     ),
     grain=("region_code",),
     sources=("oblast_boundaries",),
