@@ -281,7 +281,10 @@ def cmd_versions(args, settings: Settings) -> int:
     from warehouse.publish import publish
 
     latest = publish.latest_version(settings.published_dir)
-    for version in publish.list_versions(settings.published_dir):
+    versions = publish.list_versions(settings.published_dir)
+    if not versions:
+        print(f"no published version in {settings.published_dir} yet: `frontline run` publishes one", file=sys.stderr)
+    for version in versions:
         manifest = publish.read_manifest(settings.published_dir, version)
         rows = sum(t["rows"] for t in manifest["tables"].values())
         print(f"{'*' if version == latest else ' '} {version}  {manifest['created_at']}  {rows} rows")

@@ -107,3 +107,14 @@ def test_a_malformed_variable_is_named_with_its_value_not_a_traceback(monkeypatc
     err = capsys.readouterr().err
     assert err.startswith("frontline: ") and f"{variable}={value!r}" in err and expected in err, err
     assert "Traceback" not in err
+
+
+def test_versions_says_when_nothing_is_published(monkeypatch, tmp_path, capsys):
+    """An empty home: `frontline versions` says there is nothing yet and where it looked, rather
+    than printing nothing."""
+    from orchestration.cli import main
+
+    monkeypatch.setenv("FRONTLINE_HOME", str(tmp_path))
+    assert main(["versions"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no published version in" in captured.err and str(tmp_path) in captured.err
