@@ -304,3 +304,40 @@ def test_an_archive_file_that_names_another_day_is_refused():
     assert (
         deepstate_archive.DEEPSTATE.parse(payload(json.dumps(unnamed).encode(), uri), day.isoformat()).rows[0][0] == day
     )
+
+
+# --- a column or field upstream adds is refused, not dropped --------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CSV_FILES))
+def test_a_new_csv_column_is_refused_not_dropped(name):
+    """Every column of each CSV was either read or not looked at: a column upstream adds (here
+    `EDMedian`, with a value on every line) vanished from the warehouse without a word."""
+    bom, lines = _lines(name)
+    widened = [lines[0] + b",EDMedian", *(line + b",123" for line in lines[1:])]
+    with pytest.raises(parse.ParseError) as err:
+        _parse_csv(name, bom + b"\n".join(widened) + b"\n")
+    assert err.value.row == "line 1" and err.value.source == name
+    assert err.value.message.startswith("unknown columns ['EDMedian']: nothing reads them")
+    # The columns the file has today are all read or deliberately ignored: it still parses.
+    assert _parse_csv(name, bom + b"\n".join(lines) + b"\n").rows
+
+
+def test_a_new_vintage_column_of_the_2026_file_is_read_not_refused():
+    """`Bmz<year>` columns are the 2026 layout's vintages: a new year's is expected, and read."""
+    bom, lines = _lines("mediazona_2026")
+    widened = [lines[0] + b",Bmz2026", *(line + b",7" for line in lines[1:])]
+    rows = _parse_csv("mediazona_2026", bom + b"\n".join(widened) + b"\n").rows
+    bmz2026 = [r for r in rows if r[3] == "meduza_2026_weekly.csv:Bmz2026"]
+    assert len(bmz2026) == len(lines) - 1 and {r[6] for r in bmz2026} == {7.0}
+    assert {r[2] for r in bmz2026} == {dt.date(2026, 12, 31)}
+
+
+def test_a_new_personnel_field_is_refused_not_dropped():
+    """The equipment files refused an unknown field; the personnel file ignored one."""
+    records = json.loads((MIRROR / "losses/russia_losses_personnel.json").read_text())
+    records[-1]["personnel_wounded"] = 4210
+    with pytest.raises(parse.ParseError) as err:
+        general_staff.gs_personnel(payload(json.dumps(records).encode(), "losses/russia_losses_personnel.json"))
+    assert err.value.row == f"element {len(records) - 1} (date {records[-1]['date']})"
+    assert err.value.message == "unknown fields ['personnel_wounded']: nothing reads them (new upstream?)"

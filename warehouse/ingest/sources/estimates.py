@@ -53,7 +53,7 @@ def official_estimates(payload: Payload, source: str = "official_estimates") -> 
     source_name, source_url, warring_party_upstream)``. Dates are D/M/YYYY; numbers may carry
     thousands separators (a documented quirk)."""
     reader = csv_reader(source, payload)
-    require_columns(source, payload, reader, [*ESTIMATE_COLUMNS, WARRING_FLAG])
+    require_columns(source, payload, reader, [*ESTIMATE_COLUMNS, WARRING_FLAG], known=lambda c: False)
     out = Parsed(rows=[])
     for line, record in data_rows(source, payload.uri, reader, out):
         try:

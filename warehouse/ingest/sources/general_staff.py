@@ -49,10 +49,17 @@ def _daily_records(source: str, payload: Payload):
         yield row, i, day, record
 
 
+# The personnel file's fields ("day": the war's day number, derived from the date, read by nothing).
+PERSONNEL_FIELDS = frozenset({"date", "day", "personnel", "personnel*", "POW"})
+
+
 def gs_personnel(payload: Payload, source: str = "gs_personnel") -> Parsed:
-    """Rows ``(element, date, personnel, qualifier, pow)``."""
+    """Rows ``(element, date, personnel, qualifier, pow)``. A field the file never had is refused,
+    as in the equipment file: read by nothing, its values would be dropped without a word."""
     out = Parsed(rows=[])
     for row, i, day, record in _daily_records(source, payload):
+        if unknown := sorted(set(record) - PERSONNEL_FIELDS):
+            raise ParseError(source, payload.uri, row, f"unknown fields {unknown}: nothing reads them (new upstream?)")
         if "personnel" not in record:
             raise ParseError(source, payload.uri, row, "no 'personnel' value")
         personnel = _count(source, payload.uri, row, "personnel", record["personnel"])
