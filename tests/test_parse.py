@@ -341,3 +341,19 @@ def test_a_new_personnel_field_is_refused_not_dropped():
         general_staff.gs_personnel(payload(json.dumps(records).encode(), "losses/russia_losses_personnel.json"))
     assert err.value.row == f"element {len(records) - 1} (date {records[-1]['date']})"
     assert err.value.message == "unknown fields ['personnel_wounded']: nothing reads them (new upstream?)"
+
+
+def test_an_estimate_with_a_european_thousands_separator_is_refused():
+    """'390.580' (390,580 written the European way) was read as 390.58 people: inside the
+    physical range (0 … 5,000,000), so it landed 1,000 times too small."""
+    from warehouse.ingest.sources import estimates
+
+    bom, lines = _lines("official_estimates")
+    assert b",390580," in lines[1]  # line 2: the Armed Forces of Ukraine's claim of 16/01/2024
+    parsed = estimates.official_estimates(payload(bom + b"\n".join(lines) + b"\n", CSV_FILES["official_estimates"]))
+    assert parsed.rows[0][4] == 390580.0
+    lines[1] = lines[1].replace(b",390580,", b",390.580,")
+    with pytest.raises(parse.ParseError) as err:
+        estimates.official_estimates(payload(bom + b"\n".join(lines) + b"\n", CSV_FILES["official_estimates"]))
+    assert err.value.row == "line 2"
+    assert err.value.message == "'estimate' is not a whole number of people: '390.580' (a thousands separator?)"

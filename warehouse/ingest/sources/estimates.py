@@ -45,6 +45,12 @@ def _estimate_number(source: str, uri: str, line: str, column: str, text: str, q
     value = number(source, uri, line, column, text)
     if value is not None and value < 0:
         raise ParseError(source, uri, line, f"{column!r} is negative: {value}")
+    if value is not None and not value.is_integer():
+        # Every estimate is a count of people (all 124 rows of the mirror are whole numbers):
+        # '390.580' is 390,580 with a European thousands separator, read as 390.58.
+        raise ParseError(
+            source, uri, line, f"{column!r} is not a whole number of people: {text!r} (a thousands separator?)"
+        )
     return value
 
 
