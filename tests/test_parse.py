@@ -357,3 +357,16 @@ def test_an_estimate_with_a_european_thousands_separator_is_refused():
         estimates.official_estimates(payload(bom + b"\n".join(lines) + b"\n", CSV_FILES["official_estimates"]))
     assert err.value.row == "line 2"
     assert err.value.message == "'estimate' is not a whole number of people: '390.580' (a thousands separator?)"
+
+
+def test_an_api_listing_with_a_snapshot_twice_is_a_parse_error():
+    """The listing's raw table keys on (version, snapshot id): a repeated id failed the insert
+    with a DuckDB constraint error (no quarantine, the file not named)."""
+    from warehouse.ingest.sources import deepstate_api
+
+    listing = json.loads((MIRROR / "deepstate_api/index.json").read_text())
+    doubled = [*listing, dict(listing[10])]
+    with pytest.raises(parse.ParseError) as err:
+        deepstate_api.parse_index(payload(json.dumps(doubled).encode(), "deepstate_api/index.json"))
+    assert err.value.row == f"element {len(listing)}"
+    assert err.value.message == f"snapshot {listing[10]['id']} is listed twice (first at element 10)"
