@@ -370,3 +370,54 @@ def test_an_api_listing_with_a_snapshot_twice_is_a_parse_error():
         deepstate_api.parse_index(payload(json.dumps(doubled).encode(), "deepstate_api/index.json"))
     assert err.value.row == f"element {len(listing)}"
     assert err.value.message == f"snapshot {listing[10]['id']} is listed twice (first at element 10)"
+
+
+def _landed_gs(source_name: str, records: list, tmp_path):
+    """Land a General Staff file in a fresh warehouse (parse, then every plausibility rule)."""
+    from warehouse.ingest import land, sources
+    from warehouse.store.config import Settings
+    from warehouse.store.db import connect
+
+    settings = Settings(home=tmp_path / "home", sources=str(MIRROR), today_override=dt.date(2026, 7, 1))
+    con = connect(settings.warehouse_path)
+    try:
+        source = sources.BY_NAME[source_name]
+        content = payload(json.dumps(records).encode(), source.relative_path())
+        return land.land(con, settings, source, "all", content)
+    finally:
+        con.close()
+
+
+def test_a_general_staff_field_missing_on_one_day_is_refused(tmp_path):
+    """`tank` left out of the 2026-06-29 record: tanks had no row that day and 06-30's daily
+    (12,067 − 12,063 = 4) silently covered two days (a run published exactly that)."""
+    from warehouse.ingest.plausibility import Implausible
+
+    records = json.loads((MIRROR / "losses/russia_losses_equipment.json").read_text())
+    element = next(i for i, r in enumerate(records) if r["date"] == "2026-06-29")
+    del records[element]["tank"]
+    with pytest.raises(Implausible) as err:
+        _landed_gs("gs_equipment", records, tmp_path / "a")
+    assert err.value.row == f"element {element} (date 2026-06-29)"
+    assert err.value.message == (
+        "'tank' has no value on 1 report date(s) between 2022-02-25 and 2026-06-30, first 2026-06-29 "
+        "(a field dropped from a record?)"
+    )
+    assert (tmp_path / "a/home/quarantine/gs_equipment").is_dir()
+
+
+def test_a_general_staff_report_date_missing_is_refused(tmp_path):
+    """The claims are daily (1,587 dates, none missing): a date left out made the next day's
+    difference cover two days, unflagged."""
+    from warehouse.ingest.plausibility import Implausible
+
+    records = json.loads((MIRROR / "losses/russia_losses_personnel.json").read_text())
+    dropped = next(i for i, r in enumerate(records) if r["date"] == "2026-06-29")
+    del records[dropped]
+    with pytest.raises(Implausible) as err:
+        _landed_gs("gs_personnel", records, tmp_path / "b")
+    assert err.value.row == f"element {dropped} (date 2026-06-30)"
+    assert err.value.message.startswith("1 report date(s) missing between 2026-06-28 and 2026-06-30")
+    # the real files, whole, land
+    real = json.loads((MIRROR / "losses/russia_losses_equipment.json").read_text())
+    assert _landed_gs("gs_equipment", real, tmp_path / "c").status == "new"
