@@ -421,3 +421,35 @@ def test_a_general_staff_report_date_missing_is_refused(tmp_path):
     # the real files, whole, land
     real = json.loads((MIRROR / "losses/russia_losses_equipment.json").read_text())
     assert _landed_gs("gs_equipment", real, tmp_path / "c").status == "new"
+
+
+def test_an_archive_day_with_several_self_intersecting_features_is_repaired_not_a_traceback():
+    """Two extra bow-tie features (1°×1° squares drawn as a figure eight, west of the front): GEOS
+    refused to union them (TopologyException, a traceback, no quarantine). Each is repaired first:
+    a bow-tie's valid area is its two triangles, half its square, so 1 deg² is added in all."""
+    import shapely
+
+    doc = json.loads(deepstate_file(DAY).read_bytes())
+    original = shapely.from_wkb(deepstate_archive.deepstate_snapshot(payload(json.dumps(doc).encode()))[0])
+    for lon in (24.0, 25.5):  # Lviv and Ternopil oblasts: far from the occupied area
+        bowtie = [[lon, 49.0], [lon + 1, 50.0], [lon + 1, 49.0], [lon, 50.0], [lon, 49.0]]
+        doc["features"].append(
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [bowtie]}}
+        )
+    wkb, repaired = deepstate_archive.deepstate_snapshot(payload(json.dumps(doc).encode()))
+    geom = shapely.from_wkb(wkb)
+    assert repaired and geom.is_valid and geom.geom_type == "MultiPolygon"
+    assert geom.area - original.area == pytest.approx(1.0, abs=1e-9)
+
+
+def test_an_archive_polygon_that_collapses_when_repaired_is_refused():
+    """A ring with every vertex on one line has no area: make_valid made it a LineString, which
+    landed as the day's 'occupied territory'."""
+    ring = [[35.0, 48.0], [36.0, 48.0], [37.0, 48.0], [35.0, 48.0]]
+    doc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}}],
+    }
+    with pytest.raises(parse.ParseError, match="the polygon collapses to a LineString when repaired") as err:
+        deepstate_archive.deepstate_snapshot(payload(json.dumps(doc).encode()))
+    assert err.value.source == "deepstate"
