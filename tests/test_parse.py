@@ -453,3 +453,43 @@ def test_an_archive_polygon_that_collapses_when_repaired_is_refused():
     with pytest.raises(parse.ParseError, match="the polygon collapses to a LineString when repaired") as err:
         deepstate_archive.deepstate_snapshot(payload(json.dumps(doc).encode()))
     assert err.value.source == "deepstate"
+
+
+def test_a_personnel_qualifier_that_is_not_text_is_refused():
+    """`"personnel*": 5` (text everywhere else) failed the insert with ArrowTypeError: no quarantine."""
+    records = json.loads((MIRROR / "losses/russia_losses_personnel.json").read_text())
+    assert {r.get("personnel*") for r in records} <= {"about", "more", None}
+    records[-1]["personnel*"] = 5
+    with pytest.raises(parse.ParseError) as err:
+        general_staff.gs_personnel(payload(json.dumps(records).encode(), "losses/russia_losses_personnel.json"))
+    assert err.value.row == f"element {len(records) - 1} (date {records[-1]['date']})"
+    assert err.value.message == "'personnel*' must be text or null, got 5"
+
+
+def test_bytes_no_parser_rule_names_are_still_quarantined_with_the_file(tmp_path):
+    """The landing path's last line of defence: a region's `name:en` given as a number (text in
+    every other feature) passed the boundaries parser, then Arrow could not put text and a number
+    in one column (ArrowTypeError: a traceback, no quarantine, three Dagster retries). Now any
+    error a parser or the row conversion did not foresee is a ParseError naming source and file,
+    and the payload is kept in quarantine."""
+    from warehouse.ingest import land, quarantine, sources
+    from warehouse.store.config import Settings
+    from warehouse.store.db import connect
+
+    uri = "boundaries/ukraine_oblasts.geojson"
+    doc = json.loads((MIRROR / uri).read_bytes())
+    doc["features"][3]["properties"]["name:en"] = 1991
+    bad = payload(json.dumps(doc).encode(), uri)
+    settings = Settings(home=tmp_path / "home", sources=str(MIRROR), today_override=dt.date(2026, 7, 1))
+    con = connect(settings.warehouse_path)
+    try:
+        with pytest.raises(parse.ParseError) as err:
+            land.land(con, settings, sources.OBLAST_BOUNDARIES, "all", bad)
+        assert con.execute("SELECT count(*) FROM raw.payloads").fetchone() == (0,)
+    finally:
+        con.close()
+    assert err.value.source == "oblast_boundaries" and err.value.uri == uri
+    assert err.value.message.startswith("unreadable (ArrowTypeError: ")
+    (entry,) = quarantine.entries(settings.quarantine_dir)
+    assert entry["sha256"] == bad.sha256 and entry["error"] == str(err.value)
+    assert (settings.quarantine_dir / "oblast_boundaries" / entry["file"]).read_bytes() == bad.content

@@ -65,7 +65,10 @@ def gs_personnel(payload: Payload, source: str = "gs_personnel") -> Parsed:
         personnel = _count(source, payload.uri, row, "personnel", record["personnel"])
         pow_ = record.get("POW")
         pow_ = None if pow_ is None else _count(source, payload.uri, row, "POW", pow_)
-        out.rows.append((i, day, personnel, record.get("personnel*"), pow_))
+        qualifier = record.get("personnel*")  # "about" or "more" in the mirror
+        if qualifier is not None and not isinstance(qualifier, str):
+            raise ParseError(source, payload.uri, row, f"'personnel*' must be text or null, got {qualifier!r}")
+        out.rows.append((i, day, personnel, qualifier, pow_))
     return out
 
 
