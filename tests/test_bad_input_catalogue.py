@@ -256,6 +256,14 @@ PARSE_CASES = [
         "listed before are missing: 1720385367",
     ),
     (
+        "api-index-duplicate-id",
+        "deepstate_api",
+        "index.json",
+        lambda m: _api_index(m, lambda listing: listing.append(dict(listing[0]))),
+        "element 2",
+        "snapshot 1720385367 is listed twice (first at element 0)",
+    ),
+    (
         "api-index-future",
         "deepstate_api",
         "index.json",

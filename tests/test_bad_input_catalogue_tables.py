@@ -250,6 +250,14 @@ PARSE_CASES = [
         "line 3",
         "appears twice",
     ),
+    (
+        "mediazona2025-new-column",
+        "mediazona_2025",
+        "meduza_2025_weekly.csv",
+        _csv_rows(MZ2025, lambda r: [[*row, "ED_median" if i == 0 else "1"] for i, row in enumerate(r)]),
+        "line 1",
+        "unknown columns ['ED_median']: nothing reads them",
+    ),
     # Read wrong at the byte or line level (a traceback and no quarantine before)
     (
         "isw-not-utf8",

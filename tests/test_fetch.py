@@ -130,3 +130,41 @@ def test_a_host_that_answers_too_slowly_or_hangs_up_is_retried_not_called_unreac
     with pytest.raises(FetchError, match=f"cannot reach {refused[7:]} after 4 retries") as err:
         fetch(f"{refused}/x.csv")
     assert not err.value.retryable
+
+
+class _Maintenance(http.server.SimpleHTTPRequestHandler):
+    """The first request gets 503 with `Retry-After: 86400` (a maintenance page), later ones the file."""
+
+    hits = 0
+
+    def do_GET(self):
+        type(self).hits += 1
+        if type(self).hits == 1:
+            self.send_response(503)
+            self.send_header("Retry-After", "86400")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_retry_after_of_a_day_is_cut_to_the_cap(http_mirror, monkeypatch):
+    """urllib3 slept whatever Retry-After said: this fetch would have waited 24 hours (holding the
+    run and writer.lock). With the backoff scale at 0 the cap is 0 s, so it retries at once and
+    gets the file on the second request (the thread is given 10 minutes, not a day)."""
+    import threading
+
+    from warehouse.ingest import fetch as fetch_module
+
+    monkeypatch.setenv("FRONTLINE_HTTP_BACKOFF", "0")
+    monkeypatch.setattr(fetch_module, "_SESSION", None)
+    base = http_mirror(MIRROR, _Maintenance)
+    got = []
+    worker = threading.Thread(target=lambda: got.append(fetch(f"{base}/{ISW}")), daemon=True)
+    worker.start()
+    worker.join(timeout=600)
+    assert not worker.is_alive(), "still sleeping on Retry-After: 86400"
+    assert got[0].content == (MIRROR / ISW).read_bytes() and _Maintenance.hits == 2

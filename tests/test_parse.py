@@ -304,3 +304,192 @@ def test_an_archive_file_that_names_another_day_is_refused():
     assert (
         deepstate_archive.DEEPSTATE.parse(payload(json.dumps(unnamed).encode(), uri), day.isoformat()).rows[0][0] == day
     )
+
+
+# --- a column or field upstream adds is refused, not dropped --------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CSV_FILES))
+def test_a_new_csv_column_is_refused_not_dropped(name):
+    """Every column of each CSV was either read or not looked at: a column upstream adds (here
+    `EDMedian`, with a value on every line) vanished from the warehouse without a word."""
+    bom, lines = _lines(name)
+    widened = [lines[0] + b",EDMedian", *(line + b",123" for line in lines[1:])]
+    with pytest.raises(parse.ParseError) as err:
+        _parse_csv(name, bom + b"\n".join(widened) + b"\n")
+    assert err.value.row == "line 1" and err.value.source == name
+    assert err.value.message.startswith("unknown columns ['EDMedian']: nothing reads them")
+    # The columns the file has today are all read or deliberately ignored: it still parses.
+    assert _parse_csv(name, bom + b"\n".join(lines) + b"\n").rows
+
+
+def test_a_new_vintage_column_of_the_2026_file_is_read_not_refused():
+    """`Bmz<year>` columns are the 2026 layout's vintages: a new year's is expected, and read."""
+    bom, lines = _lines("mediazona_2026")
+    widened = [lines[0] + b",Bmz2026", *(line + b",7" for line in lines[1:])]
+    rows = _parse_csv("mediazona_2026", bom + b"\n".join(widened) + b"\n").rows
+    bmz2026 = [r for r in rows if r[3] == "meduza_2026_weekly.csv:Bmz2026"]
+    assert len(bmz2026) == len(lines) - 1 and {r[6] for r in bmz2026} == {7.0}
+    assert {r[2] for r in bmz2026} == {dt.date(2026, 12, 31)}
+
+
+def test_a_new_personnel_field_is_refused_not_dropped():
+    """The equipment files refused an unknown field; the personnel file ignored one."""
+    records = json.loads((MIRROR / "losses/russia_losses_personnel.json").read_text())
+    records[-1]["personnel_wounded"] = 4210
+    with pytest.raises(parse.ParseError) as err:
+        general_staff.gs_personnel(payload(json.dumps(records).encode(), "losses/russia_losses_personnel.json"))
+    assert err.value.row == f"element {len(records) - 1} (date {records[-1]['date']})"
+    assert err.value.message == "unknown fields ['personnel_wounded']: nothing reads them (new upstream?)"
+
+
+def test_an_estimate_with_a_european_thousands_separator_is_refused():
+    """'390.580' (390,580 written the European way) was read as 390.58 people: inside the
+    physical range (0 … 5,000,000), so it landed 1,000 times too small."""
+    from warehouse.ingest.sources import estimates
+
+    bom, lines = _lines("official_estimates")
+    assert b",390580," in lines[1]  # line 2: the Armed Forces of Ukraine's claim of 16/01/2024
+    parsed = estimates.official_estimates(payload(bom + b"\n".join(lines) + b"\n", CSV_FILES["official_estimates"]))
+    assert parsed.rows[0][4] == 390580.0
+    lines[1] = lines[1].replace(b",390580,", b",390.580,")
+    with pytest.raises(parse.ParseError) as err:
+        estimates.official_estimates(payload(bom + b"\n".join(lines) + b"\n", CSV_FILES["official_estimates"]))
+    assert err.value.row == "line 2"
+    assert err.value.message == "'estimate' is not a whole number of people: '390.580' (a thousands separator?)"
+
+
+def test_an_api_listing_with_a_snapshot_twice_is_a_parse_error():
+    """The listing's raw table keys on (version, snapshot id): a repeated id failed the insert
+    with a DuckDB constraint error (no quarantine, the file not named)."""
+    from warehouse.ingest.sources import deepstate_api
+
+    listing = json.loads((MIRROR / "deepstate_api/index.json").read_text())
+    doubled = [*listing, dict(listing[10])]
+    with pytest.raises(parse.ParseError) as err:
+        deepstate_api.parse_index(payload(json.dumps(doubled).encode(), "deepstate_api/index.json"))
+    assert err.value.row == f"element {len(listing)}"
+    assert err.value.message == f"snapshot {listing[10]['id']} is listed twice (first at element 10)"
+
+
+def _landed_gs(source_name: str, records: list, tmp_path):
+    """Land a General Staff file in a fresh warehouse (parse, then every plausibility rule)."""
+    from warehouse.ingest import land, sources
+    from warehouse.store.config import Settings
+    from warehouse.store.db import connect
+
+    settings = Settings(home=tmp_path / "home", sources=str(MIRROR), today_override=dt.date(2026, 7, 1))
+    con = connect(settings.warehouse_path)
+    try:
+        source = sources.BY_NAME[source_name]
+        content = payload(json.dumps(records).encode(), source.relative_path())
+        return land.land(con, settings, source, "all", content)
+    finally:
+        con.close()
+
+
+def test_a_general_staff_field_missing_on_one_day_is_refused(tmp_path):
+    """`tank` left out of the 2026-06-29 record: tanks had no row that day and 06-30's daily
+    (12,067 − 12,063 = 4) silently covered two days (a run published exactly that)."""
+    from warehouse.ingest.plausibility import Implausible
+
+    records = json.loads((MIRROR / "losses/russia_losses_equipment.json").read_text())
+    element = next(i for i, r in enumerate(records) if r["date"] == "2026-06-29")
+    del records[element]["tank"]
+    with pytest.raises(Implausible) as err:
+        _landed_gs("gs_equipment", records, tmp_path / "a")
+    assert err.value.row == f"element {element} (date 2026-06-29)"
+    assert err.value.message == (
+        "'tank' has no value on 1 report date(s) between 2022-02-25 and 2026-06-30, first 2026-06-29 "
+        "(a field dropped from a record?)"
+    )
+    assert (tmp_path / "a/home/quarantine/gs_equipment").is_dir()
+
+
+def test_a_general_staff_report_date_missing_is_refused(tmp_path):
+    """The claims are daily (1,587 dates, none missing): a date left out made the next day's
+    difference cover two days, unflagged."""
+    from warehouse.ingest.plausibility import Implausible
+
+    records = json.loads((MIRROR / "losses/russia_losses_personnel.json").read_text())
+    dropped = next(i for i, r in enumerate(records) if r["date"] == "2026-06-29")
+    del records[dropped]
+    with pytest.raises(Implausible) as err:
+        _landed_gs("gs_personnel", records, tmp_path / "b")
+    assert err.value.row == f"element {dropped} (date 2026-06-30)"
+    assert err.value.message.startswith("1 report date(s) missing between 2026-06-28 and 2026-06-30")
+    # the real files, whole, land
+    real = json.loads((MIRROR / "losses/russia_losses_equipment.json").read_text())
+    assert _landed_gs("gs_equipment", real, tmp_path / "c").status == "new"
+
+
+def test_an_archive_day_with_several_self_intersecting_features_is_repaired_not_a_traceback():
+    """Two extra bow-tie features (1°×1° squares drawn as a figure eight, west of the front): GEOS
+    refused to union them (TopologyException, a traceback, no quarantine). Each is repaired first:
+    a bow-tie's valid area is its two triangles, half its square, so 1 deg² is added in all."""
+    import shapely
+
+    doc = json.loads(deepstate_file(DAY).read_bytes())
+    original = shapely.from_wkb(deepstate_archive.deepstate_snapshot(payload(json.dumps(doc).encode()))[0])
+    for lon in (24.0, 25.5):  # Lviv and Ternopil oblasts: far from the occupied area
+        bowtie = [[lon, 49.0], [lon + 1, 50.0], [lon + 1, 49.0], [lon, 50.0], [lon, 49.0]]
+        doc["features"].append(
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [bowtie]}}
+        )
+    wkb, repaired = deepstate_archive.deepstate_snapshot(payload(json.dumps(doc).encode()))
+    geom = shapely.from_wkb(wkb)
+    assert repaired and geom.is_valid and geom.geom_type == "MultiPolygon"
+    assert geom.area - original.area == pytest.approx(1.0, abs=1e-9)
+
+
+def test_an_archive_polygon_that_collapses_when_repaired_is_refused():
+    """A ring with every vertex on one line has no area: make_valid made it a LineString, which
+    landed as the day's 'occupied territory'."""
+    ring = [[35.0, 48.0], [36.0, 48.0], [37.0, 48.0], [35.0, 48.0]]
+    doc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}}],
+    }
+    with pytest.raises(parse.ParseError, match="the polygon collapses to a LineString when repaired") as err:
+        deepstate_archive.deepstate_snapshot(payload(json.dumps(doc).encode()))
+    assert err.value.source == "deepstate"
+
+
+def test_a_personnel_qualifier_that_is_not_text_is_refused():
+    """`"personnel*": 5` (text everywhere else) failed the insert with ArrowTypeError: no quarantine."""
+    records = json.loads((MIRROR / "losses/russia_losses_personnel.json").read_text())
+    assert {r.get("personnel*") for r in records} <= {"about", "more", None}
+    records[-1]["personnel*"] = 5
+    with pytest.raises(parse.ParseError) as err:
+        general_staff.gs_personnel(payload(json.dumps(records).encode(), "losses/russia_losses_personnel.json"))
+    assert err.value.row == f"element {len(records) - 1} (date {records[-1]['date']})"
+    assert err.value.message == "'personnel*' must be text or null, got 5"
+
+
+def test_bytes_no_parser_rule_names_are_still_quarantined_with_the_file(tmp_path):
+    """The landing path's last line of defence: a region's `name:en` given as a number (text in
+    every other feature) passed the boundaries parser, then Arrow could not put text and a number
+    in one column (ArrowTypeError: a traceback, no quarantine, three Dagster retries). Now any
+    error a parser or the row conversion did not foresee is a ParseError naming source and file,
+    and the payload is kept in quarantine."""
+    from warehouse.ingest import land, quarantine, sources
+    from warehouse.store.config import Settings
+    from warehouse.store.db import connect
+
+    uri = "boundaries/ukraine_oblasts.geojson"
+    doc = json.loads((MIRROR / uri).read_bytes())
+    doc["features"][3]["properties"]["name:en"] = 1991
+    bad = payload(json.dumps(doc).encode(), uri)
+    settings = Settings(home=tmp_path / "home", sources=str(MIRROR), today_override=dt.date(2026, 7, 1))
+    con = connect(settings.warehouse_path)
+    try:
+        with pytest.raises(parse.ParseError) as err:
+            land.land(con, settings, sources.OBLAST_BOUNDARIES, "all", bad)
+        assert con.execute("SELECT count(*) FROM raw.payloads").fetchone() == (0,)
+    finally:
+        con.close()
+    assert err.value.source == "oblast_boundaries" and err.value.uri == uri
+    assert err.value.message.startswith("unreadable (ArrowTypeError: ")
+    (entry,) = quarantine.entries(settings.quarantine_dir)
+    assert entry["sha256"] == bad.sha256 and entry["error"] == str(err.value)
+    assert (settings.quarantine_dir / "oblast_boundaries" / entry["file"]).read_bytes() == bad.content

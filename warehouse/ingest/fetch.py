@@ -27,6 +27,7 @@ CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 120
 HTTP_RETRIES = 4  # urllib3's, with backoff 0, 2, 4, 8 s; 429/5xx honour Retry-After
 # FRONTLINE_HTTP_BACKOFF scales those waits (0 = retry at once: tests against a closed port).
+RETRY_AFTER_MAX_S = 120  # the longest Retry-After honoured (urllib3's own cap on backoff waits)
 HTTP_BACKOFF_ENV = "FRONTLINE_HTTP_BACKOFF"
 USER_AGENT = "frontline (+https://github.com/frontline-warehouse/frontline)"
 
@@ -85,7 +86,17 @@ def _session() -> requests.Session:
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
 
-    retry = Retry(
+    class CappedRetry(Retry):
+        """urllib3 sleeps whatever Retry-After says, unbounded: a maintenance page answering 503
+        with `Retry-After: 86400` held the run (and writer.lock) a day per retry, and the daily
+        schedule skipped its ticks meanwhile. Waits longer than RETRY_AFTER_MAX_S (scaled like
+        the backoff by FRONTLINE_HTTP_BACKOFF) are cut to it; the step's own retries come after."""
+
+        def get_retry_after(self, response):
+            after = super().get_retry_after(response)
+            return None if after is None else min(after, RETRY_AFTER_MAX_S * self.backoff_factor)
+
+    retry = CappedRetry(
         total=HTTP_RETRIES,
         backoff_factor=float(os.environ.get(HTTP_BACKOFF_ENV, "1")),
         status_forcelist=(429, 500, 502, 503, 504),

@@ -70,8 +70,9 @@ def land(
     held = current(con, source.name, key)
     if held and held.sha256 == payload.sha256 and (not source.uri_is_version or held.uri == payload.uri):
         return Landed(source.name, key, "unchanged", payload.uri, held.version, payload.sha256)
+    table = source.table_of(key)
     try:
-        parsed = parsed or source.parse(payload, key)
+        parsed, incoming = _read(source, payload, key, table, parsed)
         quirks = parsed.quirks + source.check(
             con, source, key, payload, parsed, held.version if held else None, settings.today
         )
@@ -79,7 +80,6 @@ def land(
         quarantine.put(settings.quarantine_dir, source.name, key, payload, exc)
         raise
     version = (held.version if held else 0) + 1
-    table = source.table_of(key)
     con.begin()
     try:
         con.execute(
@@ -87,7 +87,7 @@ def land(
             [source.name, key, version, payload.uri, payload.sha256, payload.fetched_at, len(payload.content),
              payload.content],
         )  # fmt: skip
-        _insert_rows(con, table, version, parsed.rows)
+        _insert_rows(con, table, version, incoming)
         con.commit()
     except BaseException:
         con.rollback()
@@ -105,11 +105,35 @@ def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, d
     return land(con, settings, source, key, payload)
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, table: RawTable, version: int, rows: list[tuple]) -> None:
-    if not rows:
-        return
+def _read(
+    source: Source, payload: Payload, key: str, table: RawTable, parsed: Parsed | None
+) -> tuple[Parsed, pa.Table | None]:
+    """The payload's parsed rows (``parsed``, else ``source.parse``) and the Arrow table they are
+    inserted from. Whatever goes wrong here is the payload's doing (a parser met bytes of a shape
+    no rule names yet; a field whose JSON type changes from row to row, which Arrow cannot put in
+    one column): it becomes a ParseError naming the source and file, so the payload is
+    quarantined and the step fails once, not a bare traceback that Dagster retries three times."""
+    try:
+        parsed = parsed or source.parse(payload, key)
+        return parsed, _arrow(table, parsed.rows)
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(
+            source.name, payload.uri, None, f"unreadable ({type(exc).__name__}: {exc}); no parser rule covers this"
+        ) from exc
+
+
+def _arrow(table: RawTable, rows: list[tuple]) -> pa.Table | None:
     # Arrow infers each column's type from its values; DuckDB casts them to the table's on insert.
-    incoming = pa.Table.from_pydict(dict(zip(table.columns, zip(*rows, strict=True), strict=True)))
+    if not rows:
+        return None
+    return pa.Table.from_pydict(dict(zip(table.columns, zip(*rows, strict=True), strict=True)))
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: RawTable, version: int, incoming: pa.Table | None) -> None:
+    if incoming is None:
+        return
     con.register("incoming_rows", incoming)
     try:
         con.execute(f"INSERT INTO {table.name} BY NAME SELECT ?::INTEGER AS version, * FROM incoming_rows", [version])  # noqa: S608 - whitelisted
@@ -172,7 +196,7 @@ def reparse(
         try:
             before = con.execute(rows_sql, [version, *params]).fetchall()
             con.execute(f"DELETE {where}", [version, *params])
-            _insert_rows(con, table, version, parsed.rows)
+            _insert_rows(con, table, version, _arrow(table, parsed.rows))
             changed = con.execute(rows_sql, [version, *params]).fetchall() != before
             if changed and on_changed:
                 on_changed(con, key)

@@ -192,10 +192,23 @@ def data_rows(source: str, uri: str, reader: csv.DictReader, out: Parsed):
         yield line, record
 
 
-def require_columns(source: str, payload: Payload, reader: csv.DictReader, columns) -> None:
+def require_columns(source: str, payload: Payload, reader: csv.DictReader, columns, known=None) -> None:
+    """Every column of ``columns`` is there; with ``known`` (a predicate on a column name), every
+    column is one of them or known: a column upstream adds (a new measure, a renamed one beside
+    the old) would otherwise be dropped without a word, as an unknown General Staff field would."""
     missing = [c for c in columns if c not in (reader.fieldnames or ())]
     if missing:
         raise ParseError(source, payload.uri, "line 1", f"missing columns {missing} (layout changed upstream?)")
+    if known is not None:
+        unknown = [c for c in reader.fieldnames or () if c not in columns and not known(c)]
+        if unknown:
+            raise ParseError(
+                source,
+                payload.uri,
+                "line 1",
+                f"unknown columns {unknown}: nothing reads them, so their values would be dropped "
+                f"(a new measure upstream? map it in warehouse/ingest/sources/)",
+            )
 
 
 def number(source: str, uri: str, line: str, column: str, text: str) -> float | None:

@@ -243,6 +243,45 @@ def known_fields(source: str, uri: str, parsed_rows: list[tuple]) -> None:
             )
 
 
+def no_gaps(source: str, uri: str, parsed_rows: list[tuple]) -> None:
+    """The General Staff's claims are daily: report dates follow each other day by day (1,587 of
+    them in the mirror, none missing), and every equipment field has a value on each date from
+    the first it appears on to the last (fields only start, like `drones`, or stop for good, like
+    `military auto` when merged). A missing date, or a field missing or null on a date in
+    between, made the next day's difference cover two days, unflagged (and left the day out of
+    the field's category)."""
+    if source not in ("gs_personnel", "gs_equipment"):
+        return
+    element_of = {r[1]: r[0] for r in parsed_rows}
+    dates = sorted(element_of)
+    for before, day in zip(dates, dates[1:], strict=False):
+        if (day - before).days > 1:
+            raise Implausible(
+                source,
+                uri,
+                f"element {element_of[day]} (date {day})",
+                f"{(day - before).days - 1} report date(s) missing between {before} and {day} (the daily "
+                "difference would cover them, unflagged)",
+            )
+    if source != "gs_equipment":
+        return
+    held: dict[str, set] = {}
+    for _, day, field, _ in parsed_rows:
+        held.setdefault(field, set()).add(day)
+    for field, days in sorted(held.items()):
+        first, last = min(days), max(days)
+        missing = [d for d in dates if first < d < last and d not in days]
+        if missing:
+            day = missing[0]
+            raise Implausible(
+                source,
+                uri,
+                f"element {element_of[day]} (date {day})",
+                f"{field!r} has no value on {len(missing)} report date(s) between {first} and {last}, first "
+                f"{day} (a field dropped from a record?)",
+            )
+
+
 # The grain of each whole-history raw table: what a new version must keep from the previous one.
 _HISTORY_SQL = {
     "isw": "SELECT DISTINCT date FROM raw.isw_area WHERE version = ?",
@@ -308,12 +347,13 @@ def accepted(con, source: str, sha256: str) -> dict | None:
 
 def whole_file_rows(con, source, key: str, payload, parsed, current_version: int | None, today: dt.date) -> list[str]:
     """The checks of a whole-history file's rows (a source's ``check``): known fields, values and
-    dates in range, no date of the current version lost."""
+    dates in range, no missing report date or equipment field, no date of the current version lost."""
 
     def check() -> None:
         known_fields(source.name, payload.uri, parsed.rows)
         rows(source.name, payload.uri, parsed.rows, today)
         history_kept(con, source.name, payload.uri, current_version, parsed.rows)
+        no_gaps(source.name, payload.uri, parsed.rows)
 
     return unless_accepted(con, source.name, payload.sha256, check)
 

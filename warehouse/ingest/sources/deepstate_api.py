@@ -99,7 +99,7 @@ def parse_index(payload: Payload) -> list[tuple[int, dt.datetime]]:
     doc = _json(payload)
     if not isinstance(doc, list) or not doc:
         raise ParseError(NAME, payload.uri, None, "expected a non-empty JSON array of snapshots")
-    out = []
+    out, listed = [], {}
     for i, item in enumerate(doc):
         try:
             snapshot_id = int(item["id"])
@@ -113,6 +113,14 @@ def parse_index(payload: Payload) -> list[tuple[int, dt.datetime]]:
             ) from exc
         if created.tzinfo is None:
             raise ParseError(NAME, payload.uri, f"element {i}", "createdAt has no time zone")
+        if snapshot_id in listed:  # (the listing's table keys on the id: a DuckDB error otherwise)
+            raise ParseError(
+                NAME,
+                payload.uri,
+                f"element {i}",
+                f"snapshot {snapshot_id} is listed twice (first at element {listed[snapshot_id]})",
+            )
+        listed[snapshot_id] = i
         out.append((snapshot_id, created))
     return sorted(out)
 

@@ -59,10 +59,17 @@ def deepstate_snapshot(payload: Payload, source: str = "deepstate", day: dt.date
             raise ParseError(source, payload.uri, f"feature {i}", f"expected a (Multi)Polygon, got {geom.geom_type}")
         plausibility.geometry(source, payload.uri, f"feature {i}", geom)
         parts.append(geom)
+    # Each part is repaired before the union: GEOS cannot union self-intersecting polygons
+    # (a TopologyException escaped as a traceback before).
+    repaired = any(not p.is_valid for p in parts)
+    parts = [p if p.is_valid else shapely.make_valid(p, method="structure") for p in parts]
     geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
-    repaired = not geom.is_valid
-    if repaired:
+    if not geom.is_valid:
+        repaired = True
         geom = shapely.make_valid(geom, method="structure")
+    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+        # a ring collapsed to a line or a point (every vertex on one line): no area to land
+        raise ParseError(source, payload.uri, None, f"the polygon collapses to a {geom.geom_type} when repaired")
     geom = shapely.orient_polygons(geom, exterior_cw=False)
     return shapely.to_wkb(geom), repaired
 

@@ -45,6 +45,12 @@ def _estimate_number(source: str, uri: str, line: str, column: str, text: str, q
     value = number(source, uri, line, column, text)
     if value is not None and value < 0:
         raise ParseError(source, uri, line, f"{column!r} is negative: {value}")
+    if value is not None and not value.is_integer():
+        # Every estimate is a count of people (all 124 rows of the mirror are whole numbers):
+        # '390.580' is 390,580 with a European thousands separator, read as 390.58.
+        raise ParseError(
+            source, uri, line, f"{column!r} is not a whole number of people: {text!r} (a thousands separator?)"
+        )
     return value
 
 
@@ -53,7 +59,7 @@ def official_estimates(payload: Payload, source: str = "official_estimates") -> 
     source_name, source_url, warring_party_upstream)``. Dates are D/M/YYYY; numbers may carry
     thousands separators (a documented quirk)."""
     reader = csv_reader(source, payload)
-    require_columns(source, payload, reader, [*ESTIMATE_COLUMNS, WARRING_FLAG])
+    require_columns(source, payload, reader, [*ESTIMATE_COLUMNS, WARRING_FLAG], known=lambda c: False)
     out = Parsed(rows=[])
     for line, record in data_rows(source, payload.uri, reader, out):
         try:

@@ -49,16 +49,26 @@ def _daily_records(source: str, payload: Payload):
         yield row, i, day, record
 
 
+# The personnel file's fields ("day": the war's day number, derived from the date, read by nothing).
+PERSONNEL_FIELDS = frozenset({"date", "day", "personnel", "personnel*", "POW"})
+
+
 def gs_personnel(payload: Payload, source: str = "gs_personnel") -> Parsed:
-    """Rows ``(element, date, personnel, qualifier, pow)``."""
+    """Rows ``(element, date, personnel, qualifier, pow)``. A field the file never had is refused,
+    as in the equipment file: read by nothing, its values would be dropped without a word."""
     out = Parsed(rows=[])
     for row, i, day, record in _daily_records(source, payload):
+        if unknown := sorted(set(record) - PERSONNEL_FIELDS):
+            raise ParseError(source, payload.uri, row, f"unknown fields {unknown}: nothing reads them (new upstream?)")
         if "personnel" not in record:
             raise ParseError(source, payload.uri, row, "no 'personnel' value")
         personnel = _count(source, payload.uri, row, "personnel", record["personnel"])
         pow_ = record.get("POW")
         pow_ = None if pow_ is None else _count(source, payload.uri, row, "POW", pow_)
-        out.rows.append((i, day, personnel, record.get("personnel*"), pow_))
+        qualifier = record.get("personnel*")  # "about" or "more" in the mirror
+        if qualifier is not None and not isinstance(qualifier, str):
+            raise ParseError(source, payload.uri, row, f"'personnel*' must be text or null, got {qualifier!r}")
+        out.rows.append((i, day, personnel, qualifier, pow_))
     return out
 
 

@@ -7,13 +7,23 @@ import datetime as dt
 import math
 
 from warehouse.ingest.fetch import Payload
-from warehouse.ingest.parse import Parsed, ParseError, csv_reader, iso_date, records
+from warehouse.ingest.parse import Parsed, ParseError, csv_reader, iso_date, records, require_columns
 from warehouse.ingest.sources.base import RawTable, Source
 
 TABLE = RawTable("raw.isw_area", ("line", "date", "area_m2"))
 
 ISW_DATE = "date"
 ISW_AREA = "area_assessed_as_russia_controlled"
+# Derived from the area by The Economist (daily, 7- and 30-day changes, share of Ukraine): the
+# facts compute their own, so these are read by nothing; any other column is refused.
+ISW_DERIVED = frozenset(
+    {
+        "change_in_area_assessed_as_russia_controlled",
+        "change_in_area_assessed_as_russia_controlled_in_past_7_days",
+        "change_in_area_assessed_as_russia_controlled_in_past_30_days",
+        "area_assessed_as_russia_controlled_percent",
+    }
+)
 
 
 def isw_area(payload: Payload, source: str = "isw") -> Parsed:
@@ -21,9 +31,7 @@ def isw_area(payload: Payload, source: str = "isw") -> Parsed:
     is a documented quirk: the first row is kept and the repeat reported; a repeat with a
     different area is an error."""
     reader = csv_reader(source, payload)
-    missing = {ISW_DATE, ISW_AREA} - set(reader.fieldnames or ())
-    if missing:
-        raise ParseError(source, payload.uri, "line 1", f"missing columns {sorted(missing)}")
+    require_columns(source, payload, reader, [ISW_DATE, ISW_AREA], known=ISW_DERIVED.__contains__)
     out = Parsed(rows=[])
     seen: dict[dt.date, float] = {}
     for line, record in records(source, payload.uri, reader):

@@ -94,7 +94,7 @@ def _dated_layout(
 ) -> Parsed:
     """The 2024 and 2025 layouts: one row per week (``Date`` = its Monday), one vintage per file."""
     reader = csv_reader(source, payload)
-    require_columns(source, payload, reader, ["Date", *columns])
+    require_columns(source, payload, reader, ["Date", *columns], known=lambda c: False)
     out = Parsed(rows=[])
     weeks: list[tuple[int, dt.date, dict[str, float]]] = []
     seen: set[dt.date] = set()
@@ -151,7 +151,9 @@ def mediazona_2026(payload: Payload, source: str = "mediazona_2026") -> Parsed:
     years = sorted(int(m.group(1)) for f in fields if (m := _BMZ_YEAR.match(f)))
     if not years:
         raise ParseError(source, payload.uri, "line 1", "no Bmz<year> vintage columns")
-    require_columns(source, payload, reader, ["Year", "Week", BMZ_NOW, *MEDIAZONA_2026_ESTIMATES])
+    require_columns(
+        source, payload, reader, ["Year", "Week", BMZ_NOW, *MEDIAZONA_2026_ESTIMATES], known=_BMZ_YEAR.match
+    )
     weeks = []
     seen: set[dt.date] = set()
     out = Parsed(rows=[])
