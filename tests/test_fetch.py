@@ -168,3 +168,46 @@ def test_a_retry_after_of_a_day_is_cut_to_the_cap(http_mirror, monkeypatch):
     worker.join(timeout=600)
     assert not worker.is_alive(), "still sleeping on Retry-After: 86400"
     assert got[0].content == (MIRROR / ISW).read_bytes() and _Maintenance.hits == 2
+
+
+class _Trickling(http.server.SimpleHTTPRequestHandler):
+    """/slow.csv announces 1,000 bytes and sends one every 0.1 s: each wait is far inside the
+    read timeout. /cut.csv announces 1,000 bytes, sends 10 and hangs up."""
+
+    def do_GET(self):
+        import time
+
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        if self.path == "/cut.csv":
+            self.wfile.write(b"x" * 10)
+            self.close_connection = True
+            return
+        try:
+            for _ in range(1000):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_server_trickling_bytes_is_cut_off_at_the_transfer_deadline(http_mirror, monkeypatch, tmp_path):
+    """The read timeout bounds each wait for bytes, not the transfer: a server sending a byte
+    just inside it held the run for ever. The transfer has a deadline; past it the fetch fails,
+    retryably, naming the URI."""
+    from warehouse.ingest import fetch as fetch_module
+
+    monkeypatch.setattr(fetch_module, "_SESSION", None)
+    monkeypatch.setattr(fetch_module, "TRANSFER_DEADLINE_S", 1)
+    base = http_mirror(tmp_path, _Trickling)
+    with pytest.raises(FetchError, match=r"took longer than 1 s") as err:
+        fetch(f"{base}/slow.csv")
+    assert err.value.retryable and str(err.value).startswith(f"{base}/slow.csv: ")
+    with pytest.raises(FetchError, match="broke off the answer") as err:
+        fetch(f"{base}/cut.csv")  # fewer bytes than announced: an error, never a short payload
+    assert err.value.retryable and str(err.value).startswith(f"{base}/cut.csv: ")

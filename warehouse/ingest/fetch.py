@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # imported for the first HTTP request: a folder or file:// mi
 
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 120
+# A whole transfer's limit: the read timeout bounds each wait for bytes, so a server trickling a
+# byte just inside it would otherwise hold the run (and writer.lock) for ever.
+TRANSFER_DEADLINE_S = 600
 HTTP_RETRIES = 4  # urllib3's, with backoff 0, 2, 4, 8 s; 429/5xx honour Retry-After
 # FRONTLINE_HTTP_BACKOFF scales those waits (0 = retry at once: tests against a closed port).
 RETRY_AFTER_MAX_S = 120  # the longest Retry-After honoured (urllib3's own cap on backoff waits)
@@ -126,6 +129,28 @@ def _pace(host: str, interval_s: float) -> None:
     time.sleep(start - now)
 
 
+def _body(uri: str, response: requests.Response) -> bytes:
+    """The response's bytes (decoded as its Content-Encoding says), read within
+    :data:`TRANSFER_DEADLINE_S`. Read with ``read1``, which returns what has arrived: a sized
+    read waits until it has all it asked for, so a trickle would never reach the check."""
+    from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+    deadline = time.monotonic() + TRANSFER_DEADLINE_S
+    chunks = []
+    try:
+        while chunk := response.raw.read1(1 << 16, decode_content=True):
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise FetchError(f"{uri}: the transfer took longer than {TRANSFER_DEADLINE_S} s (a stalled server?)")
+    except ReadTimeoutError as exc:
+        raise FetchError(f"{uri}: timed out reading the answer: {exc}") from exc
+    except HTTPError as exc:  # cut off before its Content-Length, a broken gzip stream...
+        raise FetchError(f"{uri}: {urlparse(uri).netloc} broke off the answer: {exc}") from exc
+    finally:
+        response.close()
+    return b"".join(chunks)
+
+
 def fetch(uri: str, *, interval_s: float = 0.0) -> Payload | None:
     scheme = urlparse(uri).scheme
     if scheme in ("http", "https"):
@@ -136,7 +161,8 @@ def fetch(uri: str, *, interval_s: float = 0.0) -> Payload | None:
         _pace(urlparse(uri).netloc, interval_s)
         now = dt.datetime.now(dt.UTC)
         try:
-            response = _SESSION.get(uri, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+            response = _SESSION.get(uri, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S), stream=True)
+            content = _body(uri, response) if response.status_code == 200 else b""
         except requests.Timeout as exc:
             raise FetchError(f"{uri}: timed out after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
         except requests.ConnectionError as exc:
@@ -155,7 +181,7 @@ def fetch(uri: str, *, interval_s: float = 0.0) -> Payload | None:
             return None
         if response.status_code != 200:
             raise FetchError(f"{uri}: HTTP {response.status_code}")
-        return Payload(uri, response.content, now)
+        return Payload(uri, content, now)
     now = dt.datetime.now(dt.UTC)
     path = Path(unquote(urlparse(uri).path)) if scheme == "file" else Path(uri)
     if scheme not in ("file", "") and len(scheme) > 1:
