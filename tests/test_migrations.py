@@ -160,3 +160,25 @@ def test_a_failing_migration_leaves_the_previous_version(tmp_path):
         migrations.migrate(con, (*migrations.MIGRATIONS, again))
     assert [v for v, _, _ in _versions(con)] == sorted(SHIPPED)
     con.close()
+
+
+def test_a_failed_insert_of_a_registered_frame_reports_its_own_error(tmp_path):
+    """Inside a transaction, a failed statement aborts it and DuckDB then refuses to unregister the
+    frame: that 'transaction is aborted' error used to replace the one that says what went wrong."""
+    import pyarrow as pa
+
+    from warehouse.store.db import registered
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE TABLE t (a INTEGER PRIMARY KEY)")
+    con.execute("INSERT INTO t VALUES (1)")
+    con.begin()
+    with (
+        pytest.raises(duckdb.ConstraintException, match="Duplicate key"),
+        registered(con, "incoming", pa.table({"a": [1]})),
+    ):
+        con.execute("INSERT INTO t SELECT * FROM incoming")
+    con.rollback()
+    with registered(con, "incoming", pa.table({"a": [2]})):  # the name is free again
+        con.execute("INSERT INTO t SELECT * FROM incoming")
+    assert con.execute("SELECT list(a ORDER BY a) FROM t").fetchone()[0] == [1, 2]

@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.store import catalog
-from warehouse.store.db import comment_on
+from warehouse.store.db import comment_on, registered
 
 
 @contextmanager
@@ -36,13 +36,9 @@ def comment(con: duckdb.DuckDBPyConnection, name: str) -> None:
 def replace_from_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pa.Table, order_by: str = "1") -> None:
     """``CREATE OR REPLACE`` the catalog table ``name`` with the rows of ``frame``, sorted."""
     table = catalog.table(name)
-    con.register("incoming_rows", frame)
-    try:
-        with transaction(con):
-            con.execute(f"CREATE OR REPLACE TABLE {table.qualified} AS SELECT * FROM incoming_rows ORDER BY {order_by}")
-            comment(con, name)
-    finally:
-        con.unregister("incoming_rows")
+    with registered(con, "incoming_rows", frame), transaction(con):
+        con.execute(f"CREATE OR REPLACE TABLE {table.qualified} AS SELECT * FROM incoming_rows ORDER BY {order_by}")
+        comment(con, name)
 
 
 def row_count(con: duckdb.DuckDBPyConnection, qualified: str) -> int:

@@ -12,6 +12,7 @@ import pyarrow as pa
 from transforms.losses.loss_categories import CATEGORIES
 from transforms.tables import replace_from_frame
 from warehouse.ingest import sources
+from warehouse.store.db import registered
 from warehouse.store.sqlfiles import load
 
 
@@ -34,9 +35,8 @@ def build(con: duckdb.DuckDBPyConnection) -> int:
         [{"upstream_field": f, "category": c.name} for c in CATEGORIES for f in c.upstream_fields]
     )
     con.execute(load("transforms.losses", "loss_field_map"))
-    con.register("incoming_map", field_map)
-    con.execute("INSERT INTO core.loss_field_map SELECT * FROM incoming_map")
-    con.unregister("incoming_map")
+    with registered(con, "incoming_map", field_map):
+        con.execute("INSERT INTO core.loss_field_map SELECT * FROM incoming_map")
     unmapped = con.execute(load("transforms.losses", "unmapped_loss_fields")).fetchall()
     if unmapped:
         source, element, day, field = unmapped[0]

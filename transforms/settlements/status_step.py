@@ -34,7 +34,7 @@ from transforms.settlements.distances import distances_km
 from transforms.settlements.front import LandMask, front_line, front_segments
 from transforms.settlements.plane import Places
 from transforms.territory import region_step
-from warehouse.store.db import release_freed_memory
+from warehouse.store.db import registered, release_freed_memory
 from warehouse.store.sqlfiles import load
 
 # Bump with any change to what compute_day makes of the same inputs: every stored day is then
@@ -195,11 +195,8 @@ def _keyed(keys: list[tuple], columns: dict) -> pa.Table:
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pa.Table) -> None:
     """Append an Arrow table whose columns are ``table``'s, in order (``table`` is one of the
     step's fixed internal tables)."""
-    con.register("incoming_settlement_rows", frame)
-    try:
+    with registered(con, "incoming_settlement_rows", frame):
         con.execute(f"INSERT INTO {table} SELECT * FROM incoming_settlement_rows")  # noqa: S608 - fixed names
-    finally:
-        con.unregister("incoming_settlement_rows")
 
 
 # Days computed per batch of a rebuild: their inputs (a snapshot's polygons, ~0.1–1 MB each) and
@@ -279,15 +276,12 @@ def _replace(
 
 def _forget(con: duckdb.DuckDBPyConnection, days: list[tuple]) -> None:
     """Delete the rows of ``days`` ((source, date) pairs) from the step's tables."""
-    con.register("replaced_settlement_days", _keyed(days, {}))
-    try:
+    with registered(con, "replaced_settlement_days", _keyed(days, {})):
         for table in ("core.settlement_day_inputs", "core.settlement_day_status", "core.front_line_day"):
             con.execute(
                 f"DELETE FROM {table} AS t USING replaced_settlement_days AS r"  # noqa: S608 - fixed names
                 " WHERE t.source = r.source AND t.date = r.date"
             )
-    finally:
-        con.unregister("replaced_settlement_days")
 
 
 def _insert_days(

@@ -35,7 +35,7 @@ import shapely
 
 from transforms.territory.geometry import area_km2
 from transforms.territory.overlay import changes
-from warehouse.store.db import release_freed_memory
+from warehouse.store.db import registered, release_freed_memory
 from warehouse.store.sqlfiles import load
 
 OUTSIDE_UKRAINE = "RU-KRS"
@@ -404,11 +404,8 @@ def _append(con, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
     if not rows:
         return
     frame = pa.Table.from_pylist([dict(zip(schema.names, r, strict=True)) for r in rows], schema=schema)
-    con.register("incoming_region_rows", frame)
-    try:
+    with registered(con, "incoming_region_rows", frame):
         con.execute(f"INSERT INTO {table} SELECT * FROM incoming_region_rows")  # noqa: S608 - fixed names
-    finally:
-        con.unregister("incoming_region_rows")
 
 
 # Days (and API snapshots) are independent once their geometries are loaded: a rebuild spreads

@@ -21,6 +21,7 @@ from warehouse.ingest import quarantine
 from warehouse.ingest.fetch import Payload, fetch
 from warehouse.ingest.parse import Parsed, ParseError
 from warehouse.store.config import Settings
+from warehouse.store.db import registered
 
 if TYPE_CHECKING:  # (the source modules import this one)
     from warehouse.ingest.sources.base import RawTable, Source
@@ -134,11 +135,8 @@ def _arrow(table: RawTable, rows: list[tuple]) -> pa.Table | None:
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: RawTable, version: int, incoming: pa.Table | None) -> None:
     if incoming is None:
         return
-    con.register("incoming_rows", incoming)
-    try:
+    with registered(con, "incoming_rows", incoming):
         con.execute(f"INSERT INTO {table.name} BY NAME SELECT ?::INTEGER AS version, * FROM incoming_rows", [version])  # noqa: S608 - whitelisted
-    finally:
-        con.unregister("incoming_rows")
 
 
 def _payload_rows(table: RawTable, source: Source, key: str) -> tuple[str, list]:

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from warehouse.ingest import sources
 from warehouse.publish import geoparquet
 from warehouse.store import catalog
-from warehouse.store.db import comment_on, release_freed_memory, sql_identifier, sql_literal
+from warehouse.store.db import comment_on, registered, release_freed_memory, sql_identifier, sql_literal
 from warehouse.store.sqlfiles import load
 
 MANIFEST = "manifest.json"
@@ -290,11 +290,8 @@ def _snapshot_table(con: duckdb.DuckDBPyConnection, table: catalog.Table, data: 
     1.8 M rows: 1.4 s, from Arrow 0.6 s; issue 12). Written from SQL instead if a column's type
     did not come back from Arrow as it is in the warehouse."""
     target = f"publish_snapshot.main.{table.name}"
-    con.register(SNAPSHOT_ARROW, data)
-    try:
+    with registered(con, SNAPSHOT_ARROW, data):
         con.execute(f"CREATE TABLE {target} AS SELECT * FROM {SNAPSHOT_ARROW}")
-    finally:
-        con.unregister(SNAPSHOT_ARROW)
     written, wanted = con.sql(f"SELECT * FROM {target}"), con.sql(_select(table))  # bound, not run
     if (written.columns, [str(t) for t in written.types]) != (wanted.columns, [str(t) for t in wanted.types]):
         con.execute(f"CREATE OR REPLACE TABLE {target} AS {_select(table)}")

@@ -19,6 +19,22 @@ from warehouse.store.catalog import Table
 # A file created by this connect, or replaced since, is migrated (warehouse/store/migrations.py).
 _schema_applied: set[tuple[str, int, int]] = set()
 
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame):
+    """``frame`` (Arrow) readable as ``name`` in SQL inside the block, unregistered after it. When
+    the block fails inside a transaction, DuckDB refuses the unregister (the transaction is
+    aborted) and that error would replace the one that says what went wrong: it is suppressed."""
+    con.register(name, frame)
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.unregister(name)
+        raise
+    con.unregister(name)
+
+
 # DuckDB's memory for the one database instance a run holds open (issue 12): by default 80 % of
 # RAM, so its operators (the settlement models' joins and sorts over millions of rows) took what
 # they found and the run peaked far above what the work needs. With a limit, DuckDB spills to
