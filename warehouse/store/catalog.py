@@ -66,7 +66,9 @@ CONTROL_SOURCES_NOTE = (
 REGION_NOTE = (
     "'UA' = the whole of Ukraine; 'UA-nn' = an oblast (ISO 3166-2, see dim_region); "
     "'UNATTRIBUTED' = 'UA' minus the sum of the oblast rows (coast, Sevastopol, boundary "
-    "mismatches), so the regional rows of a (date, source, class) add up to 'UA'; 'RU-KRS' = "
+    "mismatches), so the regional rows of a (date, source, class) add up to 'UA' (as a difference "
+    "of two geodesic sums it can be a few m² below 0 where nearly all of a class is attributed: "
+    "rounding, kept as computed); 'RU-KRS' = "
     "Kursk oblast of Russia (class held_by_ukraine only)."
 )
 CLASS_NOTE = (
