@@ -61,10 +61,11 @@ def deepstate_snapshot(payload: Payload, source: str = "deepstate", day: dt.date
         parts.append(geom)
     # Each part is repaired before the union: GEOS cannot union self-intersecting polygons
     # (a TopologyException escaped as a traceback before).
-    repaired = any(not p.is_valid for p in parts)
-    parts = [p if p.is_valid else shapely.make_valid(p, method="structure") for p in parts]
-    geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
-    if not geom.is_valid:
+    valid = shapely.is_valid(parts)  # once per part (~0.5 ms for a day's polygon)
+    repaired = not valid.all()
+    parts = [p if ok else shapely.make_valid(p, method="structure") for p, ok in zip(parts, valid, strict=True)]
+    geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)  # one part: valid by now
+    if len(parts) > 1 and not geom.is_valid:
         repaired = True
         geom = shapely.make_valid(geom, method="structure")
     if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
