@@ -90,6 +90,8 @@ def deepstate_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseR
     days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
     results, errors = [], []
     with warehouse.connect() as con, unreachable_fails_now():
+        gaps = sources.deepstate_archive.gap_days(con, days[0], warehouse.settings.gap_recheck_days)
+        days = gaps + days  # a gap upstream filled late is landed too (README "Configuration")
         for done, day in enumerate(days, 1):
             try:
                 results.append(land.ingest(con, warehouse.settings, sources.DEEPSTATE, day))
@@ -99,7 +101,9 @@ def deepstate_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseR
             if line := step_counter("fetch deepstate", done, len(days)):  # `frontline run` progress
                 context.log.info(line)
     _fail_on(errors)
-    return dg.MaterializeResult(metadata={"days": len(days), **_summary(results)})
+    filled = [r.key for r in results if r.status == "new" and dt.date.fromisoformat(r.key) in gaps]
+    metadata = {"days": len(days), **_summary(results), "gap_days_rechecked": len(gaps)}
+    return dg.MaterializeResult(metadata={**metadata, "gap_days_filled": ", ".join(filled) or "-"})
 
 
 def _whole_file_asset(source: sources.Source) -> dg.AssetsDefinition:

@@ -97,6 +97,8 @@ class RunSummary:
                 f"  ingested {source:<26} new={meta.get('payloads_new', 0)} unchanged={meta.get('payloads_unchanged', 0)}"
                 f" not_yet={meta.get('payloads_not_yet', 0)}"
             )
+            if meta.get("gap_days_filled", "-") != "-":
+                lines.append(f"  filled   gap days upstream published late: {meta['gap_days_filled']}")
         if self.days_computed is not None:
             lines.append(f"  computed DeepState day geometries         {self.days_computed}")
         for table, rows in self.rows.items():

@@ -209,6 +209,42 @@ def test_query_reads_the_latest_snapshot(published, monkeypatch, capsys):
     assert code == 2 and "DELETE" in out
 
 
+def test_a_gap_day_upstream_publishes_late_is_landed_by_the_next_run(tmp_path, monkeypatch, capsys):
+    """A day missing between held days whose file appears later than FRONTLINE_RECHECK_DAYS
+    after newer days (07-09 here, with a range of one day before the newest held) is asked for
+    again by the next run (FRONTLINE_GAP_RECHECK_DAYS), and its figures are published."""
+    days = [dt.date(2024, 7, 8) + dt.timedelta(days=i) for i in range(5)]
+    late = days[1]
+    mirror = make_mirror(tmp_path / "mirror", [d for d in days if d != late], cut=days[-1])
+    home = tmp_path / "home"
+    monkeypatch.setenv("FRONTLINE_RECHECK_DAYS", "1")
+    code, out = frontline(monkeypatch, capsys, home, mirror, days[-1], "run")
+    assert code == 0, out
+    add_day(mirror, late, cut_whole_files=False)  # upstream fills the gap after newer days
+
+    def observed(table="fact_control_daily"):
+        rows = pq.read_table(publish.version_path(home / "published") / f"{table}.parquet").to_pylist()
+        return {r["date"]: r["area_km2"] for r in rows if r["source"] == "deepstate" and r["region_code"] == "UA"}
+
+    monkeypatch.setenv("FRONTLINE_GAP_RECHECK_DAYS", "0")  # as before: the range alone misses it
+    code, out = frontline(monkeypatch, capsys, home, mirror, days[-1], "run")
+    assert code == 0, out
+    assert observed()[late] is None and "filled" not in out
+
+    monkeypatch.delenv("FRONTLINE_GAP_RECHECK_DAYS")
+    code, out = frontline(monkeypatch, capsys, home, mirror, days[-1], "run")
+    assert code == 0, out
+    assert "ingested deepstate_snapshots        new=1 unchanged=2 not_yet=0" in out
+    assert f"filled   gap days upstream published late: {late}" in out
+    coordinates = json.loads(deepstate_file(late).read_text())["features"][0]["geometry"]["coordinates"]
+    independent = sum(_ring_area_km2(p[0]) - sum(_ring_area_km2(h) for h in p[1:]) for p in coordinates)
+    assert observed()[late] == pytest.approx(independent, rel=1e-3)
+
+    code, out = frontline(monkeypatch, capsys, home, mirror, days[-1], "run")  # nothing missing now
+    assert code == 0, out
+    assert "ingested deepstate_snapshots        new=0 unchanged=2 not_yet=0" in out and "filled" not in out
+
+
 def test_adding_a_day_processes_only_that_day(tmp_path, monkeypatch, capsys):
     mirror = make_mirror(tmp_path / "mirror", DAYS[:2], cut=DAYS[1])
     home = tmp_path / "home"

@@ -22,6 +22,7 @@ EVERYTHING = {
     "sources": "http://127.0.0.1:9/mirror",
     "keep_versions": "4",
     "recheck_days": "6",
+    "gap_recheck_days": "12",
     "http_interval_s": "0.25",
     "today_override": "2026-07-01",
     "postgres_dsn": "postgresql://loader:pw@127.0.0.1:5432/frontline",
@@ -94,6 +95,10 @@ def test_the_default_range_rechecks_the_newest_days_held():
         ("FRONTLINE_KEEP_VERSIONS", "ten", "a whole number"),
         ("FRONTLINE_RECHECK_DAYS", "3.5", "a whole number"),
         ("FRONTLINE_HTTP_INTERVAL", "1s", "a number"),
+        ("FRONTLINE_HTTP_INTERVAL", "nan", "a number ≥ 0"),
+        ("FRONTLINE_HTTP_INTERVAL", "inf", "a number ≥ 0"),
+        ("FRONTLINE_GAP_RECHECK_DAYS", "-30", "a whole number ≥ 0"),
+        ("FRONTLINE_RECHECK_DAYS", "-1", "a whole number ≥ 0"),
         ("FRONTLINE_TODAY", "2026-13-01", "a date (YYYY-MM-DD)"),
     ],
 )

@@ -37,6 +37,8 @@ class Settings:
     sources: str | None = _env("FRONTLINE_SOURCES")  # None = live upstream URLs
     keep_versions: int = _env("FRONTLINE_KEEP_VERSIONS", 10)
     recheck_days: int = _env("FRONTLINE_RECHECK_DAYS", 3)
+    # missing DeepState days this far before a run's range are asked for again (filled late upstream)
+    gap_recheck_days: int = _env("FRONTLINE_GAP_RECHECK_DAYS", 30)
     # between two HTTP requests to one host: be gentle with upstream
     http_interval_s: float = _env("FRONTLINE_HTTP_INTERVAL", 1.0)
     # FRONTLINE_TODAY: pin "today" for reproducible checks
@@ -97,8 +99,8 @@ class SettingError(ValueError):
 
 
 _EXPECTED = {
-    int: "a whole number",
-    float: "a number",
+    int: "a whole number ≥ 0",
+    float: "a number ≥ 0",
     dt.date: "a date (YYYY-MM-DD)",
     dt.date | None: "a date (YYYY-MM-DD)",
 }
@@ -109,8 +111,11 @@ def _parse(hint, raw: str):
         return Path(raw)
     if hint in (dt.date, dt.date | None):
         return dt.date.fromisoformat(raw)
-    if hint in (int, float):
-        return hint(raw)
+    if hint in (int, float):  # counts of days or versions, seconds: a negative one means nothing
+        value = hint(raw)
+        if not 0 <= value < float("inf"):  # NaN and infinity too
+            raise ValueError(raw)
+        return value
     return raw
 
 

@@ -12,6 +12,7 @@ from warehouse.ingest import plausibility
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.parse import Parsed, ParseError, feature_geometries, feature_object, read_geometry, read_json
 from warehouse.ingest.sources.base import RawTable, Source
+from warehouse.store.sqlfiles import load
 
 DEEPSTATE_FIRST_DAY = dt.date(2024, 7, 8)
 
@@ -20,6 +21,18 @@ TABLE = RawTable(
     ("date", "sha256", "geometry_wkb", "repaired"),
     key_column="date",
 )
+
+
+def gap_days(con, before: dt.date, lookback_days: int) -> list[dt.date]:
+    """The days among the ``lookback_days`` before ``before`` that have no archive file, between
+    days that have one. Upstream fills such a gap late sometimes (the file appears after newer
+    days'); a run covers only a few days before the newest day held, so without asking for these
+    again a late file would never be landed (``FRONTLINE_GAP_RECHECK_DAYS``)."""
+    if lookback_days <= 0:
+        return []
+    since = before - dt.timedelta(days=lookback_days)
+    rows = con.execute(load("warehouse.ingest", "deepstate_gaps"), {"since": since, "before": before})
+    return [day for (day,) in rows.fetchall()]
 
 
 # Every archive file names its own day ("name": "deepstatemap_data_YYYYMMDD", all 717 of the mirror).
