@@ -232,6 +232,18 @@ def test_a_gap_day_upstream_publishes_late_is_landed_by_the_next_run(tmp_path, m
     assert observed()[late] is None and "filled" not in out
 
     monkeypatch.delenv("FRONTLINE_GAP_RECHECK_DAYS")
+    late_file = mirror / sources.DEEPSTATE.relative_path(late)
+    late_file.unlink()  # first upstream serves the day before's file under the gap's name: refused
+    late_file.write_bytes(deepstate_file(days[0]).read_bytes())
+    before = file_hashes(home / "published")
+    code, out = frontline(monkeypatch, capsys, home, mirror, days[-1], "run")
+    assert code == 1 and late_file.name in out and "published nothing (previous version stays)" in out, out
+    assert file_hashes(home / "published") == before and observed()[late] is None
+    kept = json.loads(next((home / "quarantine").glob("deepstate*/*.error.json")).read_text())
+    assert late_file.name in kept["uri"]
+
+    late_file.unlink()
+    late_file.symlink_to(deepstate_file(late))
     code, out = frontline(monkeypatch, capsys, home, mirror, days[-1], "run")
     assert code == 0, out
     assert "ingested deepstate_snapshots        new=1 unchanged=2 not_yet=0" in out
