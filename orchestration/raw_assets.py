@@ -101,9 +101,11 @@ def deepstate_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseR
             if line := step_counter("fetch deepstate", done, len(days)):  # `frontline run` progress
                 context.log.info(line)
     _fail_on(errors)
-    filled = [r.key for r in results if r.status == "new" and dt.date.fromisoformat(r.key) in gaps]
-    metadata = {"days": len(days), **_summary(results), "gap_days_rechecked": len(gaps)}
-    return dg.MaterializeResult(metadata={**metadata, "gap_days_filled": ", ".join(filled) or "-"})
+    rechecked = [r for r in results if dt.date.fromisoformat(r.key) in gaps]
+    filled = ", ".join(r.key for r in rechecked if r.status == "new") or "-"
+    missing = ", ".join(r.key for r in rechecked if r.status == "not_yet") or "-"
+    metadata = {"days": len(days), **_summary(results), "gap_days_filled": filled, "gap_days_missing": missing}
+    return dg.MaterializeResult(metadata=metadata)
 
 
 def _whole_file_asset(source: sources.Source) -> dg.AssetsDefinition:

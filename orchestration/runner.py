@@ -99,6 +99,8 @@ class RunSummary:
             )
             if meta.get("gap_days_filled", "-") != "-":
                 lines.append(f"  filled   gap days upstream published late: {meta['gap_days_filled']}")
+            if meta.get("gap_days_missing", "-") != "-":
+                lines.append(f"  missing  gap days asked for again, still not published: {meta['gap_days_missing']}")
         if self.days_computed is not None:
             lines.append(f"  computed DeepState day geometries         {self.days_computed}")
         for table, rows in self.rows.items():

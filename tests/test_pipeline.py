@@ -229,11 +229,15 @@ def test_a_gap_day_upstream_publishes_late_is_landed_by_the_next_run(tmp_path, m
     monkeypatch.setenv("FRONTLINE_GAP_RECHECK_DAYS", "0")  # as before: the range alone misses it
     code, out = frontline(monkeypatch, capsys, home, mirror, days[-1], "run")
     assert code == 0, out
-    assert observed()[late] is None and "filled" not in out
+    assert observed()[late] is None and "filled" not in out and "missing  gap days" not in out
 
     monkeypatch.delenv("FRONTLINE_GAP_RECHECK_DAYS")
     late_file = mirror / sources.DEEPSTATE.relative_path(late)
-    late_file.unlink()  # first upstream serves the day before's file under the gap's name: refused
+    late_file.unlink()  # upstream takes it back: asked for again, and said to be missing
+    code, out = frontline(monkeypatch, capsys, home, mirror, days[-1], "run")
+    assert code == 0, out
+    assert f"missing  gap days asked for again, still not published: {late}" in out
+    # then it serves the day before's file under the gap's name: refused
     late_file.write_bytes(deepstate_file(days[0]).read_bytes())
     before = file_hashes(home / "published")
     code, out = frontline(monkeypatch, capsys, home, mirror, days[-1], "run")
