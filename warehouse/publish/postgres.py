@@ -5,7 +5,8 @@ Layout in the target database:
 
 * one schema per version (``v_<version id>``, e.g. ``v_20261125t131721z_c3149fad``) holding a table
   per published table, loaded from the version's Parquet extracts in a single transaction, with
-  the catalog's descriptions (and units) as ``COMMENT``s;
+  the catalog's descriptions (and units) as ``COMMENT``s and NOT NULL on the manifest's
+  ``"nullable": false`` columns;
 * schema ``frontline``: one view per published table (``frontline.fact_control_daily`` …) over the
   current version's schema, plus ``frontline.published_versions`` / ``frontline.current_version``.
   The views are replaced in one transaction (PostgreSQL DDL is transactional): a reader sees the
