@@ -55,6 +55,7 @@ def test_sqlalchemy_reflection_lists_every_table_and_column(published):
                 if expected is not None:
                     assert reflected["type"].python_type is expected, (name, reflected)
                 assert reflected["comment"] == documented["description"], (name, reflected["name"])
+                assert reflected["nullable"] is documented["nullable"], (name, reflected["name"])
             assert inspector.get_table_comment(name)["text"] == table["description"]
             # What Superset's SQL Lab table preview also asks for (needs the REGCLASS shim).
             assert inspector.get_pk_constraint(name)["constrained_columns"] == []

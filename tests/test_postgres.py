@@ -435,6 +435,46 @@ def test_a_row_count_mismatch_refuses_the_load_and_keeps_the_current_version(pg,
         assert reader.execute("SELECT count(*) FROM dim_source").fetchall() == [(rows,)]
 
 
+def test_the_version_tables_declare_not_null_exactly_where_the_catalog_says(pg, published):
+    from warehouse.store import catalog
+
+    dsn, role, password = pg
+    loaded = publish_version(dsn, published["home"] / "published", reader_role=role, reader_password=password)
+    with psycopg.connect(dsn) as admin:
+        rows = admin.execute(
+            "SELECT table_name, column_name, is_nullable FROM information_schema.columns WHERE table_schema = %s",
+            [loaded.schema],
+        ).fetchall()
+    found: dict[str, dict[str, bool]] = {}
+    for table, column, is_nullable in rows:
+        found.setdefault(table, {})[column] = {"YES": True, "NO": False}[is_nullable]
+    assert found == {t.name: {c.name: c.nullable for c in t.columns} for t in catalog.PUBLISHED}
+
+
+def test_a_null_in_a_not_null_column_refuses_the_load_naming_table_and_column(pg, published, tmp_path):
+    """A version whose file holds a NULL where its manifest says "nullable": false (written by hand
+    here: the publisher refuses to write one) is not loaded; the current version stays."""
+    dsn, role, password = pg
+    folder = tmp_path / "published"
+    shutil.copytree(published["home"] / "published", folder, symlinks=True)
+    first = _tiny_version(folder, "29990101T000000Z-00000001")
+    publish_version(dsn, folder, first, reader_role=role, reader_password=password)
+    bad = _tiny_version(folder, "29990102T000000Z-00000002")
+    path = publish.version_path(folder, bad) / "dim_source.parquet"
+    data = pq.read_table(path)
+    licence = data.schema.get_field_index("licence")
+    nulls = pc.if_else(pc.equal(data.column("source"), "isw"), None, data.column("licence"))
+    path.unlink()  # a copy, not the published file
+    pq.write_table(data.set_column(licence, data.schema.field(licence).with_nullable(True), nulls), path)
+    with pytest.raises(psycopg.errors.NotNullViolation) as raised:
+        publish_version(dsn, folder, bad, reader_role=role, reader_password=password)
+    assert 'column "licence" of relation "dim_source"' in str(raised.value)
+    assert _versions(dsn) == [(first, schema_name(first), True)]
+    assert _schemas(dsn) == [schema_name(first)]
+    with psycopg.connect(_reader_dsn(dsn, role, password)) as reader:
+        assert reader.execute("SELECT count(*) FROM dim_source WHERE licence IS NULL").fetchall() == [(0,)]
+
+
 def _waiting_swaps(admin, database: str) -> list[tuple[int, dt.datetime]]:
     """(pid, transaction start) of the loader's sessions waiting for a lock in `database`."""
     return admin.execute(

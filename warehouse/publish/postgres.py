@@ -5,7 +5,8 @@ Layout in the target database:
 
 * one schema per version (``v_<version id>``, e.g. ``v_20261125t131721z_c3149fad``) holding a table
   per published table, loaded from the version's Parquet extracts in a single transaction, with
-  the catalog's descriptions (and units) as ``COMMENT``s;
+  the catalog's descriptions (and units) as ``COMMENT``s and NOT NULL on the manifest's
+  ``"nullable": false`` columns;
 * schema ``frontline``: one view per published table (``frontline.fact_control_daily`` …) over the
   current version's schema, plus ``frontline.published_versions`` / ``frontline.current_version``.
   The views are replaced in one transaction (PostgreSQL DDL is transactional): a reader sees the
@@ -99,6 +100,15 @@ def _comment(doc: str) -> sql.Literal:
     return sql.Literal(doc)
 
 
+def _column_definition(table: str, column: dict) -> sql.Composed:
+    """``name type``, NOT NULL where the manifest says ``"nullable": false`` (the catalog's key
+    columns): PostgreSQL refuses a NULL there, naming the column and the table."""
+    definition = sql.SQL("{} {}").format(
+        sql.Identifier(column["name"]), sql.SQL(pg_type(column["type"], f"{table}.{column['name']}"))
+    )
+    return definition if column["nullable"] else sql.SQL("{} NOT NULL").format(definition)
+
+
 def _rows(path: Path, columns: list[str]) -> Iterator[tuple]:
     for batch in pq.ParquetFile(path).iter_batches(batch_size=20_000, columns=columns):
         yield from zip(*(c.to_pylist() for c in batch.columns), strict=True)
@@ -111,10 +121,7 @@ def _load_version(cur: psycopg.Cursor, folder: Path, manifest: dict, schema: str
     for name, entry in manifest["tables"].items():
         table = _identifier(name, "table")
         columns = [_identifier(c["name"], f"column of {name}") for c in entry["columns"]]
-        definition = sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(pg_type(c["type"], f"{name}.{c['name']}")))
-            for c in entry["columns"]
-        )
+        definition = sql.SQL(", ").join(_column_definition(name, c) for c in entry["columns"])
         cur.execute(_template("postgres_create_table", schema=schema, table=table, columns=definition))
         column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
         copy = _template("postgres_copy_table", schema=schema, table=table, columns=column_list)

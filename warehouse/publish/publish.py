@@ -116,17 +116,34 @@ def _select(table: catalog.Table) -> str:
     return f"SELECT {', '.join(table.column_names)} FROM {table.qualified} ORDER BY {', '.join(table.sort_keys)}"
 
 
+class NullInRequiredColumn(ValueError):
+    """A NULL in a column the catalog declares ``nullable=False``: the suites refuse it before
+    publishing, so it means a bug; the extract and snapshot are not written (they say NOT NULL)."""
+
+
+def _refuse_nulls(table: catalog.Table, data: pa.Table) -> None:
+    for column in table.columns:
+        if not column.nullable and (nulls := data.column(column.name).null_count):
+            raise NullInRequiredColumn(
+                f"published table {table.name}, column {column.name}: {nulls} NULL value(s) in a column "
+                "the catalog declares nullable=False; not published"
+            )
+
+
 def _arrow_with_docs(con: duckdb.DuckDBPyConnection, table: catalog.Table) -> pa.Table:
+    """The table's rows in its sort order, each field with its catalog description, unit and
+    nullability (a ``nullable=False`` column is a REQUIRED Parquet field)."""
     data = con.sql(_select(table)).arrow()
     if isinstance(data, pa.RecordBatchReader):
         data = data.read_all()
+    _refuse_nulls(table, data)
     fields = []
     for field in data.schema:
         column = table.column(field.name)
         meta = {"description": column.doc}
         if column.unit:
             meta["unit"] = column.unit
-        fields.append(field.with_metadata(meta))
+        fields.append(field.with_metadata(meta).with_nullable(column.nullable))
     schema = pa.schema(fields, metadata={"description": table.description, "table": table.name})
     return data.cast(schema)
 
@@ -140,7 +157,9 @@ def _date_range(data: pa.Table, table: catalog.Table) -> list[str] | None:
 
 # Everything the bytes of an extract depend on besides the table's rows: bump EXTRACT_FORMAT when
 # how _write_extracts encodes a table changes in a way the versions below do not capture.
-EXTRACT_FORMAT = "2"  # 2: GeoParquet geometries in ISO WKB, " Z" geometry types
+# 2: GeoParquet geometries in ISO WKB, " Z" geometry types; 3: the catalog's nullable=False columns
+# are REQUIRED fields (they were all OPTIONAL, contradicting the manifest's "nullable")
+EXTRACT_FORMAT = "3"
 COMPRESSION = {"compression": "zstd", "compression_level": 9}
 
 
@@ -295,7 +314,22 @@ def _snapshot_table(con: duckdb.DuckDBPyConnection, table: catalog.Table, data: 
     written, wanted = con.sql(f"SELECT * FROM {target}"), con.sql(_select(table))  # bound, not run
     if (written.columns, [str(t) for t in written.types]) != (wanted.columns, [str(t) for t in wanted.types]):
         con.execute(f"CREATE OR REPLACE TABLE {target} AS {_select(table)}")
+    _not_null(con, target, table)
     comment_on(con, target, table)
+
+
+def _not_null(con: duckdb.DuckDBPyConnection, target: str, table: catalog.Table) -> None:
+    """NOT NULL on the catalog's ``nullable=False`` columns of ``target`` (a snapshot table; DuckDB
+    checks the rows already there): what BI tools read in information_schema.columns."""
+    for column in table.columns:
+        if not column.nullable:
+            try:
+                con.execute(f"ALTER TABLE {target} ALTER COLUMN {column.name} SET NOT NULL")
+            except duckdb.ConstraintException as e:
+                raise NullInRequiredColumn(
+                    f"published table {table.name}, column {column.name}: NULL value(s) in a column the "
+                    f"catalog declares nullable=False; not published ({e})"
+                ) from e
 
 
 def _attach_snapshot(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -309,8 +343,10 @@ def _write_snapshot(con: duckdb.DuckDBPyConnection, written: set[str]) -> None:
     reused) from SQL, the as-of macros and the BI type."""
     for table in catalog.PUBLISHED:
         if table.name not in written:
-            con.execute(f"CREATE TABLE publish_snapshot.main.{table.name} AS {_select(table)}")
-            comment_on(con, f"publish_snapshot.main.{table.name}", table)
+            target = f"publish_snapshot.main.{table.name}"
+            con.execute(f"CREATE TABLE {target} AS {_select(table)}")
+            _not_null(con, target, table)
+            comment_on(con, target, table)
     _create_snapshot_macros(con)
     con.execute(load("warehouse", "snapshot_bi_compat"))  # SQLAlchemy reflection (Superset)
 
