@@ -359,6 +359,24 @@ def test_an_estimate_with_a_european_thousands_separator_is_refused():
     assert err.value.message == "'estimate' is not a whole number of people: '390.580' (a thousands separator?)"
 
 
+def test_an_estimate_date_valid_both_ways_follows_the_documented_dd_mm_never_a_guess():
+    """SOURCES.md documents the estimates as DD/MM/YYYY; 55 of the mirror's 124 dates would also
+    read as MM/DD (both fields ≤ 12), and none of the 69 others has a second field above 12. The
+    parser reads the documented format only: an ambiguous date is DD/MM, a date valid only as
+    MM/DD is refused naming the line, value and expected format (no second format is tried)."""
+    from warehouse.ingest.sources import estimates
+
+    bom, lines = _lines("official_estimates")
+    assert lines[3].startswith(b"01/04/2022,")  # line 4: UK MoD, read as 1 April 2022
+    lines[1] = b"04/12/2024," + lines[1].split(b",", 1)[1]
+    parsed = estimates.official_estimates(payload(bom + b"\n".join(lines) + b"\n", CSV_FILES["official_estimates"]))
+    assert [r[1] for r in parsed.rows[:3]] == [dt.date(2024, 12, 4), dt.date(2023, 12, 19), dt.date(2022, 4, 1)]
+    lines[1] = b"12/25/2024," + lines[1].split(b",", 1)[1]
+    with pytest.raises(parse.ParseError) as err:
+        estimates.official_estimates(payload(bom + b"\n".join(lines) + b"\n", CSV_FILES["official_estimates"]))
+    assert err.value.row == "line 2" and err.value.message == "bad date '12/25/2024' (expected DD/MM/YYYY)"
+
+
 def test_an_api_listing_with_a_snapshot_twice_is_a_parse_error():
     """The listing's raw table keys on (version, snapshot id): a repeated id failed the insert
     with a DuckDB constraint error (no quarantine, the file not named)."""
