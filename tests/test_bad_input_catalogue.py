@@ -82,6 +82,13 @@ def _day_nan(mirror):
     _replace(_day(mirror), json.dumps(doc).encode())  # json writes NaN, as a sloppy exporter does
 
 
+def _day_unclosed(mirror):
+    """The hole of the first polygon without its closing position (RFC 7946 §3.1.6)."""
+    doc = json.loads((MIRROR / "deepstate" / DAY_FILE).read_text())
+    doc["features"][0]["geometry"]["coordinates"][0][1].pop()
+    _replace(_day(mirror), json.dumps(doc).encode())
+
+
 def _day_point(mirror):
     _day_geojson(mirror, lambda d: d["features"][0].__setitem__("geometry", {"type": "Point", "coordinates": [37, 48]}))
 
@@ -140,6 +147,12 @@ def _api_occupied_coords(f):
             feature["geometry"] = _map_coords(feature["geometry"], f)
 
     return _api_snapshot(change)
+
+
+def _api_unclosed(doc):
+    """The outer ring of the first occupied-after-2022 layer (feature 85) without its closing position."""
+    assert doc["features"][85] in _occupied_features(doc)
+    doc["features"][85]["geometry"]["coordinates"][0].pop()
 
 
 def _api_unknown_type(doc):
@@ -220,6 +233,7 @@ PARSE_CASES = [
     ("archive-latlon-swapped", "deepstate", DAY_FILE, _day_coords(_swap), "feature 0", "outside the WGS84 box"),
     ("archive-metres", "deepstate", DAY_FILE, _day_coords(_metres), "feature 0", "outside the WGS84 box"),
     ("archive-nan-coordinate", "deepstate", DAY_FILE, _day_nan, "feature 0", "is not a finite number"),
+    ("archive-unclosed-ring", "deepstate", DAY_FILE, _day_unclosed, "feature 0", "polygon 0 ring 1 is not closed"),
     ("archive-displaced-off-ukraine", "deepstate", DAY_FILE, _day_coords(_shift(0, 4)), None, "lie on Ukraine"),
     (
         "archive-another-days-file",
@@ -312,6 +326,14 @@ PARSE_CASES = [
         _api_snapshot(_api_unknown_type),
         "feature",
         "unexpected geometry type 'CircularString'",
+    ),
+    (
+        "api-snapshot-unclosed-ring",
+        "deepstate_api",
+        f"{NEXT_SNAPSHOT}.geojson.gz",
+        _api_snapshot(_api_unclosed),
+        "feature 85",
+        "ring 0 is not closed",
     ),
     # Oblast boundaries
     (

@@ -211,3 +211,52 @@ def test_a_server_trickling_bytes_is_cut_off_at_the_transfer_deadline(http_mirro
     with pytest.raises(FetchError, match="broke off the answer") as err:
         fetch(f"{base}/cut.csv")  # fewer bytes than announced: an error, never a short payload
     assert err.value.retryable and str(err.value).startswith(f"{base}/cut.csv: ")
+
+
+def _redirecting_to(targets: dict[str, str]):
+    class _Redirecting(http.server.BaseHTTPRequestHandler):
+        """Answers each path in ``targets`` with a 302 to its URL (a mirror moved to a CDN)."""
+
+        def __init__(self, *args, directory=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", targets[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    return _Redirecting
+
+
+def test_a_redirect_target_that_cannot_be_reached_is_named_not_the_first_host(http_mirror, monkeypatch, tmp_path):
+    """The first server answers with redirects: to a second, real server (a file there; a 403
+    there) and to a port nothing listens on. Each error names the URL that failed and the first
+    one it was reached from; before, an unreachable target was reported as 'cannot reach' the
+    first host, which had answered."""
+    from warehouse.ingest import fetch as fetch_module
+
+    monkeypatch.setenv("FRONTLINE_HTTP_BACKOFF", "0")
+    monkeypatch.setattr(fetch_module, "_SESSION", None)
+    second = http_mirror(MIRROR, _Flaky)
+    closed_host = f"127.0.0.1:{free_port()}"
+    closed = f"http://{closed_host}/moved/x.csv"
+    first = http_mirror(
+        tmp_path,
+        _redirecting_to(
+            {"/isw.csv": f"{second}/{ISW}", "/forbidden.csv": f"{second}/forbidden/x.csv", "/gone.csv": closed}
+        ),
+    )
+    payload = fetch(f"{second}/{ISW}")  # (served once: _Flaky's 503 is spent)
+    assert fetch(f"{first}/isw.csv").content == payload.content == (MIRROR / ISW).read_bytes()
+    with pytest.raises(FetchError) as err:
+        fetch(f"{first}/gone.csv")
+    message = str(err.value)
+    assert message.startswith(f"{closed} (reached by redirect from {first}/gone.csv): cannot reach {closed_host} ")
+    assert f"cannot reach {first[7:]}" not in message and "refused" in message.lower() and not err.value.retryable
+    with pytest.raises(FetchError) as err:
+        fetch(f"{first}/forbidden.csv")
+    assert str(err.value) == f"{second}/forbidden/x.csv (reached by redirect from {first}/forbidden.csv): HTTP 403"

@@ -359,6 +359,24 @@ def test_an_estimate_with_a_european_thousands_separator_is_refused():
     assert err.value.message == "'estimate' is not a whole number of people: '390.580' (a thousands separator?)"
 
 
+def test_an_estimate_date_valid_both_ways_follows_the_documented_dd_mm_never_a_guess():
+    """SOURCES.md documents the estimates as DD/MM/YYYY; 55 of the mirror's 124 dates would also
+    read as MM/DD (both fields ≤ 12), and none of the 69 others has a second field above 12. The
+    parser reads the documented format only: an ambiguous date is DD/MM, a date valid only as
+    MM/DD is refused naming the line, value and expected format (no second format is tried)."""
+    from warehouse.ingest.sources import estimates
+
+    bom, lines = _lines("official_estimates")
+    assert lines[3].startswith(b"01/04/2022,")  # line 4: UK MoD, read as 1 April 2022
+    lines[1] = b"04/12/2024," + lines[1].split(b",", 1)[1]
+    parsed = estimates.official_estimates(payload(bom + b"\n".join(lines) + b"\n", CSV_FILES["official_estimates"]))
+    assert [r[1] for r in parsed.rows[:3]] == [dt.date(2024, 12, 4), dt.date(2023, 12, 19), dt.date(2022, 4, 1)]
+    lines[1] = b"12/25/2024," + lines[1].split(b",", 1)[1]
+    with pytest.raises(parse.ParseError) as err:
+        estimates.official_estimates(payload(bom + b"\n".join(lines) + b"\n", CSV_FILES["official_estimates"]))
+    assert err.value.row == "line 2" and err.value.message == "bad date '12/25/2024' (expected DD/MM/YYYY)"
+
+
 def test_an_api_listing_with_a_snapshot_twice_is_a_parse_error():
     """The listing's raw table keys on (version, snapshot id): a repeated id failed the insert
     with a DuckDB constraint error (no quarantine, the file not named)."""
@@ -493,3 +511,35 @@ def test_bytes_no_parser_rule_names_are_still_quarantined_with_the_file(tmp_path
     (entry,) = quarantine.entries(settings.quarantine_dir)
     assert entry["sha256"] == bad.sha256 and entry["error"] == str(err.value)
     assert (settings.quarantine_dir / "oblast_boundaries" / entry["file"]).read_bytes() == bad.content
+
+
+@pytest.mark.parametrize("name", ["deepstate", "deepstate_api", "oblast_boundaries"])
+def test_an_unclosed_ring_is_refused_naming_feature_and_ring_not_closed_silently(name):
+    """RFC 7946 §3.1.6: a ring's last position is its first. shapely closed such a ring without a
+    word (an edge no one drew); no file of the mirror has one (24,778 rings of archive and API)."""
+    doc = _geojson_doc(name)
+    index = _first_polygon(doc)
+    geometry = doc["features"][index]["geometry"]
+    ring = geometry["coordinates"][0][0] if geometry["type"] == "MultiPolygon" else geometry["coordinates"][0]
+    first, dropped = ring[0], ring.pop()
+    assert dropped == first and ring[-1] != first
+    with pytest.raises(parse.ParseError) as err:
+        _parse_geojson(name, doc)
+    where = "polygon 0 ring 0" if geometry["type"] == "MultiPolygon" else "ring 0"
+    assert err.value.source == name and err.value.row == f"feature {index}"
+    assert err.value.message.startswith(
+        f"{where} is not closed: its last position {ring[-1]} differs from its first {first}"
+    )
+
+
+def test_an_unclosed_ring_inside_an_api_geometry_collection_is_named():
+    from warehouse.ingest.sources import deepstate_api
+
+    doc = _geojson_doc("deepstate_api")
+    index = _first_polygon(doc)
+    closed = {"type": "Polygon", "coordinates": [[[37.0, 48.0], [37.1, 48.0], [37.1, 48.1], [37.0, 48.0]]]}
+    unclosed = {"type": "Polygon", "coordinates": [[[37.2, 48.0], [37.3, 48.0], [37.3, 48.1], [37.2, 48.1]]]}
+    doc["features"][index]["geometry"] = {"type": "GeometryCollection", "geometries": [closed, unclosed]}
+    content = json.dumps(doc).encode()
+    with pytest.raises(parse.ParseError, match=r"geometry 1 ring 0 is not closed: its last position \[37.2, 48.1\]"):
+        deepstate_api.parse_snapshot(payload(content, "x.geojson"), API_SNAPSHOT)

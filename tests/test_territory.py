@@ -475,6 +475,37 @@ def test_the_real_stray_part_of_2023_is_left_out_of_the_grey_zone():
     assert km2(far[0]) == pytest.approx(527.0, abs=0.5)
 
 
+def test_every_grey_zone_part_left_out_is_one_the_ingest_reported():
+    """One box for both (plausibility.BOX): a grey-zone part the region step leaves out is a part
+    the ingest reported as a quirk, and a part it did not report is counted. A part at 43.5°E 50°N
+    lay between the old ingest box (lon ≤ 45) and the region step's own (lon ≤ 42): left out of
+    every figure, reported nowhere. Parts are tiny squares either side of each edge of the box,
+    one synthetic snapshot parsed as the ingest parses it; areas by pyproj."""
+    from warehouse.ingest.fetch import Payload
+
+    donbas = shapely.box(37.5, 48.0, 37.6, 48.1)
+    corners = [(43.5, 50.0), (44.9, 50.0), (45.1, 50.0), (37.0, 53.6), (37.0, 55.9), (37.0, 56.1), (19.8, 50.0)]
+    corners += [(20.1, 50.0), (37.0, 42.8), (37.0, 43.1), (64.16, 14.36)]
+    squares = [shapely.box(lon, lat, lon + 0.05, lat + 0.05) for lon, lat in corners]
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "сіра зона"},
+        "geometry": json.loads(shapely.to_geojson(shapely.MultiPolygon([donbas, *squares]))),
+    }
+    content = json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+    snapshot = deepstate_api.parse_snapshot(Payload("synthetic.geojson", content, None), 1)
+    reported = {q.split("(at ")[1] for q in snapshot.quirks if "outside" in q}
+    outside = {(lon, lat) for lon, lat in corners if not (20 <= lon <= 45 and 43 <= lat <= 56)}
+    assert reported == {f"lon {lon:.2f}, lat {lat:.2f})" for lon, lat in outside}, snapshot.quirks
+    regions = region_step.Regions([(code, shapely.to_wkb(g)) for code, g in oblasts().items()])
+    features = [(cls, wkb) for _, _, cls, wkb in snapshot.rows]
+    got = region_step.api_classes(features, regions)["grey_zone"]
+    kept = [donbas, *(sq for sq, c in zip(squares, corners, strict=True) if c not in outside)]
+    assert len(outside) == 5 and len(kept) == 1 + len(corners) - 5  # (43.5, 50) among the kept
+    assert km2(got) == pytest.approx(sum(km2(p) for p in kept), rel=1e-9)
+    assert km2(got) > km2(donbas) + km2(squares[0]) * 0.99  # the part in the old gap is counted
+
+
 def test_a_rebuild_in_batches_stores_what_one_batch_stores(built):
     """A rebuild takes its days a batch at a time, each stored in its own transaction (its memory is
     one batch's): every stored row is what computing them all at once stored, whether a batch's

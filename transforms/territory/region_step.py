@@ -35,6 +35,7 @@ import shapely
 
 from transforms.territory.geometry import area_km2
 from transforms.territory.overlay import changes
+from warehouse.ingest import plausibility
 from warehouse.store.db import registered, release_freed_memory
 from warehouse.store.sqlfiles import load
 
@@ -173,24 +174,21 @@ def _overlay_polygons(geom: shapely.Geometry) -> shapely.Geometry:
 KURSK_BOX = shapely.box(34.0, 50.9, 36.6, 52.5)
 
 
-# Ukraine and its borderlands. A polygon of a Ukrainian class wholly outside this box is an upstream
-# drawing artefact — one 527 km² "unknown status" square sits in the Arabian Sea (64°E 14°N) in
-# the API snapshots of 2023-02-06 … 2023-11-19, as the second part of a grey-zone feature whose
-# first part is in Ukraine — and is counted as ``other``, not as Ukraine (see near_ukraine).
-UKRAINE_ENVELOPE = shapely.box(20.0, 43.0, 42.0, 53.5)
-_ENVELOPE_BOUNDS = shapely.bounds(UKRAINE_ENVELOPE)
-
-
 def near_ukraine(feature: shapely.Geometry) -> shapely.Geometry | None:
-    """``feature`` without its parts that lie wholly outside :data:`UKRAINE_ENVELOPE`; None when
-    no part is left. A feature within the box is returned as it is (the same object); the
-    ingest reports every such part as a quirk (warehouse.ingest.plausibility.api_layer)."""
+    """``feature`` without its parts that lie wholly outside the ingest's box around Ukraine and
+    its borderlands (:data:`warehouse.ingest.plausibility.BOX`, tested as the ingest tests it);
+    None when no part is left. A feature within the box is returned as it is (the same object).
+    Such a part is an upstream drawing artefact — one 527 km² "unknown status" square sits in the
+    Arabian Sea (64°E 14°N) in the API snapshots of 2023-02-06 … 2023-11-19, as the second part of
+    a grey-zone feature whose first part is in Ukraine — and is counted as ``other``, not as
+    Ukraine. The one box and test make every part left out here one the ingest reported as a quirk
+    (plausibility.api_layer; any other layer with a coordinate outside the box is refused there)."""
     lon0, lat0, lon1, lat1 = feature.bounds
-    e = _ENVELOPE_BOUNDS
-    if lon0 >= e[0] and lat0 >= e[1] and lon1 <= e[2] and lat1 <= e[3]:
+    box = plausibility.BOX
+    if lon0 >= box.lon_min and lat0 >= box.lat_min and lon1 <= box.lon_max and lat1 <= box.lat_max:
         return feature
     parts = shapely.get_parts(feature)
-    keep = shapely.intersects(UKRAINE_ENVELOPE, parts)
+    keep = ~np.array([plausibility.outside_box(p) for p in parts], dtype=bool)
     if not keep.any():
         return None
     if keep.all():
@@ -214,7 +212,7 @@ def api_classes(features: list[tuple[str, bytes]], regions: Regions) -> dict[str
             continue
         geom = near_ukraine(shapely.from_wkb(wkb))
         if geom is None:
-            continue  # a stray drawing far from Ukraine: class "other" (see UKRAINE_ENVELOPE)
+            continue  # a stray drawing far from Ukraine: class "other" (see near_ukraine)
         if cls == "liberated" and held_in_kursk(geom, regions):
             cls = "held_by_ukraine"
         by_class.setdefault(cls, []).append(geom)

@@ -129,12 +129,32 @@ def _pace(host: str, interval_s: float) -> None:
     time.sleep(start - now)
 
 
+def _failed_at(uri: str, exc: requests.RequestException) -> tuple[str, str]:
+    """``(where, host)`` of the request that failed: ``uri`` and its host, or — when a redirect led
+    elsewhere — the URL that failed, said to be reached by redirect from ``uri``, and its host.
+    (Naming the first host for a redirect target that could not be reached sent the operator to
+    the wrong server.)"""
+    import requests
+
+    failed = getattr(getattr(exc, "request", None), "url", None)
+    if failed and failed != requests.Request("GET", uri).prepare().url:
+        return f"{failed} (reached by redirect from {uri})", urlparse(failed).netloc
+    return uri, urlparse(uri).netloc
+
+
+def _answered_at(uri: str, response: requests.Response) -> str:
+    """``uri``, or the URL that answered after redirects, said to be reached from ``uri``."""
+    return f"{response.url} (reached by redirect from {uri})" if response.history else uri
+
+
 def _body(uri: str, response: requests.Response) -> bytes:
     """The response's bytes (decoded as its Content-Encoding says), read within
     :data:`TRANSFER_DEADLINE_S`. Read with ``read1``, which returns what has arrived: a sized
     read waits until it has all it asked for, so a trickle would never reach the check."""
     from urllib3.exceptions import HTTPError, ReadTimeoutError
 
+    host = urlparse(response.url if response.history else uri).netloc
+    uri = _answered_at(uri, response)
     deadline = time.monotonic() + TRANSFER_DEADLINE_S
     chunks = []
     try:
@@ -145,7 +165,7 @@ def _body(uri: str, response: requests.Response) -> bytes:
     except ReadTimeoutError as exc:
         raise FetchError(f"{uri}: timed out reading the answer: {exc}") from exc
     except HTTPError as exc:  # cut off before its Content-Length, a broken gzip stream...
-        raise FetchError(f"{uri}: {urlparse(uri).netloc} broke off the answer: {exc}") from exc
+        raise FetchError(f"{uri}: {host} broke off the answer: {exc}") from exc
     finally:
         response.close()
     return b"".join(chunks)
@@ -164,23 +184,24 @@ def fetch(uri: str, *, interval_s: float = 0.0) -> Payload | None:
             response = _SESSION.get(uri, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S), stream=True)
             content = _body(uri, response) if response.status_code == 200 else b""
         except requests.Timeout as exc:
-            raise FetchError(f"{uri}: timed out after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
+            where, _ = _failed_at(uri, exc)
+            raise FetchError(f"{where}: timed out after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
         except requests.ConnectionError as exc:
-            host = urlparse(uri).netloc
+            where, host = _failed_at(uri, exc)
             if _unreachable(exc):
                 raise FetchError(
-                    f"{uri}: cannot reach {host} after {HTTP_RETRIES} retries: {_reason(exc)}", retryable=False
+                    f"{where}: cannot reach {host} after {HTTP_RETRIES} retries: {_reason(exc)}", retryable=False
                 ) from exc
             if _timed_out(exc):  # requests reports a read timeout that outlasted the retries this way
-                raise FetchError(f"{uri}: timed out after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
+                raise FetchError(f"{where}: timed out after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
             # reached, but the answer broke off: may well work later
-            raise FetchError(f"{uri}: {host} failed after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
+            raise FetchError(f"{where}: {host} failed after {HTTP_RETRIES} retries: {_reason(exc)}") from exc
         except requests.RequestException as exc:
-            raise FetchError(f"{uri}: {_reason(exc)}") from exc
+            raise FetchError(f"{_failed_at(uri, exc)[0]}: {_reason(exc)}") from exc
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise FetchError(f"{uri}: HTTP {response.status_code}")
+            raise FetchError(f"{_answered_at(uri, response)}: HTTP {response.status_code}")
         return Payload(uri, content, now)
     now = dt.datetime.now(dt.UTC)
     path = Path(unquote(urlparse(uri).path)) if scheme == "file" else Path(uri)

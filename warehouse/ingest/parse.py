@@ -119,10 +119,47 @@ def feature_object(source: str, uri: str, row: str, feature, key: str):
     return value
 
 
+def _finite_position(position) -> bool:
+    return isinstance(position, list) and all(isinstance(c, (int, float)) and math.isfinite(c) for c in position)
+
+
+def unclosed_ring(geometry: dict, where: str = "") -> str | None:
+    """Where the first polygon ring of a GeoJSON geometry whose last position differs from its
+    first is (``[geometry G ][polygon P ]ring R``), with both positions; None when every ring closes. RFC 7946
+    §3.1.6 requires them identical; shapely would close such a ring silently, adding an edge no
+    one drew. Rings with a non-finite end are left to the NaN check (the clearer error)."""
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    if kind == "GeometryCollection":
+        for g, member in enumerate(geometry.get("geometries") or ()):
+            if isinstance(member, dict) and (found := unclosed_ring(member, f"{where}geometry {g} ")):
+                return found
+        return None
+    if kind == "Polygon":
+        polygons = [coordinates]
+    elif kind == "MultiPolygon" and isinstance(coordinates, list):
+        polygons = coordinates
+    else:
+        return None
+    for p, rings in enumerate(polygons):
+        polygon = f"polygon {p} " if kind == "MultiPolygon" else ""
+        for r, ring in enumerate(rings if isinstance(rings, list) else ()):
+            if not isinstance(ring, list) or len(ring) < 2 or not _finite_position(ring[0]):
+                continue
+            if _finite_position(ring[-1]) and ring[0] != ring[-1]:
+                return (
+                    f"{where}{polygon}ring {r} is not closed: its last position {ring[-1]} differs from its "
+                    f"first {ring[0]} ({len(ring)} positions; RFC 7946 §3.1.6 requires them identical, so "
+                    "the ring is not closed here by guessing an edge)"
+                )
+    return None
+
+
 def read_geometry(source: str, uri: str, row: str, geometry: dict):
-    """``shapely.geometry.shape(geometry)``, or a ParseError naming the feature: a NaN or infinite
-    coordinate as such (GEOS may refuse it as an unclosed ring first), anything else unreadable
-    with GEOS's or shapely's reason."""
+    """``shapely.geometry.shape(geometry)``, or a ParseError naming the feature: a polygon ring that
+    does not close (:func:`unclosed_ring`), a NaN or infinite coordinate as such (GEOS may refuse
+    it as an unclosed ring first), anything else unreadable with GEOS's or shapely's reason."""
+    if unclosed := unclosed_ring(geometry):
+        raise ParseError(source, uri, row, unclosed)
     try:
         return shape(geometry)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, shapely.errors.GEOSException) as exc:
