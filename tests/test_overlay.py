@@ -11,7 +11,8 @@ import shapely
 from pyproj import Geod
 
 from tests.conftest import MIRROR
-from transforms.territory import overlay, region_step
+from transforms.territory import overlay, pool, region_step
+from transforms.territory.regions import Regions, api_classes
 from warehouse.ingest.fetch import Payload
 from warehouse.ingest.sources import deepstate_archive
 
@@ -94,7 +95,7 @@ def test_forked_workers_give_the_rows_of_one_process(monkeypatch):
     from warehouse.ingest.sources import boundaries
 
     rows = boundaries.parse(Payload(str(path), path.read_bytes(), None))
-    oblasts = region_step.Regions(sorted((r[1], r[4]) for r in rows))
+    oblasts = Regions(sorted((r[1], r[4]) for r in rows))
     days = [dt.date(2025, 6, 1) + dt.timedelta(days=i) for i in range(4)]
     geoms = []
     for d in days:
@@ -112,11 +113,11 @@ def test_forked_workers_give_the_rows_of_one_process(monkeypatch):
     jobs.append(("deepstate_api", two, None))
     monkeypatch.setenv("FRONTLINE_WORKERS", "1")
     alone = region_step._compute_days(jobs, oblasts)
-    one_by_one = region_step.Regions(sorted((r[1], r[4]) for r in rows))
+    one_by_one = Regions(sorted((r[1], r[4]) for r in rows))
     assert alone == [region_step.compute_day(*job, one_by_one) for job in jobs]
     assert {cls for _, cls, *_ in alone[-1][0]} == {"occupied_total", "grey_zone"}
     monkeypatch.setenv("FRONTLINE_WORKERS", "2")
-    monkeypatch.setattr(region_step, "PARALLEL_MIN_DAYS", 2)
+    monkeypatch.setattr(pool, "PARALLEL_MIN_DAYS", 2)
     assert region_step._compute_days(jobs, oblasts) == alone
     assert all(areas for areas, _ in alone) and any(changes for _, changes in alone)  # compared something
 
@@ -127,17 +128,17 @@ def test_api_snapshots_classed_in_workers_are_the_classes_of_one_process(monkeyp
 
     path = MIRROR / "boundaries" / "ukraine_oblasts.geojson"
     rows = boundaries.parse(Payload(str(path), path.read_bytes(), None))
-    oblasts = region_step.Regions(sorted((r[1], r[4]) for r in rows))
+    oblasts = Regions(sorted((r[1], r[4]) for r in rows))
     snapshots = sorted((MIRROR / "deepstate_api").glob("*.geojson.gz"))[:3]
     features = [
         [(cls, wkb) for _, _, cls, wkb in deepstate_api.parse_snapshot(Payload(str(p), p.read_bytes(), None), 0).rows]
         for p in snapshots
     ]
     monkeypatch.setenv("FRONTLINE_WORKERS", "1")
-    alone = region_step._in_workers(region_step._api_classes_job, features, oblasts)
+    alone = pool.in_workers(api_classes, features, oblasts)
     monkeypatch.setenv("FRONTLINE_WORKERS", "2")
-    monkeypatch.setattr(region_step, "PARALLEL_MIN_DAYS", 2)
-    forked = region_step._in_workers(region_step._api_classes_job, features, oblasts)
+    monkeypatch.setattr(pool, "PARALLEL_MIN_DAYS", 2)
+    forked = pool.in_workers(api_classes, features, oblasts)
     wkb = [{c: shapely.to_wkb(g) for c, g in by_class.items()} for by_class in alone]
     assert [{c: shapely.to_wkb(g) for c, g in by_class.items()} for by_class in forked] == wkb
     assert all(not by_class["occupied_total"].is_empty for by_class in alone)
@@ -161,10 +162,10 @@ def test_oblasts_the_change_does_not_touch_keep_the_areas_a_fresh_intersection_f
 
     day = dt.date(2024, 11, 7)
     before, today = load(day - dt.timedelta(days=1)), load(day)
-    chained = region_step.Regions(rows)
+    chained = Regions(rows)
     region_step.compute_day("deepstate", before, None, chained)
     reused = region_step.compute_day("deepstate", today, before, chained)
-    fresh = region_step.compute_day("deepstate", today, before, region_step.Regions(rows))
+    fresh = region_step.compute_day("deepstate", today, before, Regions(rows))
     assert reused == fresh
     # the check above compared taken-over areas: oblasts holding occupied land that no box touches
     _, _, rects = overlay.changes(today["occupied_total"], before["occupied_total"])

@@ -21,7 +21,8 @@ from tests.conftest import MIRROR, deepstate_file, make_api_mirror
 from transforms.models import MODELS, run_model
 from transforms.settlements import classify, model_params, plane, status_step
 from transforms.settlements import front as front_geometry
-from transforms.territory import overlay, region_step
+from transforms.territory import overlay, pool, region_step
+from transforms.territory.regions import Regions
 from warehouse.ingest import land, sources
 from warehouse.ingest.parse import ParseError
 from warehouse.ingest.sources import deepstate_api
@@ -293,7 +294,7 @@ def test_api_layers_carried_over_from_the_last_snapshot_are_those_made_afresh(bu
     con = built["con"]
     features = _rows(con, "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [API_ID])
     rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
-    regions, other_regions = region_step.Regions(rows), region_step.Regions(rows)
+    regions, other_regions = Regions(rows), Regions(rows)
 
     def layers(snapshot, regions, fresh: bool) -> dict:
         if fresh:
@@ -322,7 +323,7 @@ def test_api_classes_remembered_per_feature_are_those_asked_afresh(built):
     con = built["con"]
     features = _rows(con, "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [API_ID])
     rows = con.execute(load("transforms.territory", "oblast_current_boundaries")).fetchall()
-    regions, places = region_step.Regions(rows), status_step._wanted(con)[2]
+    regions, places = Regions(rows), status_step._wanted(con)[2]
     classes = classify.api_layers(features, regions)
     fewer = {**classes, "liberated": classes["liberated"][::2], "grey_zone": classes["grey_zone"][1:]}
     added = {**classes, "grey_zone": [*classes["grey_zone"], shapely.box(34.0, 49.4, 34.8, 49.8)]}
@@ -680,7 +681,7 @@ def test_a_rebuild_in_batches_stores_what_one_batch_stores(built, monkeypatch):
     monkeypatch.setenv("FRONTLINE_WORKERS", "1")
     con.execute("DELETE FROM core.settlement_day_inputs")  # every day computed again, all at once
     days = status_step.update(con, batch_days=1_000)
-    assert days >= region_step.PARALLEL_MIN_DAYS  # enough for the workers below
+    assert days >= pool.PARALLEL_MIN_DAYS  # enough for the workers below
     before = {t: _rows(con, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
     for workers, batch_days, forgotten in (
         ("2", 3, tables[:1]),  # the inputs alone, as transforms/reparsed.py forgets days: rows replaced

@@ -20,6 +20,7 @@ from shapely.geometry import shape
 from tests.conftest import MIRROR, deepstate_file, make_api_mirror
 from transforms.models import run_model
 from transforms.territory import region_step
+from transforms.territory.regions import Regions, api_classes
 from warehouse.ingest import land, sources
 from warehouse.ingest.sources import deepstate_api
 from warehouse.store import db
@@ -438,7 +439,7 @@ def test_only_the_last_snapshot_of_a_kyiv_day_is_used():
 def test_a_stray_polygon_far_from_ukraine_is_not_counted_as_ukrainian_grey_zone():
     """Alone, as one part of a feature, or inside a collection: a polygon far from Ukraine is
     class ``other``, the rest of its feature still counts."""
-    regions = region_step.Regions([(code, shapely.to_wkb(g)) for code, g in oblasts().items()])
+    regions = Regions([(code, shapely.to_wkb(g)) for code, g in oblasts().items()])
     stray = shapely.box(64.16, 14.36, 64.50, 14.64)  # as drawn in the API's 2023 snapshots
     donbas = shapely.box(37.5, 48.0, 37.6, 48.1)
     cases = (
@@ -447,9 +448,9 @@ def test_a_stray_polygon_far_from_ukraine_is_not_counted_as_ukrainian_grey_zone(
         [shapely.GeometryCollection([stray, donbas])],
     )
     for features in cases:
-        classes = region_step.api_classes([("grey_zone", shapely.to_wkb(g)) for g in features], regions)
+        classes = api_classes([("grey_zone", shapely.to_wkb(g)) for g in features], regions)
         assert km2(classes["grey_zone"]) == pytest.approx(km2(donbas), rel=1e-9), features
-    assert region_step.api_classes([("grey_zone", shapely.to_wkb(stray))], regions)["grey_zone"].is_empty
+    assert api_classes([("grey_zone", shapely.to_wkb(stray))], regions)["grey_zone"].is_empty
 
 
 def test_the_real_stray_part_of_2023_is_left_out_of_the_grey_zone():
@@ -468,8 +469,8 @@ def test_the_real_stray_part_of_2023_is_left_out_of_the_grey_zone():
     far = [p for p in parts if p.bounds[0] > 60]
     assert len(far) == 1 and any(len(shapely.get_parts(g)) > 1 and far[0] in shapely.get_parts(g) for g in grey)
     expected = km2(shapely.union_all([p for p in parts if p.bounds[0] < 60]))
-    regions = region_step.Regions([(code, shapely.to_wkb(g)) for code, g in oblasts().items()])
-    got = region_step.api_classes(features, regions)["grey_zone"]
+    regions = Regions([(code, shapely.to_wkb(g)) for code, g in oblasts().items()])
+    got = api_classes(features, regions)["grey_zone"]
     assert km2(got) == pytest.approx(expected, rel=1e-9)
     assert km2(shapely.union_all(grey)) - km2(got) == pytest.approx(km2(far[0]), rel=1e-6)  # the 527 km²
     assert km2(far[0]) == pytest.approx(527.0, abs=0.5)
@@ -497,9 +498,9 @@ def test_every_grey_zone_part_left_out_is_one_the_ingest_reported():
     reported = {q.split("(at ")[1] for q in snapshot.quirks if "outside" in q}
     outside = {(lon, lat) for lon, lat in corners if not (20 <= lon <= 45 and 43 <= lat <= 56)}
     assert reported == {f"lon {lon:.2f}, lat {lat:.2f})" for lon, lat in outside}, snapshot.quirks
-    regions = region_step.Regions([(code, shapely.to_wkb(g)) for code, g in oblasts().items()])
+    regions = Regions([(code, shapely.to_wkb(g)) for code, g in oblasts().items()])
     features = [(cls, wkb) for _, _, cls, wkb in snapshot.rows]
-    got = region_step.api_classes(features, regions)["grey_zone"]
+    got = api_classes(features, regions)["grey_zone"]
     kept = [donbas, *(sq for sq, c in zip(squares, corners, strict=True) if c not in outside)]
     assert len(outside) == 5 and len(kept) == 1 + len(corners) - 5  # (43.5, 50) among the kept
     assert km2(got) == pytest.approx(sum(km2(p) for p in kept), rel=1e-9)

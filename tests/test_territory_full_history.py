@@ -13,7 +13,7 @@ from shapely.geometry import shape
 from tests.conftest import MIRROR
 from tests.test_territory import km2, oblasts
 from transforms.models import run_model
-from transforms.territory import region_step
+from transforms.territory.regions import WHOLE
 from warehouse.ingest import land, sources
 from warehouse.store import db
 from warehouse.store.config import Settings
@@ -64,9 +64,9 @@ def test_every_archive_day_per_oblast_matches_an_independent_computation(whole_a
             expected = km2(occupied.intersection(oblast)) if occupied.intersects(oblast) else 0.0
             if day_rows.get(code, 0.0) != pytest.approx(expected, rel=1e-3, abs=0.5):
                 problems.append((day, code, day_rows.get(code), expected))
-        if day_rows[region_step.WHOLE] != pytest.approx(km2(occupied), rel=1e-6):
-            problems.append((day, region_step.WHOLE, day_rows[region_step.WHOLE], km2(occupied)))
-        parts = sum(v for code, v in day_rows.items() if code != region_step.WHOLE)  # oblasts + UNATTRIBUTED
-        if abs(parts - day_rows[region_step.WHOLE]) > 0.01:
-            problems.append((day, "sum of regions", parts, day_rows[region_step.WHOLE]))
+        if day_rows[WHOLE] != pytest.approx(km2(occupied), rel=1e-6):
+            problems.append((day, WHOLE, day_rows[WHOLE], km2(occupied)))
+        parts = sum(v for code, v in day_rows.items() if code != WHOLE)  # oblasts + UNATTRIBUTED
+        if abs(parts - day_rows[WHOLE]) > 0.01:
+            problems.append((day, "sum of regions", parts, day_rows[WHOLE]))
     assert problems == [], problems[:10]

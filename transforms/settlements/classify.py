@@ -7,7 +7,7 @@ import numpy as np
 import shapely
 
 from transforms.settlements.plane import Places
-from transforms.territory import region_step
+from transforms.territory import regions as territory
 
 # API classes a point can fall in, most specific first; the status each one means.
 API_STATUS = (
@@ -86,7 +86,7 @@ _BY_FEATURE = ("grey_zone", "liberated")
 
 def api_layers(features: list[tuple[str, bytes]], regions, united: tuple[bytes, ...] | None = None) -> dict:
     """The API classes a settlement day needs. The occupied layers and their union as
-    :func:`transforms.territory.region_step.api_classes` makes them (the front follows that
+    :func:`transforms.territory.regions.api_classes` makes them (the front follows that
     union): ``united``, the WKB the per-region step stored of them for the same payload and
     method (core.api_occupied_layers: the same geometries, not united twice), else united here;
     the grey zone and liberated layers as lists of their features, filtered as there (a
@@ -98,9 +98,9 @@ def api_layers(features: list[tuple[str, bytes]], regions, united: tuple[bytes, 
     or its exclusion: what becomes of a feature depends on it and the regions alone."""
     global _last_features
     if united is not None:
-        classes = dict(zip(region_step.OCCUPIED_LAYERS, shapely.from_wkb(list(united)), strict=True))
+        classes = dict(zip(territory.OCCUPIED_LAYERS, shapely.from_wkb(list(united)), strict=True))
     else:
-        classes = region_step.api_classes([f for f in features if f[0] in _UNITED], regions)
+        classes = territory.api_classes([f for f in features if f[0] in _UNITED], regions)
     last = _last_features[1] if _last_features is not None and _last_features[0] is regions else {}
     seen: dict[tuple[str, bytes], shapely.Geometry | None] = {}
     for cls in _BY_FEATURE:
@@ -123,10 +123,10 @@ _last_features: tuple[object, dict] | None = None
 
 def _layer_feature(cls: str, wkb: bytes, regions) -> shapely.Geometry | None:
     """A grey zone or liberated feature as a valid geometry, without its parts far from Ukraine
-    (region_step.near_ukraine); None when nothing is left or for liberated Kursk (:func:`api_layers`)."""
-    geom = region_step.near_ukraine(shapely.from_wkb(wkb))
+    (territory.near_ukraine); None when nothing is left or for liberated Kursk (:func:`api_layers`)."""
+    geom = territory.near_ukraine(shapely.from_wkb(wkb))
     if geom is None:
         return None
-    if cls == "liberated" and region_step.held_in_kursk(geom, regions):
+    if cls == "liberated" and territory.held_in_kursk(geom, regions):
         return None
     return shapely.make_valid(geom)

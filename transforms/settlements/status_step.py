@@ -5,7 +5,7 @@ What a day is made of lives beside it: :mod:`.classify` (status per settlement),
 (the front line), :mod:`.distances` (distance to it), in the plane of :mod:`.plane`;
 :func:`compute_day` puts them together. Per (source, date) the occupied territory is the
 archive's one polygon, or the union of the API's two occupied layers (classes as
-:func:`transforms.territory.region_step.api_classes` makes them).
+:func:`transforms.territory.regions.api_classes` makes them).
 
 Results land in ``core.settlement_day_status`` and ``core.front_line_day``, keyed in
 ``core.settlement_day_inputs`` by the snapshot's hash, the settlements' and boundaries' hashes and
@@ -33,7 +33,8 @@ from transforms.settlements.classify import API_CLASS_NAMES, STATUSES, api_layer
 from transforms.settlements.distances import distances_km
 from transforms.settlements.front import LandMask, front_line, front_segments
 from transforms.settlements.plane import Places
-from transforms.territory import region_step
+from transforms.territory import pool, region_step
+from transforms.territory.regions import Regions
 from warehouse.store.db import registered, release_freed_memory
 from warehouse.store.sqlfiles import load
 
@@ -70,7 +71,7 @@ def _inputs(con, todo: list[tuple]) -> dict[tuple, tuple]:
     """Per (source, day) the task that computes it (:func:`_compute`): (source, what its classes
     are made of, the API's united occupied layers): the archive polygon's WKB; or the API
     snapshot's (class, WKB) features, with its occupied layers as the per-region step united
-    them (WKB of region_step.OCCUPIED_LAYERS; None when not stored for this snapshot's payload
+    them (WKB of regions.OCCUPIED_LAYERS; None when not stored for this snapshot's payload
     and method: a function of the features, which alone key the day)."""
     out: dict[tuple, tuple] = {}
     days = sorted(d for s, d, _, _ in todo if s == "deepstate")
@@ -116,7 +117,7 @@ _worker: tuple = ()  # (places, land mask, regions) in a worker, set when it sta
 
 
 def _start_worker(places: Places, land: LandMask, regions) -> None:
-    region_step._worker_signals()
+    pool.worker_signals()
     global _worker
     _worker = (places, land, regions)
 
@@ -128,20 +129,20 @@ def _worker_job(task: tuple) -> tuple:
 @contextmanager
 def _computer(places: Places, regions, days: int) -> Iterator[Callable[[list[tuple]], Iterable[tuple]]]:
     """Yields a function that starts computing a batch of tasks (:func:`_compute`) and returns
-    their results, in order, as they come. With many days (as the per-region step: region_step.workers,
+    their results, in order, as they come. With many days (as the per-region step: pool.workers,
     PARALLEL_MIN_DAYS) one pool of forked workers serves the whole update: it returns at once,
     so the main process reads the next batch and inserts the last one while the workers compute,
     and a worker carries its last day over from batch to batch. The workers inherit the places,
     land mask and regions at the fork; each batch's inputs travel with its tasks."""
     land = LandMask(regions.union)
-    n = region_step.workers()
-    if n < 2 or days < region_step.PARALLEL_MIN_DAYS:
+    n = pool.workers()
+    if n < 2 or days < pool.PARALLEL_MIN_DAYS:
         yield lambda tasks: [_compute(task, places, land, regions) for task in tasks]
         return
-    with mp.get_context("fork").Pool(n, initializer=_start_worker, initargs=(places, land, regions)) as pool:
-        yield lambda tasks: pool.imap(_worker_job, tasks, chunksize=max(1, len(tasks) // (n * 8)))
-        pool.close()  # workers exit on their own; leaving the block would SIGTERM them
-        pool.join()
+    with mp.get_context("fork").Pool(n, initializer=_start_worker, initargs=(places, land, regions)) as forked:
+        yield lambda tasks: forked.imap(_worker_job, tasks, chunksize=max(1, len(tasks) // (n * 8)))
+        forked.close()  # workers exit on their own; leaving the block would SIGTERM them
+        forked.join()
 
 
 def _start_days(todo: list[tuple], inputs: dict[tuple, tuple], start) -> Callable[[], list[tuple]]:
@@ -235,7 +236,7 @@ def update(con: duckdb.DuckDBPyConnection, batch_days: int = BATCH_DAYS) -> int:
     if not todo:
         return 0
     present = set(con.execute(load("transforms.settlements", "settlement_stored_days")).fetchall())
-    regions = region_step.Regions(regions_rows)
+    regions = Regions(regions_rows)
     with _computer(places, regions, len(todo)) as start:
         pending = None  # the last batch handed over, and its results when they are in
         for first in range(0, len(todo), max(1, batch_days)):

@@ -9,21 +9,12 @@ the source's previous observed day. Results go to ``core.region_daily_area`` (ar
 :data:`METHOD`: adding one day computes one day (two when the next day already existed);
 re-running computes none; a new method recomputes every day once.
 
-Regions: ``UA`` is the class's whole area inside Ukraine (for the archive, the polygon as a whole:
-the spine's country-level DeepState series); each oblast row is the part inside that oblast; ``UNATTRIBUTED``
-is ``UA`` minus the sum of the oblasts (coastline and boundary mismatches, ~1.7 k km² of the
-occupied area, mostly Sevastopol and the Azov coast), so regional rows always add up to ``UA``.
-``RU-KRS`` / ``held_by_ukraine``: the liberated layer's features lying mostly outside Ukraine in
-Kursk oblast — the salient of 2024-08 … 2025-03 — kept out of the Ukrainian ``liberated`` rows.
-(Other liberated pieces outside the oblast polygons — Dnipro delta islands, a 1.8 km² piece in
-Belgorod oblast in 2024 — stay ``liberated`` and land in ``UNATTRIBUTED``.)
+What the oblasts and an API snapshot's classes are is :mod:`.regions`; the worker pool that
+spreads a rebuild's days over the cores (shared with the settlement step) is :mod:`.pool`.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -33,27 +24,21 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
+from transforms.territory import pool
 from transforms.territory.geometry import area_km2
 from transforms.territory.overlay import changes
-from warehouse.ingest import plausibility
+from transforms.territory.regions import (
+    OCCUPIED_LAYERS,
+    OUTSIDE_UKRAINE,
+    UNATTRIBUTED,
+    WHOLE,
+    Regions,
+    api_classes,
+    combined,
+    overlay_polygons,
+)
 from warehouse.store.db import registered, release_freed_memory
 from warehouse.store.sqlfiles import load
-
-OUTSIDE_UKRAINE = "RU-KRS"
-UNATTRIBUTED = "UNATTRIBUTED"
-WHOLE = "UA"
-API_CLASSES = (
-    "occupied_after_2022",
-    "occupied_before_2022",
-    "occupied_total",
-    "grey_zone",
-    "liberated",
-    "held_by_ukraine",
-)
-
-# The API classes the settlement step needs as they are united here (api_classes): it reads
-# them from core.api_occupied_layers (transforms.settlements.classify.api_layers).
-OCCUPIED_LAYERS = ("occupied_after_2022", "occupied_before_2022", "occupied_total")
 
 
 @dataclass(frozen=True)
@@ -68,68 +53,8 @@ class Wanted:
     regions_sha256: str
 
 
-class Regions:
-    """The oblast polygons with an STRtree, their union, and intersection helpers."""
-
-    def __init__(self, rows: list[tuple[str, bytes]]):
-        self.codes = [code for code, _ in rows]
-        self.geoms = [shapely.from_wkb(wkb) for _, wkb in rows]
-        for g in self.geoms:
-            shapely.prepare(g)
-        self.tree = shapely.STRtree(self.geoms)
-        self.union = shapely.union_all(self.geoms)
-        shapely.prepare(self.union)
-        self.index = {code: i for i, code in enumerate(self.codes)}
-        self.last_areas: dict[tuple[str, bytes], dict[str, float]] = {}  # compute_day's, of the last day
-
-    def split(
-        self, geom: shapely.Geometry, only: np.ndarray | None = None
-    ) -> dict[str, tuple[shapely.Geometry, float]]:
-        """Non-empty parts of ``geom`` per oblast with their geodesic areas (of the oblasts flagged
-        in ``only``, when given). A polygon of ``geom`` within an oblast is its own part there: only
-        the polygons that cross an oblast's boundary are intersected with it (a day's change is
-        mostly small polygons inside one oblast)."""
-        out: dict[str, tuple[shapely.Geometry, float]] = {}
-        if geom is None or geom.is_empty:
-            return out
-        polygons = shapely.get_parts(geom) if shapely.get_type_id(geom) in (3, 6) else np.array([geom])
-        polygon, oblast = self.tree.query(polygons)  # boxes overlap
-        if only is not None:
-            polygon, oblast = polygon[only[oblast]], oblast[only[oblast]]
-        oblasts = np.take(self.geoms, oblast)
-        meets = shapely.intersects(oblasts, polygons[polygon])  # the oblasts are prepared
-        polygon, oblast, oblasts = polygon[meets], oblast[meets], oblasts[meets]
-        within = shapely.contains(oblasts, polygons[polygon])
-        for i in np.unique(oblast):
-            mine = oblast == i
-            inside, crossing = polygon[mine & within], polygon[mine & ~within]
-            pieces = list(polygons[inside])
-            if len(crossing):
-                cut = shapely.intersection(_combined(polygons[crossing]), self.geoms[i])
-                pieces.extend(p for p in shapely.get_parts(cut) if p.geom_type == "Polygon" and not p.is_empty)
-                part = cut if not len(inside) else _combined(np.array(pieces))
-            else:
-                part = _combined(np.array(pieces))
-            if pieces:
-                area = area_km2(shapely.normalize(part))  # rings in one order from one start: one float
-                if area > 0:
-                    out[self.codes[i]] = (part, area)
-        return out
-
-    def touched(self, rects: np.ndarray) -> np.ndarray:
-        """Per oblast: does any of the rectangles intersect it?"""
-        out = np.zeros(len(self.geoms), dtype=bool)
-        if len(rects):
-            out[self.tree.query(rects, predicate="intersects")[1]] = True
-        return out
-
-    def outside_share(self, polygon: shapely.Geometry) -> float:
-        total = area_km2(polygon)
-        return area_km2(shapely.difference(polygon, self.union)) / total if total else 0.0
-
-
-# Version of what compute_day makes of the same inputs. Bump it with any change to the classes,
-# the clipping or the areas: stored days computed otherwise are then recomputed by the next run.
+# Version of what compute_day makes of the same inputs. Bump it with any change to the classes
+# (regions.api_classes), the clipping or the areas: stored days computed otherwise are then recomputed by the next run.
 # (tests/test_territory.py holds a digest of one day's results per METHOD and says when.)
 METHOD = "4"  # 4: a part of a feature far from Ukraine left out, not only a whole feature
 
@@ -151,77 +76,6 @@ def stale(con: duckdb.DuckDBPyConnection, all_wanted: list[Wanted]) -> list[Want
         for w in all_wanted
         if stored.get((w.source, w.date)) != (w.sha256, w.previous_date, w.previous_sha256, w.regions_sha256, METHOD)
     ]
-
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else shapely.Polygon()
-
-
-def _combined(polygons: np.ndarray) -> shapely.Geometry:
-    """Polygons that do not overlap as one geometry (one Polygon as it is)."""
-    return polygons[0] if len(polygons) == 1 else shapely.multipolygons(polygons)
-
-
-def _overlay_polygons(geom: shapely.Geometry) -> shapely.Geometry:
-    """The polygons of an overlay result: a Polygon or MultiPolygon (what an overlay of polygons
-    gives) as it is, valid already; anything else through :func:`_polygonal`."""
-    return geom if geom.geom_type in ("Polygon", "MultiPolygon") else _polygonal(geom)
-
-
-# No Russian boundary file in the mirror: Kursk oblast is told from the other Russian regions by
-# a box around its border with Sumy oblast (Belgorod oblast lies south of 50.9°N there).
-KURSK_BOX = shapely.box(34.0, 50.9, 36.6, 52.5)
-
-
-def near_ukraine(feature: shapely.Geometry) -> shapely.Geometry | None:
-    """``feature`` without its parts that lie wholly outside the ingest's box around Ukraine and
-    its borderlands (:data:`warehouse.ingest.plausibility.BOX`, tested as the ingest tests it);
-    None when no part is left. A feature within the box is returned as it is (the same object).
-    Such a part is an upstream drawing artefact — one 527 km² "unknown status" square sits in the
-    Arabian Sea (64°E 14°N) in the API snapshots of 2023-02-06 … 2023-11-19, as the second part of
-    a grey-zone feature whose first part is in Ukraine — and is counted as ``other``, not as
-    Ukraine. The one box and test make every part left out here one the ingest reported as a quirk
-    (plausibility.api_layer; any other layer with a coordinate outside the box is refused there)."""
-    lon0, lat0, lon1, lat1 = feature.bounds
-    box = plausibility.BOX
-    if lon0 >= box.lon_min and lat0 >= box.lat_min and lon1 <= box.lon_max and lat1 <= box.lat_max:
-        return feature
-    parts = shapely.get_parts(feature)
-    keep = ~np.array([plausibility.outside_box(p) for p in parts], dtype=bool)
-    if not keep.any():
-        return None
-    if keep.all():
-        return feature
-    if feature.geom_type == "MultiPolygon":
-        return shapely.multipolygons(parts[keep])
-    return shapely.geometrycollections(parts[keep])
-
-
-def held_in_kursk(feature: shapely.Geometry, regions: Regions) -> bool:
-    """A liberated-layer feature lying mostly outside Ukraine, inside the Kursk box."""
-    return KURSK_BOX.contains(feature.centroid) and regions.outside_share(feature) > 0.5  # cheap test first
-
-
-def api_classes(features: list[tuple[str, bytes]], regions: Regions) -> dict[str, shapely.Geometry]:
-    """One geometry per class of an API snapshot; ``other`` (outside Ukraine) is left out and
-    the liberated features in Kursk oblast become ``held_by_ukraine``."""
-    by_class: dict[str, list] = {}
-    for cls, wkb in features:
-        if cls == "other":
-            continue
-        geom = near_ukraine(shapely.from_wkb(wkb))
-        if geom is None:
-            continue  # a stray drawing far from Ukraine: class "other" (see near_ukraine)
-        if cls == "liberated" and held_in_kursk(geom, regions):
-            cls = "held_by_ukraine"
-        by_class.setdefault(cls, []).append(geom)
-    out = {cls: _polygonal(shapely.make_valid(shapely.union_all(g))) for cls, g in by_class.items()}
-    occupied = [out[c] for c in ("occupied_after_2022", "occupied_before_2022") if c in out]
-    out["occupied_total"] = shapely.union_all(occupied) if occupied else shapely.Polygon()
-    for cls in API_CLASSES:
-        out.setdefault(cls, shapely.Polygon())
-    return out
 
 
 def _areas(
@@ -257,7 +111,7 @@ def _areas(
     polygons = shapely.get_parts(geom) if pieces_wanted else np.empty(0, dtype=object)
     outside = polygons[~shapely.covers(regions.union, polygons)]  # a change mostly lies inside the oblasts
     if len(outside):
-        rest = _overlay_polygons(shapely.difference(_combined(outside), regions.union))
+        rest = overlay_polygons(shapely.difference(combined(outside), regions.union))
         if not rest.is_empty and (rest_area := area_km2(rest)) > 0:
             pieces[UNATTRIBUTED] = (rest, rest_area)
     return areas, pieces
@@ -306,7 +160,7 @@ def compute_day(
                     areas, _ = _areas(cls, geom, regions, unchanged=(before_areas, rects))
             for change, diff, sink in zip(("gained", "lost"), diffs, (gained, lost), strict=True):
                 # in normal form: its polygons lying within one oblast are measured once (geometry.area_km2)
-                diff = shapely.normalize(_overlay_polygons(diff))
+                diff = shapely.normalize(overlay_polygons(diff))
                 diff_areas, pieces = _areas(cls, diff, regions, pieces_wanted=True)
                 sink.update(diff_areas)
                 for code, (piece, piece_area) in pieces.items():
@@ -348,7 +202,7 @@ def _geometries(con, todo: list[Wanted], regions: Regions) -> dict[tuple[str, ob
     if snapshots:
         features = snapshot_features(con, snapshots)
         ids = list(snapshots)
-        classes = _in_workers(_api_classes_job, [features.get(i, []) for i in ids], regions)
+        classes = pool.in_workers(api_classes, [features.get(i, []) for i in ids], regions)
         for snapshot_id, by_class in zip(ids, classes, strict=True):
             out[("deepstate_api", snapshots[snapshot_id])] = by_class
     return out
@@ -406,61 +260,9 @@ def _append(con, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
         con.execute(f"INSERT INTO {table} SELECT * FROM incoming_region_rows")  # noqa: S608 - fixed names
 
 
-# Days (and API snapshots) are independent once their geometries are loaded: a rebuild spreads
-# them over the cores. Below this many items a worker pool costs more than it saves (one new day
-# runs in-process).
-PARALLEL_MIN_DAYS = 16
-_items: list = []  # inherited by the forked workers, which work by index
-_regions: Regions | None = None
-
-
-def workers() -> int:
-    """Worker processes for a rebuild: the CPUs this process may use, or FRONTLINE_WORKERS."""
-    wanted = os.environ.get("FRONTLINE_WORKERS")
-    return max(1, int(wanted)) if wanted else len(os.sched_getaffinity(0))
-
-
-def _compute_job(i: int) -> tuple[list[tuple], list[tuple]]:
-    source, today, previous = _items[i]
-    return compute_day(source, today, previous, _regions)
-
-
-def _api_classes_job(i: int) -> dict[str, shapely.Geometry]:
-    return api_classes(_items[i], _regions)
-
-
-def _worker_signals() -> None:
-    """Default signal handling in a worker: the parent's (Dagster's interrupt handler, which
-    raises) is no business of a process that only computes geometry."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops the pool
-
-
-def _in_workers(job, items: list, regions: Regions, on_done: Callable[[int, int], None] | None = None) -> list:
-    """``job(i)`` for every item, in order; in forked workers when there are many (they inherit
-    the items and the regions, only results travel back). ``on_done(done, total)`` after each."""
-    global _items, _regions
-    _items, _regions = items, regions
-    results: list = []
-
-    def collect(result_iter) -> list:
-        for result in result_iter:
-            results.append(result)
-            if on_done is not None:
-                on_done(len(results), len(items))
-        return results
-
-    try:
-        n = workers()
-        if n < 2 or len(items) < PARALLEL_MIN_DAYS:
-            return collect(job(i) for i in range(len(items)))
-        with mp.get_context("fork").Pool(n, initializer=_worker_signals) as pool:
-            collect(pool.imap(job, range(len(items)), chunksize=max(1, len(items) // (n * 8))))
-            pool.close()  # workers exit on their own; leaving the block would SIGTERM them
-            pool.join()
-            return results
-    finally:
-        _items, _regions = [], None
+def _compute_job(job: tuple, regions: Regions) -> tuple[list[tuple], list[tuple]]:
+    source, today, previous = job
+    return compute_day(source, today, previous, regions)
 
 
 def _compute_days(
@@ -470,7 +272,7 @@ def _compute_days(
     (API: six, ~5× an archive day's work) go to the workers first, in date order (consecutive
     days take over each other's areas): the light days then even out the end of the pool."""
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
-    results = _in_workers(_compute_job, [jobs[i] for i in order], regions, on_day)
+    results = pool.in_workers(_compute_job, [jobs[i] for i in order], regions, on_day)
     out: list = [None] * len(jobs)
     for i, result in zip(order, results, strict=True):
         out[i] = result
