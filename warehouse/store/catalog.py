@@ -677,7 +677,9 @@ SETTLEMENT_STATUS_NOTE = (
     "ukraine | grey_zone | occupied: where the settlement's point (GeoNames coordinates, the town "
     "centre) lies on that day. The archive draws only occupied territory (ukraine or occupied); "
     "the API: occupied_before_2022 and occupied_after_2022 = occupied, grey_zone = grey_zone, "
-    "liberated or no layer = ukraine."
+    "liberated or no layer = ukraine. A point outside every layer in a sliver of land the occupied area "
+    "cuts off from Ukrainian-held land and that lies wholly within 2 km of the coast or the state "
+    "border (the polygon's coarse coastline: Yalta's shore on the API's 2022 Crimea layer) = occupied."
 )
 FRONT_NOTE = (
     "The front line = the part of the occupied area's boundary facing Ukrainian-held land: boundary "
