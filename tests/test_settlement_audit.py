@@ -141,3 +141,111 @@ def test_no_coastal_town_changes_hands_far_behind_the_front(built):
     assert con.execute(
         "SELECT from_status, to_status FROM core.fact_settlement_control_changes WHERE settlement_id = ?", [MARIUPOL]
     ).fetchall() == [("ukraine", "occupied")]
+
+
+# Eight API snapshots of summer 2025: Malynivka's centre sits 0.01–0.04 km inside the occupied
+# layer for six weeks, Myrne's 0.2 km for four (to the mirror's last snapshot).
+SUMMER_2025 = {
+    1750017641: dt.date(2025, 6, 15),
+    1750589573: dt.date(2025, 6, 22),
+    1751229744: dt.date(2025, 6, 29),
+    1751832373: dt.date(2025, 7, 6),
+    1752434269: dt.date(2025, 7, 13),
+    1753041538: dt.date(2025, 7, 20),
+    1753646472: dt.date(2025, 7, 27),
+    1754251105: dt.date(2025, 8, 3),
+}
+MALYNIVKA, MYRNE = 702103, 707651
+# The documented rule (README "Changes and flicker"): a run counts when it lasts HOLD observed days
+# and is grey_zone, or gets DEPTH km from the front, or lasts LONG observed days (about a month).
+HOLD, DEPTH, LONG = {"deepstate": 3, "deepstate_api": 1}, 0.25, {"deepstate": 30, "deepstate_api": 4}
+
+
+@pytest.fixture(scope="module")
+def summer(tmp_path_factory):
+    root = tmp_path_factory.mktemp("settlement_audit_summer")
+    mirror = root / "mirror"
+    boundaries = mirror / sources.OBLAST_BOUNDARIES.relative_path()
+    boundaries.parent.mkdir(parents=True)
+    boundaries.symlink_to(MIRROR / sources.OBLAST_BOUNDARIES.relative_path())
+    make_api_mirror(mirror, tuple(SUMMER_2025))
+    settings = Settings(home=root / "home", sources=str(mirror))
+    con = db.connect(settings.warehouse_path)
+    land.ingest(con, settings, sources.OBLAST_BOUNDARIES)
+    deepstate_api.ingest(con, settings)
+    source.ingest(con, settings)
+    for name in ("dim_region", "fact_control_coverage_daily", "settlement_day_status"):
+        run_model(con, name)
+    for m in MODELS.values():
+        if m.package == "transforms.settlements" and m.table != "settlement_day_status":
+            run_model(con, m.table)
+    yield con
+    con.close()
+
+
+def _expected_changes(rows) -> set[tuple]:
+    """(source, settlement, from, to, first_seen, last_seen_before) by the documented rule, from
+    (source, settlement, date, status, distance) rows of observed days."""
+    series: dict[tuple, list] = {}
+    for src, sid, day, status, dist in sorted(rows):
+        series.setdefault((src, sid), []).append((day, status, dist))
+    out = set()
+    for (src, sid), days in series.items():
+        runs: list[dict] = []
+        for i, (day, status, dist) in enumerate(days):
+            if runs and runs[-1]["status"] == status:
+                runs[-1].update(n=runs[-1]["n"] + 1, depth=max(runs[-1]["depth"], abs(dist)))
+            else:
+                before = days[i - 1][0] if i else None
+                runs.append({"status": status, "first": day, "before": before, "n": 1, "depth": abs(dist)})
+        held = [
+            r
+            for k, r in enumerate(runs)
+            if k == 0
+            or (r["n"] >= HOLD[src] and (r["status"] == "grey_zone" or r["depth"] >= DEPTH or r["n"] >= LONG[src]))
+        ]
+        for a, b in zip(held, held[1:], strict=False):
+            if a["status"] != b["status"]:
+                out.add((src, sid, a["status"], b["status"], b["first"], b["before"]))
+    return out
+
+
+def test_a_status_held_for_a_month_is_a_change_however_near_the_line(summer):
+    """Malynivka (occupied six weeks, never 0.25 km deep) and Myrne (four weeks at 0.2 km) were
+    dropped as flicker, like Vovchansk's 15 weeks occupied on the API in 2024 (the archive then
+    showed it going occupied -> ukraine on 2024-09-25 with no capture before)."""
+    con = summer
+    places = {
+        r[0]: r[1:]
+        for r in con.execute("SELECT settlement_id, longitude, latitude FROM core.dim_settlement").fetchall()
+    }
+    meaning = dict(classify.API_STATUS)
+    for snapshot_id, day in SUMMER_2025.items():
+        features = [
+            (cls, shapely.make_valid(shapely.from_wkb(wkb)))
+            for cls, wkb in con.execute(
+                "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [snapshot_id]
+            ).fetchall()
+        ]
+        for sid in (MALYNIVKA, MYRNE):
+            p = Point(*places[sid])
+            hit = next((c for c, _ in classify.API_STATUS if any(k == c and g.contains(p) for k, g in features)), None)
+            (status,) = con.execute(
+                "SELECT status FROM core.settlement_day_status WHERE source = 'deepstate_api' AND date = ?"
+                " AND settlement_id = ?",
+                [day, sid],
+            ).fetchall()[0]
+            assert status == meaning.get(hit, "ukraine"), (day, sid, status, hit)
+    rows = con.execute(
+        "SELECT source, settlement_id, date, status, distance_to_front_km FROM core.settlement_day_status"
+    ).fetchall()
+    expected = _expected_changes(rows)
+    got = set(
+        con.execute(
+            "SELECT source, settlement_id, from_status, to_status, first_seen, last_seen_before"
+            " FROM core.fact_settlement_control_changes"
+        ).fetchall()
+    )
+    assert got == expected, (sorted(got - expected), sorted(expected - got))
+    assert ("deepstate_api", MALYNIVKA, "grey_zone", "occupied", dt.date(2025, 6, 29), dt.date(2025, 6, 22)) in got
+    assert ("deepstate_api", MYRNE, "ukraine", "occupied", dt.date(2025, 7, 13), dt.date(2025, 7, 6)) in got
