@@ -689,8 +689,8 @@ FRONT_NOTE = (
 ANTI_FLICKER_NOTE = (
     "A change counts once the new status has held for N consecutive observed days (N = 3 for "
     "deepstate, 1 for deepstate_api, whose snapshots are about a week apart) and, for ukraine and "
-    "occupied, the settlement got at least 0.25 km from the front on its new side during that run; "
-    "any other run of a status is flicker at a polygon's edge and is ignored (every raw flip stays "
+    "occupied, the settlement got at least 0.25 km from the front on its new side during that run "
+    "or the run lasted 30 observed days (4 for deepstate_api: about a month); any other run of a status is flicker at a polygon's edge and is ignored (every raw flip stays "
     "in fact_settlement_status_flips). A series' first run is its baseline. API days with coverage "
     "'partial' (no Crimea/ORDLO layer) are not used."
 )
