@@ -130,6 +130,21 @@ def test_points_in_coastal_slivers_the_occupied_layer_leaves_out_read_occupied(b
     assert checked[(MARIUPOL, dt.date(2022, 4, 3))] == checked[(KALYNIVKA, dt.date(2022, 4, 3))] == "ukraine"
 
 
+def test_a_sliver_is_cut_off_bordered_and_within_the_margin_a_pocket_or_island_is_not():
+    """On drawn geometry (lon/lat, ~Zaporizhzhia): a 450 m coastal strip the occupied area cuts
+    off, a 7 x 11 km held pocket inside it and a small island it does not touch."""
+    mainland = shapely.box(33.0, 46.0, 34.0, 47.0)
+    island = shapely.box(34.10, 46.50, 34.11, 46.51)
+    mask = front_geometry.LandMask(shapely.union_all([mainland, island]))
+    occupied = shapely.box(33.5, 46.0, 34.0, 46.6).difference(
+        shapely.union_all([shapely.box(33.6, 46.0, 34.1, 46.004), shapely.box(33.7, 46.3, 33.8, 46.4)])
+    )
+    lon = np.array([33.8, 33.75, 34.105, 33.2])
+    lat = np.array([46.002, 46.35, 46.505, 46.5])  # strip, pocket, island, mainland
+    assert mask.in_coastal_sliver(occupied, lon, lat).tolist() == [True, False, False, False]
+    assert not shapely.contains_xy(occupied, lon, lat).any()
+
+
 def test_no_coastal_town_changes_hands_far_behind_the_front(built):
     con = built
     for table in ("fact_settlement_status_flips", "fact_settlement_control_changes"):

@@ -53,11 +53,12 @@ class LandMask:
 
     def in_coastal_sliver(self, occupied: shapely.Geometry, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Whether each point lies in a piece of unoccupied land other than the held mainland
-        that lies wholly within the front margin of the coast or the state border (it does not
-        reach :attr:`core`): land the occupied polygon's coarse coastline leaves out (Yalta's
-        shore on the API's 2022 Crimea layer, an Azov spit), with no front to Ukrainian-held
-        land — occupied, not held. A held pocket cut off by the front reaches inland and is
-        not one (Mariupol, April 2022)."""
+        that borders the occupied area and lies wholly within the front margin of the coast or
+        the state border (it does not reach :attr:`core`): land the occupied polygon's coarse
+        coastline leaves out (Yalta's shore on the API's 2022 Crimea layer, an Azov spit), with
+        no front to Ukrainian-held land — occupied, not held. A held pocket cut off by the front
+        reaches inland and is not one (Mariupol, April 2022), nor is an island the occupied area
+        does not touch."""
         out = np.zeros(len(lon), dtype=bool)
         parts, largest = self.unoccupied(occupied)
         if len(parts) < 2 or len(lon) == 0:
@@ -70,6 +71,8 @@ class LandMask:
         others = np.delete(np.arange(len(parts)), largest)
         point, piece = shapely.STRtree(parts[others]).query(shapely.points(lon[todo], lat[todo]), predicate="within")
         for k in np.unique(piece):
+            if not shapely.intersects(occupied, parts[others[k]]):
+                continue
             plane = shapely.transform(parts[others[k]], lambda xy: np.column_stack(to_plane(xy[:, 0], xy[:, 1])))
             if not shapely.intersects(self.core, plane):
                 out[todo[point[piece == k]]] = True
