@@ -30,7 +30,7 @@ import duckdb
 from transforms import build_keys, dim_source
 from transforms.losses import dim_loss_category, loss_history
 from transforms.settlements import dim_settlement, status_step
-from transforms.settlements.model_params import FRONT_ZONE_KM, HOLD_DAYS, HOLD_DEPTH_KM
+from transforms.settlements.model_params import FRONT_ZONE_KM, HOLD_DAYS, HOLD_DEPTH_KM, LONG_HOLD_DAYS
 from transforms.tables import comment, row_count, transaction
 from transforms.territory import dim_region, region_step
 from warehouse.ingest.sources.estimates import WARRING_PARTY_SOURCES
@@ -180,7 +180,13 @@ _MODELS = (
     Model(
         "fact_settlement_control_changes",
         _S,
-        params=lambda: [HOLD_DAYS["deepstate"], HOLD_DAYS["deepstate_api"], HOLD_DEPTH_KM],
+        params=lambda: [
+            HOLD_DAYS["deepstate"],
+            HOLD_DAYS["deepstate_api"],
+            HOLD_DEPTH_KM,
+            LONG_HOLD_DAYS["deepstate"],
+            LONG_HOLD_DAYS["deepstate_api"],
+        ],
     ),
     Model("fact_front_line_daily", _S),
     Model("front_line_daily", _S, by_day="front_line_daily_day_keys"),

@@ -34,14 +34,49 @@ class LandMask:
         self.core = shapely.buffer(plane, -margin_km * 1000.0, quad_segs=4)
         shapely.prepare(self.core)
 
+    def unoccupied(self, occupied: shapely.Geometry) -> tuple[np.ndarray, int]:
+        """The pieces of land not occupied and the index of the largest (-1: none), for the last
+        ``occupied`` asked (the front and the statuses of a day ask for the same one)."""
+        last = getattr(self, "_unoccupied", None)
+        if last is None or last[0] is not occupied:
+            parts = shapely.get_parts(shapely.difference(self.land, occupied))
+            largest = int(np.argmax(shapely.area(parts))) if len(parts) else -1
+            last = self._unoccupied = (occupied, parts, largest)
+        return last[1], last[2]
+
     def held_mainland(self, occupied: shapely.Geometry) -> shapely.Geometry:
         """The largest connected piece of land not occupied: Ukrainian-held land. The other pieces
         are lakes and lagoons the occupied polygon leaves out (Kerch salt lakes) and slivers
         between it and the state border — not land anyone holds against the front."""
-        parts = shapely.get_parts(shapely.difference(self.land, occupied))
-        if len(parts) == 0:
-            return shapely.Polygon()
-        return parts[int(np.argmax(shapely.area(parts)))]
+        parts, largest = self.unoccupied(occupied)
+        return parts[largest] if largest >= 0 else shapely.Polygon()
+
+    def in_coastal_sliver(self, occupied: shapely.Geometry, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Whether each point lies in a piece of unoccupied land other than the held mainland
+        that borders the occupied area and lies wholly within the front margin of the coast or
+        the state border (it does not reach :attr:`core`): land the occupied polygon's coarse
+        coastline leaves out (Yalta's shore on the API's 2022 Crimea layer, an Azov spit), with
+        no front to Ukrainian-held land — occupied, not held. A held pocket cut off by the front
+        reaches inland and is not one (Mariupol, April 2022), nor is an island the occupied area
+        does not touch."""
+        out = np.zeros(len(lon), dtype=bool)
+        parts, largest = self.unoccupied(occupied)
+        if len(parts) < 2 or len(lon) == 0:
+            return out
+        held = parts[largest]
+        shapely.prepare(held)
+        todo = np.flatnonzero(~shapely.contains_xy(held, lon, lat))
+        if len(todo) == 0:
+            return out
+        others = np.delete(np.arange(len(parts)), largest)
+        point, piece = shapely.STRtree(parts[others]).query(shapely.points(lon[todo], lat[todo]), predicate="within")
+        for k in np.unique(piece):
+            if not shapely.intersects(occupied, parts[others[k]]):
+                continue
+            plane = shapely.transform(parts[others[k]], lambda xy: np.column_stack(to_plane(xy[:, 0], xy[:, 1])))
+            if not shapely.intersects(self.core, plane):
+                out[todo[point[piece == k]]] = True
+        return out
 
 
 def front_segments(occupied: shapely.Geometry, land: LandMask) -> tuple[np.ndarray, np.ndarray]:

@@ -40,7 +40,7 @@ from warehouse.store.sqlfiles import load
 
 # Bump with any change to what compute_day makes of the same inputs: every stored day is then
 # recomputed once by the next run.
-METHOD = "1"
+METHOD = "2"
 OCCUPIED_SIMPLIFY_DEG = 0.005  # ~0.5 km: the occupied area published beside the front, for maps
 SOURCES = ("deepstate", "deepstate_api")
 
@@ -51,6 +51,9 @@ def compute_day(
     """(status code, api_class code (see :func:`classify`), signed distance km, front line,
     front length km, simplified occupied area) of one day."""
     status, api_class = classify(source, classes, places)
+    free = np.flatnonzero((status == STATUSES.index("ukraine")) & (api_class < 0))  # in no layer
+    sliver = land.in_coastal_sliver(classes["occupied_total"], places.lon[free], places.lat[free])
+    status[free[sliver]] = STATUSES.index("occupied")
     a, b = front_segments(classes["occupied_total"], land)
     dist = distances_km(a, b, places)
     signed = np.where(status == STATUSES.index("occupied"), -dist, dist)

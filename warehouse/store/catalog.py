@@ -677,7 +677,9 @@ SETTLEMENT_STATUS_NOTE = (
     "ukraine | grey_zone | occupied: where the settlement's point (GeoNames coordinates, the town "
     "centre) lies on that day. The archive draws only occupied territory (ukraine or occupied); "
     "the API: occupied_before_2022 and occupied_after_2022 = occupied, grey_zone = grey_zone, "
-    "liberated or no layer = ukraine."
+    "liberated or no layer = ukraine. A point outside every layer in a sliver of land the occupied area "
+    "cuts off from Ukrainian-held land and that lies wholly within 2 km of the coast or the state "
+    "border (the polygon's coarse coastline: Yalta's shore on the API's 2022 Crimea layer) = occupied."
 )
 FRONT_NOTE = (
     "The front line = the part of the occupied area's boundary facing Ukrainian-held land: boundary "
@@ -687,8 +689,8 @@ FRONT_NOTE = (
 ANTI_FLICKER_NOTE = (
     "A change counts once the new status has held for N consecutive observed days (N = 3 for "
     "deepstate, 1 for deepstate_api, whose snapshots are about a week apart) and, for ukraine and "
-    "occupied, the settlement got at least 0.25 km from the front on its new side during that run; "
-    "any other run of a status is flicker at a polygon's edge and is ignored (every raw flip stays "
+    "occupied, the settlement got at least 0.25 km from the front on its new side during that run "
+    "or the run lasted 30 observed days (4 for deepstate_api: about a month); any other run of a status is flicker at a polygon's edge and is ignored (every raw flip stays "
     "in fact_settlement_status_flips). A series' first run is its baseline. API days with coverage "
     "'partial' (no Crimea/ORDLO layer) are not used."
 )

@@ -1,7 +1,8 @@
 -- Changes of status that held: runs of one status over consecutive observed (non-partial) days.
 -- A run is held when it lasts the source's N observed days ($1 = deepstate's N, $2 =
 -- deepstate_api's) and, for ukraine and occupied, the settlement gets at least $3 km from the
--- front on that side at least once; other runs are flicker at a polygon's edge and dropped. The
+-- front on that side at least once or the run lasts $4 (deepstate) / $5 (deepstate_api) observed
+-- days; other runs are flicker at a polygon's edge and dropped. The
 -- first run of a series is its baseline, held whatever its length.
 -- A change is two successive held runs with different statuses.
 CREATE OR REPLACE TABLE core.fact_settlement_control_changes AS
@@ -35,7 +36,8 @@ held AS (
            lag(last_day) OVER w AS held_before_until
     FROM runs
     WHERE run = 1  -- the first run is the baseline a change is counted from
-       OR (days >= CASE source WHEN 'deepstate' THEN $1 ELSE $2 END AND (status = 'grey_zone' OR depth_km >= $3))
+       OR (days >= CASE source WHEN 'deepstate' THEN $1 ELSE $2 END
+           AND (status = 'grey_zone' OR depth_km >= $3 OR days >= CASE source WHEN 'deepstate' THEN $4 ELSE $5 END))
     WINDOW w AS (PARTITION BY source, settlement_id ORDER BY run)
 ),
 changes AS (
