@@ -23,6 +23,7 @@ from tests.conftest import MIRROR, make_api_mirror
 from transforms.models import MODELS, run_model
 from transforms.settlements import classify
 from transforms.settlements import front as front_geometry
+from transforms.settlements.plane import Places
 from warehouse.ingest import land, sources
 from warehouse.ingest.sources import deepstate_api
 from warehouse.ingest.sources import settlements as source
@@ -141,7 +142,9 @@ def test_a_sliver_is_cut_off_bordered_and_within_the_margin_a_pocket_or_island_i
     )
     lon = np.array([33.8, 33.75, 34.105, 33.2])
     lat = np.array([46.002, 46.35, 46.505, 46.5])  # strip, pocket, island, mainland
-    assert mask.in_coastal_sliver(occupied, lon, lat).tolist() == [True, False, False, False]
+    places = Places([1, 2, 3, 4], lon, lat)
+    assert mask.in_coastal_sliver(occupied, places, np.ones(4, dtype=bool)).tolist() == [True, False, False, False]
+    assert not mask.in_coastal_sliver(occupied, places, np.array([False, True, True, True])).any()  # candidates only
     assert not shapely.contains_xy(occupied, lon, lat).any()
 
 

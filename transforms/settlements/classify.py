@@ -54,7 +54,6 @@ def classify(source: str, classes: dict[str, shapely.Geometry], places: Places) 
 # The places within each grey zone or liberated feature of the last API day classified in this
 # process: id(feature) → (the feature, which keeps the id its own, indices of the places).
 _last_within: tuple[Places, dict[int, tuple[shapely.Geometry, np.ndarray]]] | None = None
-_place_tree: tuple[Places, shapely.STRtree] | None = None
 
 
 def _within_any(features: list, places: Places, last: dict, now: dict) -> np.ndarray:
@@ -63,16 +62,13 @@ def _within_any(features: list, places: Places, last: dict, now: dict) -> np.nda
     the places in its box) and remembered per feature: one that :func:`api_layers` carried over
     from the last snapshot keeps the last day's answer (a feature's places depend on it alone).
     ``last``/``now``: that memory (see :data:`_last_within`)."""
-    global _place_tree
     inside = np.zeros(len(places.ids), dtype=bool)
     for f in features:
         if id(f) in last and last[id(f)][0] is f:
             now[id(f)] = last[id(f)]
     new = [f for f in features if id(f) not in now]
     if new:
-        if _place_tree is None or _place_tree[0] is not places:
-            _place_tree = (places, shapely.STRtree(places.lonlat))
-        feature, place = _place_tree[1].query(new, predicate="contains")
+        feature, place = places.tree.query(new, predicate="contains")
         for i, f in enumerate(new):
             now[id(f)] = (f, place[feature == i])
     for f in features:

@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 
 from transforms.settlements.distances import segment_lengths_m
-from transforms.settlements.plane import projected, to_plane
+from transforms.settlements.plane import Places, projected, to_plane
 from transforms.settlements.segments import MAX_CHANGED_SHARE, Rows, match
 from transforms.territory import overlay
 
@@ -33,11 +33,12 @@ class LandMask:
         plane = shapely.transform(union_lonlat, lambda xy: np.column_stack(to_plane(xy[:, 0], xy[:, 1])))
         self.core = shapely.buffer(plane, -margin_km * 1000.0, quad_segs=4)
         shapely.prepare(self.core)
+        self._unoccupied: tuple | None = None  # (occupied, its pieces, the largest's index): see unoccupied
 
     def unoccupied(self, occupied: shapely.Geometry) -> tuple[np.ndarray, int]:
         """The pieces of land not occupied and the index of the largest (-1: none), for the last
         ``occupied`` asked (the front and the statuses of a day ask for the same one)."""
-        last = getattr(self, "_unoccupied", None)
+        last = self._unoccupied
         if last is None or last[0] is not occupied:
             parts = shapely.get_parts(shapely.difference(self.land, occupied))
             largest = int(np.argmax(shapely.area(parts))) if len(parts) else -1
@@ -51,31 +52,28 @@ class LandMask:
         parts, largest = self.unoccupied(occupied)
         return parts[largest] if largest >= 0 else shapely.Polygon()
 
-    def in_coastal_sliver(self, occupied: shapely.Geometry, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Whether each point lies in a piece of unoccupied land other than the held mainland
+    def in_coastal_sliver(self, occupied: shapely.Geometry, places: Places, candidates: np.ndarray) -> np.ndarray:
+        """Whether each place (of the ``candidates`` mask) lies in a piece of unoccupied land other than the held mainland
         that borders the occupied area and lies wholly within the front margin of the coast or
         the state border (it does not reach :attr:`core`): land the occupied polygon's coarse
         coastline leaves out (Yalta's shore on the API's 2022 Crimea layer, an Azov spit), with
         no front to Ukrainian-held land — occupied, not held. A held pocket cut off by the front
         reaches inland and is not one (Mariupol, April 2022), nor is an island the occupied area
-        does not touch."""
-        out = np.zeros(len(lon), dtype=bool)
+        does not touch. The pieces are asked which places they contain (the places' tree), not
+        the places where they lie: a day has a few hundred pieces and thousands of places."""
+        out = np.zeros(len(candidates), dtype=bool)
         parts, largest = self.unoccupied(occupied)
-        if len(parts) < 2 or len(lon) == 0:
+        if len(parts) < 2:
             return out
-        held = parts[largest]
-        shapely.prepare(held)
-        todo = np.flatnonzero(~shapely.contains_xy(held, lon, lat))
-        if len(todo) == 0:
-            return out
-        others = np.delete(np.arange(len(parts)), largest)
-        point, piece = shapely.STRtree(parts[others]).query(shapely.points(lon[todo], lat[todo]), predicate="within")
+        others = np.delete(parts, largest)
+        piece, place = places.tree.query(others, predicate="contains")
+        piece, place = piece[candidates[place]], place[candidates[place]]
         for k in np.unique(piece):
-            if not shapely.intersects(occupied, parts[others[k]]):
+            if not shapely.intersects(occupied, others[k]):
                 continue
-            plane = shapely.transform(parts[others[k]], lambda xy: np.column_stack(to_plane(xy[:, 0], xy[:, 1])))
+            plane = shapely.transform(others[k], lambda xy: np.column_stack(to_plane(xy[:, 0], xy[:, 1])))
             if not shapely.intersects(self.core, plane):
-                out[todo[point[piece == k]]] = True
+                out[place[piece == k]] = True
         return out
 
 

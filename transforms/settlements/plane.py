@@ -4,7 +4,7 @@ tests/test_settlements.py), and the settlements as arrays in it and in lon/lat."
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import shapely
@@ -34,6 +34,12 @@ class Places:
         self.xy = np.column_stack([x, y])
         self.lonlat = shapely.points(self.lon, self.lat)
         self.points = shapely.points(x, y)
+
+    @cached_property
+    def tree(self) -> shapely.STRtree:
+        """An STRtree of the lon/lat points, built when first asked (in each worker): the API
+        layers' features and the coastal slivers ask it which places they contain."""
+        return shapely.STRtree(self.lonlat)
 
 
 def projected(lonlat: np.ndarray) -> np.ndarray:

@@ -51,9 +51,8 @@ def compute_day(
     """(status code, api_class code (see :func:`classify`), signed distance km, front line,
     front length km, simplified occupied area) of one day."""
     status, api_class = classify(source, classes, places)
-    free = np.flatnonzero((status == STATUSES.index("ukraine")) & (api_class < 0))  # in no layer
-    sliver = land.in_coastal_sliver(classes["occupied_total"], places.lon[free], places.lat[free])
-    status[free[sliver]] = STATUSES.index("occupied")
+    free = (status == STATUSES.index("ukraine")) & (api_class < 0)  # in no layer
+    status[land.in_coastal_sliver(classes["occupied_total"], places, free)] = STATUSES.index("occupied")
     a, b = front_segments(classes["occupied_total"], land)
     dist = distances_km(a, b, places)
     signed = np.where(status == STATUSES.index("occupied"), -dist, dist)
