@@ -162,6 +162,10 @@ def test_ukrainian_names_prefer_ukrainian_spellings():
     assert source.ukrainian_name("Pokrovsk", ["Покровск", "Покровськ", "Красноармійськ"]) == "Покровськ"
     assert source.ukrainian_name("Nekrasovo", ["Большевик", "Некрасове", "Некрасово"]) == "Некрасове"
     assert source.ukrainian_name("Lesnovka", ["Лесновка", "Ліснівка", "Новосёловка"]) == "Ліснівка"
+    # GeoNames' own alternates (cities500): a Russian ending on any word, and -ье, mark the Russian form
+    assert source.ukrainian_name("Nova Ushytsya", ["Нова Ушиця", "Новая Ушица"]) == "Нова Ушиця"
+    assert source.ukrainian_name("Lysyche", ["Лисиче", "Лисичье"]) == "Лисиче"
+    assert source.ukrainian_name("Krasnaya Polyana", ["Красна Поляна", "Красная Поляна"]) == "Красна Поляна"
     assert source.ukrainian_name("Terny", ["Терны"]) is None  # Russian-only letter
     assert source.ukrainian_name("Selyshche", ["Заболоття"]) is None  # another name, not a spelling
 

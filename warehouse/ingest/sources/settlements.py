@@ -86,7 +86,8 @@ _KMU["ь"] = ""
 _INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
 _UKRAINIAN_ONLY = set("іїєґ")
 _RUSSIAN_ONLY = set("ыэъё")
-_RUSSIAN_ENDINGS = ("ово", "ево", "ино", "ое", "ая", "ый")
+_RUSSIAN_ENDINGS = ("ово", "ево", "ино", "ое", "ая", "ый", "ье")
+_WORDS = re.compile(r"[\s\-]+")
 _CYRILLIC_NAME = re.compile(r"^[\u0400-\u04FF][\u0400-\u04FF\s\-'’ʼ.]*$")
 
 
@@ -107,9 +108,10 @@ def ukrainian_name(name_en: str, alternates: list[str]) -> str | None:
     whose Ukrainian transliteration (KMU 2010) is at least 0.6 similar to GeoNames' main name
     (difflib ratio; below that it is a historical or unrelated name: Купчінка for Kupyansk).
     Preferred, in order: a name with a Ukrainian-only letter і ї є ґ or an apostrophe (Ліснівка
-    over Лесновка); a name without a Russian neuter/feminine ending -ово -ево -ино -ое -ая -ый
+    over Лесновка); a name without a Russian ending -ово -ево -ино -ое -ая -ый -ье
     (Некрасове over Некрасово); the closest transliteration, rounded to 0.05; the longer name
-    (Покровськ over Покровск); alphabetical order.
+    (Покровськ over Покровск); alphabetical order. The endings (Лисиче over Лисичье) are
+    looked for at the end of every word, not only of the name (Нова Ушиця over Новая Ушица).
     """
     best, best_key = None, None
     target = name_en.lower()
@@ -120,7 +122,7 @@ def ukrainian_name(name_en: str, alternates: list[str]) -> str | None:
         if similarity < 0.6:
             continue
         ukrainian = bool(_UKRAINIAN_ONLY & set(alt.lower())) or any(c in alt for c in "'’ʼ")
-        russian_ending = alt.lower().endswith(_RUSSIAN_ENDINGS)
+        russian_ending = any(word.endswith(_RUSSIAN_ENDINGS) for word in _WORDS.split(alt.lower()))
         key = (ukrainian, not russian_ending, round(similarity * 20) / 20, len(alt), [-ord(c) for c in alt])
         if best_key is None or key > best_key:
             best, best_key = alt, key
