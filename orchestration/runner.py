@@ -97,6 +97,11 @@ class RunSummary:
                 f"  ingested {source:<26} new={meta.get('payloads_new', 0)} unchanged={meta.get('payloads_unchanged', 0)}"
                 f" not_yet={meta.get('payloads_not_yet', 0)}"
             )
+            if meta.get("payloads_reparsed"):
+                lines.append(
+                    f"  reparsed {source:<26} {meta['payloads_reparsed']} stored payload(s) whose rows a new parser"
+                    " version changed"
+                )
             if meta.get("gap_days_filled", "-") != "-":
                 lines.append(f"  filled   gap days upstream published late: {meta['gap_days_filled']}")
             if meta.get("gap_days_missing", "-") != "-":

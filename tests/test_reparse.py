@@ -10,6 +10,7 @@ import json
 import shutil
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 import shapely
 from shapely.geometry import shape
@@ -222,3 +223,32 @@ def test_a_model_built_from_rows_a_reparse_replaced_is_rebuilt(home, built, monk
         run_model(con, "fact_confirmed_deaths_weekly")
         assert con.execute(builds).fetchone() == (first + 3,)
         assert con.execute(weekly).fetchall() == original
+
+
+def test_a_new_parser_version_rebuilds_the_stored_rows_on_the_next_run(home, built, monkeypatch, capsys):
+    """A warehouse whose settlement rows an older parser made (version 1 picked the Russian form
+    Новая Ушица for Nova Ushytsya): the next run rebuilds them from the stored payload, recomputes
+    what depended on them and publishes the fixed name, with no `frontline reparse`. A source whose
+    version did not change, on a home that recorded none yet (made before versions were kept), is
+    not parsed again."""
+    nova_ushytsya = 699899
+    assert sources.SETTLEMENTS.parser_version == 2 and sources.ISW.parser_version == 1
+    recorded = "SELECT source, parser_version FROM audit.parser_versions ORDER BY source"
+    assert sql(home, recorded) == sorted((s.name, s.parser_version) for s in sources.ALL)  # a first run records them
+    sql(home, "UPDATE raw.settlements SET name_uk = 'Новая Ушица' WHERE geonameid = ?", [nova_ushytsya])
+    sql(home, "UPDATE audit.parser_versions SET parser_version = 1 WHERE source = 'settlements'")
+    sql(home, "DELETE FROM audit.parser_versions WHERE source = 'isw'")
+    isw_rewrites = "SELECT count(*) FROM audit.raw_rewrites WHERE table_name = 'raw.isw_area'"
+    before = sql(home, isw_rewrites)
+
+    code, out = frontline(monkeypatch, capsys, home, built["mirror"], TODAY, "run", *RANGE)
+    assert code == 0, out
+    assert "reparsed settlements" in out and "1 stored payload(s)" in out, out
+    assert sql(home, "SELECT name_uk FROM raw.settlements WHERE geonameid = ?", [nova_ushytsya]) == [("Нова Ушиця",)]
+    assert sql(home, recorded) == sorted((s.name, s.parser_version) for s in sources.ALL)
+    assert sql(home, isw_rewrites) == before and "reparsed isw" not in out
+    names = pq.read_table(publish.version_path(home / "published") / "dim_settlement.parquet").to_pylist()
+    assert {r["settlement_id"]: r["name_uk"] for r in names}[nova_ushytsya] == "Нова Ушиця"
+
+    code, out = frontline(monkeypatch, capsys, home, built["mirror"], TODAY, "run", *RANGE)
+    assert code == 0 and "reparsed" not in out and "published unchanged" in out, out

@@ -22,6 +22,7 @@ from warehouse.ingest.fetch import Payload, fetch
 from warehouse.ingest.parse import Parsed, ParseError
 from warehouse.store.config import Settings
 from warehouse.store.db import registered
+from warehouse.store.sqlfiles import load
 
 if TYPE_CHECKING:  # (the source modules import this one)
     from warehouse.ingest.sources.base import RawTable, Source
@@ -203,6 +204,26 @@ def reparse(
             con.rollback()
             raise
         done.append(Reparsed(key, version, len(parsed.rows), changed))
+    return done
+
+
+def ensure_current_parser(
+    con: duckdb.DuckDBPyConnection, source: Source, on_changed: Callable[[duckdb.DuckDBPyConnection, str], None]
+) -> list[Reparsed]:
+    """Rebuild ``source``'s stored rows (:func:`reparse`, ``on_changed`` as there) when they were
+    made by another parser version than the code's (``Source.parser_version``), then record the
+    code's: a parser fix reaches an existing warehouse on its next run, not only through
+    ``frontline reparse``. Rows stored before versions were recorded count as version 1. A
+    stored payload the new parser refuses raises :class:`ParseError` (the version is not recorded,
+    so the next run tries again)."""
+    recorded, has_payloads = con.execute(load("warehouse.ingest", "parser_version"), {"source": source.name}).fetchone()
+    if recorded == source.parser_version:
+        return []
+    done = []
+    if has_payloads and (recorded or 1) != source.parser_version:
+        done = reparse(con, source, None, on_changed)
+    params = {"source": source.name, "parser_version": source.parser_version}
+    con.execute(load("warehouse.ingest", "record_parser_version"), params)
     return done
 
 

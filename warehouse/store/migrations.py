@@ -91,6 +91,11 @@ MIGRATIONS = (
         "each API snapshot's occupied layers as the per-region step unites them (the settlement step reads them)",
         (("warehouse.store", "migration_007_api_occupied_layers"),),
     ),
+    Migration(
+        8,
+        "the parser version each source's stored raw rows were made with (a parser fix rebuilds them)",
+        (("warehouse.store", "migration_008_parser_versions"),),
+    ),
 )
 
 BOOTSTRAP = load("warehouse.store", "schema_migrations")

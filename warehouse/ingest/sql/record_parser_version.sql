@@ -1,0 +1,1 @@
+INSERT OR REPLACE INTO audit.parser_versions VALUES ($source, $parser_version, now())
