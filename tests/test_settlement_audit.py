@@ -45,25 +45,30 @@ MARIUPOL, KALYNIVKA = 701822, 10317858  # the held pocket of 2022-04-03 (Kalyniv
 COASTAL = (LIVADIYA, OREANDA, BILOSARAYSKA_KOSA)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("settlement_audit")
+def _settlement_tables(root, snapshot_ids):
+    """A warehouse with the boundaries, the given API snapshots and the settlements landed, and
+    every settlement table built from them."""
     mirror = root / "mirror"
     boundaries = mirror / sources.OBLAST_BOUNDARIES.relative_path()
     boundaries.parent.mkdir(parents=True)
     boundaries.symlink_to(MIRROR / sources.OBLAST_BOUNDARIES.relative_path())
-    make_api_mirror(mirror, tuple(SNAPSHOTS))
+    make_api_mirror(mirror, tuple(snapshot_ids))
     settings = Settings(home=root / "home", sources=str(mirror))
     con = db.connect(settings.warehouse_path)
     land.ingest(con, settings, sources.OBLAST_BOUNDARIES)
     deepstate_api.ingest(con, settings)
     source.ingest(con, settings)
-    run_model(con, "dim_region")
-    run_model(con, "fact_control_coverage_daily")
-    run_model(con, "settlement_day_status")
+    for name in ("dim_region", "fact_control_coverage_daily", "settlement_day_status"):
+        run_model(con, name)
     for m in MODELS.values():
         if m.package == "transforms.settlements" and m.table != "settlement_day_status":
             run_model(con, m.table)
+    return con
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    con = _settlement_tables(tmp_path_factory.mktemp("settlement_audit"), SNAPSHOTS)
     yield con
     con.close()
 
@@ -181,22 +186,7 @@ HOLD, DEPTH, LONG = {"deepstate": 3, "deepstate_api": 1}, 0.25, {"deepstate": 30
 
 @pytest.fixture(scope="module")
 def summer(tmp_path_factory):
-    root = tmp_path_factory.mktemp("settlement_audit_summer")
-    mirror = root / "mirror"
-    boundaries = mirror / sources.OBLAST_BOUNDARIES.relative_path()
-    boundaries.parent.mkdir(parents=True)
-    boundaries.symlink_to(MIRROR / sources.OBLAST_BOUNDARIES.relative_path())
-    make_api_mirror(mirror, tuple(SUMMER_2025))
-    settings = Settings(home=root / "home", sources=str(mirror))
-    con = db.connect(settings.warehouse_path)
-    land.ingest(con, settings, sources.OBLAST_BOUNDARIES)
-    deepstate_api.ingest(con, settings)
-    source.ingest(con, settings)
-    for name in ("dim_region", "fact_control_coverage_daily", "settlement_day_status"):
-        run_model(con, name)
-    for m in MODELS.values():
-        if m.package == "transforms.settlements" and m.table != "settlement_day_status":
-            run_model(con, m.table)
+    con = _settlement_tables(tmp_path_factory.mktemp("settlement_audit_summer"), SUMMER_2025)
     yield con
     con.close()
 
