@@ -252,3 +252,19 @@ def test_a_new_parser_version_rebuilds_the_stored_rows_on_the_next_run(home, bui
 
     code, out = frontline(monkeypatch, capsys, home, built["mirror"], TODAY, "run", *RANGE)
     assert code == 0 and "reparsed" not in out and "published unchanged" in out, out
+
+
+def test_a_stored_payload_the_new_parser_refuses_fails_the_run_and_keeps_its_rows(home, built, monkeypatch, capsys):
+    """The rebuild a new parser version asks for meets stored bytes it refuses (here: settlements'
+    stored payload cut short): the run fails naming the source and saying the rows stay, the rows
+    and the published version are untouched, and the version is not recorded (the next run tries
+    again)."""
+    sql(home, "UPDATE audit.parser_versions SET parser_version = 1 WHERE source = 'settlements'")
+    sql(home, "UPDATE raw.payloads SET content = content[:100] WHERE source = 'settlements'")
+    rows = "SELECT * FROM raw.settlements ORDER BY ALL"
+    before, published = sql(home, rows), file_hashes(home / "published")
+    code, out = frontline(monkeypatch, capsys, home, built["mirror"], TODAY, "run", *RANGE)
+    assert code == 1 and "settlements" in out and "no longer parses with parser version 2" in out, out
+    assert "its rows stay as the earlier parser made them" in out
+    assert sql(home, rows) == before and file_hashes(home / "published") == published
+    assert sql(home, "SELECT parser_version FROM audit.parser_versions WHERE source = 'settlements'") == [(1,)]
