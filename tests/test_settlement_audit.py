@@ -66,6 +66,14 @@ def _settlement_tables(root, snapshot_ids):
     return con
 
 
+def _snapshot_features(con, snapshot_id) -> list[tuple[str, shapely.Geometry]]:
+    """(class, valid geometry) of every landed feature of an API snapshot, read straight from raw."""
+    rows = con.execute(
+        "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [snapshot_id]
+    ).fetchall()
+    return [(cls, shapely.make_valid(shapely.from_wkb(wkb))) for cls, wkb in rows]
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     con = _settlement_tables(tmp_path_factory.mktemp("settlement_audit"), SNAPSHOTS)
@@ -111,12 +119,7 @@ def test_points_in_coastal_slivers_the_occupied_layer_leaves_out_read_occupied(b
     }
     checked = {}
     for snapshot_id, day in SNAPSHOTS.items():
-        features = [
-            (cls, shapely.make_valid(shapely.from_wkb(wkb)))
-            for cls, wkb in con.execute(
-                "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [snapshot_id]
-            ).fetchall()
-        ]
+        features = _snapshot_features(con, snapshot_id)
         rows = dict(
             ((sid), (status, dist))
             for sid, status, dist in con.execute(
@@ -229,12 +232,7 @@ def test_a_status_held_for_a_month_is_a_change_however_near_the_line(summer):
     }
     meaning = dict(classify.API_STATUS)
     for snapshot_id, day in SUMMER_2025.items():
-        features = [
-            (cls, shapely.make_valid(shapely.from_wkb(wkb)))
-            for cls, wkb in con.execute(
-                "SELECT class, geometry_wkb FROM raw.deepstate_api_features WHERE snapshot_id = ?", [snapshot_id]
-            ).fetchall()
-        ]
+        features = _snapshot_features(con, snapshot_id)
         for sid in (MALYNIVKA, MYRNE):
             p = Point(*places[sid])
             hit = next((c for c, _ in classify.API_STATUS if any(k == c and g.contains(p) for k, g in features)), None)
